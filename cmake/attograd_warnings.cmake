@@ -1,0 +1,21 @@
+# attograd_set_warnings(target): the project's warning flags, errors when asked (CI does).
+function(attograd_set_warnings target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
+    -Wunused -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+  if(ATTOGRAD_WARNINGS_AS_ERRORS)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# attograd_add_library(name folder sources...): one library per folder, aliased attograd::name.
+function(attograd_add_library name)
+  add_library(attograd_${name} ${ARGN})
+  add_library(attograd::${name} ALIAS attograd_${name})
+  set_target_properties(attograd_${name} PROPERTIES EXPORT_NAME ${name} POSITION_INDEPENDENT_CODE ON)
+  target_include_directories(attograd_${name} PUBLIC
+    $<BUILD_INTERFACE:${ATTOGRAD_BUILD_INCLUDE_DIR}>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  target_compile_features(attograd_${name} PUBLIC cxx_std_20)
+  attograd_set_warnings(attograd_${name})
+endfunction()

@@ -1,0 +1,105 @@
+// Tensor: a cheap handle to one node of the autograd graph.
+//
+// A node holds a float32 value, its gradient (allocated on first use), whether it requires a
+// gradient, and - when an op made it - the op's name, its input tensors and the backward
+// function that sends the output's gradient to those inputs. Copying a Tensor copies the handle:
+// both copies see the same node, as in PyTorch.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <xtensor/xarray.hpp>
+
+namespace attograd {
+
+using Array = xt::xarray<float>;         // every value and gradient
+using Index = xt::xarray<std::int64_t>;  // token ids, targets, positions: never differentiated
+using Mask = xt::xarray<bool>;           // results of comparisons, attention masks
+using Shape = Array::shape_type;
+using Dims = std::vector<int>;           // axes; negative counts from the end, as in PyTorch
+
+struct Node;
+class Tensor;
+
+// An op's backward: given d(loss)/d(output), the output's value and the op's inputs, it adds
+// each input's share into that input's gradient with accumulate_grad (core/autograd.hpp).
+using BackwardFn = std::function<void(const Array& grad_out, const Array& out,
+                                      const std::vector<Tensor>& inputs)>;
+
+class Tensor {
+ public:
+  Tensor() = default;  // an undefined tensor (like an empty torch::Tensor): only defined() works
+  explicit Tensor(Array value, bool requires_grad = false);
+
+  bool defined() const { return node_ != nullptr; }
+  const Array& value() const;
+  // For in-place updates outside any graph (optimizers, initialisers, loading weights).
+  Array& mutable_value();
+  const Shape& shape() const { return value().shape(); }
+  std::size_t size(int dim) const;
+  std::size_t dim() const { return value().dimension(); }
+  std::size_t numel() const { return value().size(); }
+  float item() const;  // the value of a one-element tensor
+
+  bool requires_grad() const;
+  Tensor& requires_grad_(bool on = true);  // leaves only
+  bool is_leaf() const;                    // made by the user, not by an op
+  const char* op() const;                  // the op that made it, "leaf" otherwise
+  std::uint64_t id() const;                // creation order; names nodes in errors and graphs
+
+  // Gradients accumulate (+=) over backward calls until zero_grad() resets them.
+  bool has_grad() const;
+  const Array& grad() const;  // throws if backward has not reached this tensor yet
+  Array& mutable_grad();      // for in-place edits such as gradient clipping
+  void zero_grad();           // forgets the gradient (PyTorch's set_to_none)
+  void retain_grad();         // keep the gradient of a non-leaf after backward
+
+  Tensor detach() const;  // same value, cut from the graph
+
+  // From a one-element tensor; the graph is freed afterwards unless retain_graph.
+  void backward(bool retain_graph = false) const;
+  // From any tensor, with d(loss)/d(this) given as the seed.
+  void backward(const Array& seed, bool retain_graph = false) const;
+
+  const std::shared_ptr<Node>& node() const { return node_; }
+  bool is_same(const Tensor& other) const { return node_ == other.node_; }
+
+ private:
+  explicit Tensor(std::shared_ptr<Node> node) : node_(std::move(node)) {}
+  friend Tensor make_result(const char*, Array, std::vector<Tensor>, BackwardFn);
+
+  std::shared_ptr<Node> node_;
+};
+
+struct Node {
+  Array value;
+  Array grad;
+  bool has_grad = false;
+  bool requires_grad = false;
+  bool retains_grad = false;
+  bool released = false;  // backward ran without retain_graph: inputs and backward are gone
+  const char* op = "leaf";
+  std::vector<Tensor> inputs;
+  BackwardFn backward;
+  std::uint64_t id = 0;
+
+  Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  ~Node();  // frees the graph below it iteratively, so long chains cannot overflow the stack
+};
+
+// "(2, 3)": how every error message prints a shape.
+std::string shape_str(const Shape& shape);
+
+// Printing like PyTorch: tensor([[1.0000, 2.0000]], requires_grad=true, op=mul)
+std::string to_string(const Tensor& t);
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+}  // namespace attograd
