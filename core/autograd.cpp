@@ -1,0 +1,169 @@
+// The reverse-mode engine: make_result records an op, Tensor::backward walks the graph back.
+#include <attograd/core/autograd.hpp>
+
+#include <cmath>
+#include <stdexcept>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+namespace attograd {
+
+namespace {
+thread_local bool grad_enabled = true;
+thread_local bool anomaly_enabled = false;
+thread_local const Node* running_node = nullptr;  // whose backward is running, for anomaly errors
+}  // namespace
+
+bool is_grad_enabled() { return grad_enabled; }
+NoGradGuard::NoGradGuard() : previous_(grad_enabled) { grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { grad_enabled = previous_; }
+
+void set_anomaly_enabled(bool on) { anomaly_enabled = on; }
+bool is_anomaly_enabled() { return anomaly_enabled; }
+AnomalyModeGuard::AnomalyModeGuard(bool on) : previous_(anomaly_enabled) { anomaly_enabled = on; }
+AnomalyModeGuard::~AnomalyModeGuard() { anomaly_enabled = previous_; }
+
+Tensor make_result(const char* op, Array value, std::vector<Tensor> inputs, BackwardFn backward) {
+  bool any_requires_grad = false;
+  for (const Tensor& t : inputs) any_requires_grad = any_requires_grad || t.requires_grad();
+  if (!grad_enabled || !any_requires_grad) return Tensor(std::move(value));
+  auto node = std::make_shared<Node>();
+  node->value = std::move(value);
+  node->requires_grad = true;
+  node->op = op;
+  node->inputs = std::move(inputs);
+  node->backward = std::move(backward);
+  return Tensor(std::move(node));
+}
+
+namespace {
+void check_finite(const Array& grad, const Tensor& input) {
+  const float* p = grad.data();
+  for (std::size_t i = 0; i < grad.size(); ++i) {
+    if (std::isfinite(p[i])) continue;
+    const Node* n = running_node;
+    std::vector<std::string> in_shapes;
+    if (n)
+      for (const Tensor& t : n->inputs) in_shapes.push_back(shape_str(t.shape()));
+    throw std::runtime_error(fmt::format(
+        "anomaly: the backward of '{}' (tensor #{}, output shape {}, input shapes {}) produced {} in the gradient of "
+        "its input #{} ({}, shape {}) at flat index {}",
+        n ? n->op : "?", n ? n->id : 0, n ? shape_str(n->value.shape()) : "?", fmt::join(in_shapes, ", "),
+        std::isnan(p[i]) ? "NaN" : "Inf", input.id(), input.op(), shape_str(input.shape()), i));
+  }
+}
+}  // namespace
+
+void accumulate_grad(const Tensor& input, Array grad) {
+  Node& n = *input.node();
+  if (!n.requires_grad) return;
+  if (grad.shape() != n.value.shape())
+    throw std::logic_error(fmt::format("accumulate_grad: the backward of '{}' gave a gradient of shape {} for an input of "
+                                       "shape {} (a missing sum_to?)",
+                                       running_node ? running_node->op : "?", shape_str(grad.shape()),
+                                       shape_str(n.value.shape())));
+  if (anomaly_enabled) check_finite(grad, input);
+  if (!n.has_grad) {
+    n.grad = std::move(grad);
+    n.has_grad = true;
+    return;
+  }
+  float* acc = n.grad.data();
+  const float* g = grad.data();
+  for (std::size_t i = 0; i < grad.size(); ++i) acc[i] += g[i];
+}
+
+namespace {
+std::string freed_graph_message(const Node& n) {
+  return fmt::format(
+      "backward: the graph through '{}' (tensor #{}, shape {}) was already freed by an earlier backward(); "
+      "call backward(/*retain_graph=*/true) the first time if you need to go through it twice",
+      n.op, n.id, shape_str(n.value.shape()));
+}
+
+// Every node from which `root` can be reached through recorded ops, inputs before outputs.
+// Iterative depth-first search: a 100 000-op chain must not overflow the stack.
+std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>& root) {
+  std::vector<std::shared_ptr<Node>> order;
+  std::unordered_set<const Node*> seen{root.get()};
+  std::vector<std::pair<std::shared_ptr<Node>, std::size_t>> stack{{root, 0}};  // node, next input
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (node->released) throw std::logic_error(freed_graph_message(*node));
+    if (next < node->inputs.size()) {
+      const std::shared_ptr<Node>& child = node->inputs[next++].node();
+      if (child->requires_grad && seen.insert(child.get()).second) stack.emplace_back(child, 0);
+      continue;
+    }
+    order.push_back(std::move(node));
+    stack.pop_back();
+  }
+  return order;
+}
+
+void run_backward(const Tensor& root, Array seed, bool retain_graph) {
+  if (!root.requires_grad())
+    throw std::logic_error(fmt::format("backward: tensor #{} ({}, shape {}) does not require grad: no input of its "
+                                       "graph has requires_grad=true (or it was made under NoGradGuard)",
+                                       root.id(), root.op(), shape_str(root.shape())));
+  std::vector<std::shared_ptr<Node>> order = topological_order(root.node());
+  accumulate_grad(root, std::move(seed));
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    Node& node = **it;
+    if (!node.backward || !node.has_grad) continue;  // a leaf, or no gradient flowed here
+    running_node = &node;
+    try {
+      node.backward(node.grad, node.value, node.inputs);
+    } catch (...) {
+      running_node = nullptr;
+      throw;
+    }
+    running_node = nullptr;
+    if (!node.retains_grad) {  // like PyTorch, only leaves keep .grad by default
+      node.grad = Array();
+      node.has_grad = false;
+    }
+    if (!retain_graph) {
+      node.backward = nullptr;
+      node.inputs.clear();
+      node.released = true;
+    }
+  }
+}
+}  // namespace
+
+void Tensor::backward(bool retain_graph) const {
+  if (numel() != 1)
+    throw std::invalid_argument(fmt::format("backward: tensor of shape {} is not a scalar; pass a seed gradient of the "
+                                            "same shape, e.g. t.backward(ones_like)",
+                                            shape_str(shape())));
+  run_backward(*this, xt::ones<float>(shape()), retain_graph);
+}
+
+void Tensor::backward(const Array& seed, bool retain_graph) const {
+  if (seed.shape() != shape())
+    throw std::invalid_argument(fmt::format("backward: the seed gradient has shape {} but the tensor has shape {}",
+                                            shape_str(seed.shape()), shape_str(shape())));
+  run_backward(*this, seed, retain_graph);
+}
+
+std::string to_dot(const Tensor& root) {
+  std::string out = "digraph attograd {\n  rankdir=LR;\n  node [shape=record, fontname=\"monospace\"];\n";
+  std::unordered_set<const Node*> seen{root.node().get()};
+  std::vector<const Node*> stack{root.node().get()};
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    const bool leaf = !n->backward && !n->released;
+    out += fmt::format("  n{} [label=\"{{ {} #{} | {} {}}}\"{}];\n", n->id, n->op, n->id, shape_str(n->value.shape()),
+                       n->requires_grad ? "| grad" : "", leaf && n->requires_grad ? ", style=filled, fillcolor=lightblue" : "");
+    for (const Tensor& t : n->inputs) {
+      out += fmt::format("  n{} -> n{};\n", t.id(), n->id);
+      if (seen.insert(t.node().get()).second) stack.push_back(t.node().get());
+    }
+  }
+  return out + "}\n";
+}
+
+}  // namespace attograd

@@ -1,0 +1,17 @@
+// OpenBLAS behind attograd::blas::sgemm (see blas.hpp for why it has its own file).
+#include <attograd/core/blas.hpp>
+
+#include <cblas.h>
+
+namespace attograd::blas {
+
+void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
+           const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
+  if (m == 0 || n == 0) return;
+  cblas_sgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans, transpose_b ? CblasTrans : CblasNoTrans,
+              static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
+              static_cast<blasint>(lda == 0 ? 1 : lda), b, static_cast<blasint>(ldb == 0 ? 1 : ldb), beta, c,
+              static_cast<blasint>(ldc));
+}
+
+}  // namespace attograd::blas

@@ -1,0 +1,25 @@
+// Making tensors: constant fills, random draws (from the seeded default generator), ranges,
+// and wrapping data you already have.
+#pragma once
+
+#include <vector>
+
+#include <attograd/core/tensor.hpp>
+
+namespace attograd {
+
+Tensor zeros(const Shape& shape, bool requires_grad = false);
+Tensor ones(const Shape& shape, bool requires_grad = false);
+Tensor full(const Shape& shape, float value, bool requires_grad = false);
+Tensor zeros_like(const Tensor& t);
+Tensor ones_like(const Tensor& t);
+Tensor randn(const Shape& shape, bool requires_grad = false);  // standard normal
+Tensor rand(const Shape& shape, bool requires_grad = false);   // uniform in [0, 1)
+Tensor arange(float start, float end, float step = 1.0f);      // [start, end), like torch.arange
+Tensor arange(float end);
+// `values` laid out row-major into `shape` (a 1-D tensor when shape is empty).
+Tensor from_vector(const std::vector<float>& values, const Shape& shape = {}, bool requires_grad = false);
+Tensor from_array(Array values, bool requires_grad = false);
+Tensor scalar_tensor(float value, bool requires_grad = false);  // 0-d
+
+}  // namespace attograd

@@ -1,0 +1,46 @@
+// Elementwise ops. Binary ops broadcast like NumPy; each op's backward sits below its forward
+// in elementwise.cpp.
+#pragma once
+
+#include <attograd/core/tensor.hpp>
+
+namespace attograd {
+
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor add(const Tensor& a, float b);
+Tensor mul(const Tensor& a, float b);
+Tensor rsub(float a, const Tensor& b);  // a - b
+Tensor rdiv(float a, const Tensor& b);  // a / b
+
+Tensor neg(const Tensor& x);
+Tensor pow(const Tensor& x, float exponent);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor abs(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor relu(const Tensor& x);
+// Exact (erf) GELU by default, as torch.nn.functional.gelu; approximate="tanh" form on request.
+Tensor gelu(const Tensor& x, bool tanh_approximation = false);
+// Limits x to [min, max]; the gradient passes where min <= x <= max.
+Tensor clamp(const Tensor& x, float min, float max);
+
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator+(const Tensor& a, float b) { return add(a, b); }
+inline Tensor operator+(float a, const Tensor& b) { return add(b, a); }
+inline Tensor operator-(const Tensor& a, float b) { return add(a, -b); }
+inline Tensor operator-(float a, const Tensor& b) { return rsub(a, b); }
+inline Tensor operator*(const Tensor& a, float b) { return mul(a, b); }
+inline Tensor operator*(float a, const Tensor& b) { return mul(b, a); }
+inline Tensor operator/(const Tensor& a, float b) { return mul(a, 1.0f / b); }
+inline Tensor operator/(float a, const Tensor& b) { return rdiv(a, b); }
+inline Tensor operator-(const Tensor& x) { return neg(x); }
+
+}  // namespace attograd

@@ -1,0 +1,100 @@
+// Shape arithmetic and the broadcasting loops shared by every op (see kernels.hpp).
+#include <attograd/core/kernels.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace attograd {
+
+Strides contiguous_strides(const Shape& shape) {
+  Strides strides(shape.size(), 1);
+  for (std::size_t d = shape.size(); d-- > 1;) strides[d - 1] = strides[d] * shape[d];
+  return strides;
+}
+
+std::size_t shape_numel(const Shape& shape) {
+  std::size_t n = 1;
+  for (std::size_t s : shape) n *= s;
+  return n;
+}
+
+std::size_t normalize_dim(const char* op, int dim, std::size_t ndim) {
+  const auto n = static_cast<int>(ndim);
+  if (dim < -n || dim >= n || (n == 0 && dim != 0 && dim != -1))
+    throw std::invalid_argument(fmt::format("{}: dim {} is out of range for a tensor with {} dims (expected {} to {})",
+                                            op, dim, ndim, -std::max(n, 1), std::max(n, 1) - 1));
+  return static_cast<std::size_t>(dim < 0 ? dim + n : dim);
+}
+
+std::vector<std::size_t> normalize_dims(const char* op, const Dims& dims, std::size_t ndim) {
+  std::vector<std::size_t> out;
+  if (dims.empty()) {
+    for (std::size_t d = 0; d < ndim; ++d) out.push_back(d);
+    return out;
+  }
+  for (int d : dims) out.push_back(normalize_dim(op, d, ndim));
+  std::sort(out.begin(), out.end());
+  if (std::adjacent_find(out.begin(), out.end()) != out.end())
+    throw std::invalid_argument(fmt::format("{}: dim {} appears more than once in ({})", op,
+                                            *std::adjacent_find(out.begin(), out.end()), fmt::join(dims, ", ")));
+  return out;
+}
+
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
+  const std::size_t nd = std::max(a.size(), b.size());
+  Shape out(nd);
+  for (std::size_t i = 0; i < nd; ++i) {
+    // Walk from the right: i-th dim from the end.
+    const std::size_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
+    const std::size_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
+    if (da != db && da != 1 && db != 1)
+      throw std::invalid_argument(fmt::format(
+          "{}: shapes {} and {} cannot be broadcast: size {} and size {} at dim {} from the end differ and neither is 1",
+          op, shape_str(a), shape_str(b), da, db, i + 1));
+    out[nd - 1 - i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+Strides broadcast_strides(const Shape& from, const Shape& to) {
+  const Strides own = contiguous_strides(from);
+  Strides out(to.size(), 0);
+  const std::size_t lead = to.size() - from.size();
+  for (std::size_t d = 0; d < from.size(); ++d)
+    out[lead + d] = from[d] == 1 ? 0 : own[d];
+  return out;
+}
+
+Array sum_to(const Array& grad, const Shape& shape) {
+  if (grad.shape() == shape) return grad;
+  // Reading `shape` as broadcast to grad's shape gives, for each grad element, the output
+  // element it was copied from in the forward; the backward adds it back there.
+  Array out = xt::zeros<float>(shape);
+  if (shape.size() > grad.dimension())
+    throw std::invalid_argument(fmt::format("sum_to: cannot reduce {} to the larger rank {}",
+                                            shape_str(grad.shape()), shape_str(shape)));
+  broadcast_shapes("sum_to", shape, grad.shape());
+  const float* pg = grad.data();
+  float* po = out.data();
+  for_each_offset<2>(grad.shape(), {contiguous_strides(grad.shape()), broadcast_strides(shape, grad.shape())},
+                     {0, 0}, [&](const std::array<std::size_t, 2>& at) { po[at[1]] += pg[at[0]]; });
+  return out;
+}
+
+Array expand_array(const Array& a, const Shape& shape) {
+  if (a.shape() == shape) return a;
+  const Shape full = broadcast_shapes("expand", a.shape(), shape);
+  if (full != shape)
+    throw std::invalid_argument(fmt::format("expand: cannot expand {} to {}", shape_str(a.shape()), shape_str(shape)));
+  Array out = Array::from_shape(shape);
+  const float* pa = a.data();
+  float* po = out.data();
+  std::size_t i = 0;
+  for_each_offset<1>(shape, {broadcast_strides(a.shape(), shape)}, {0},
+                     [&](const std::array<std::size_t, 1>& at) { po[i++] = pa[at[0]]; });
+  return out;
+}
+
+}  // namespace attograd

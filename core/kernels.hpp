@@ -1,0 +1,114 @@
+// The loops every op is built from: shape checks, NumPy broadcasting, strided copies and
+// elementwise maps over contiguous memory. xtensor keeps our storage and shapes; the hot loops
+// are plain C++ here because xtensor's lazy expressions are several times slower on this CPU.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <attograd/core/tensor.hpp>
+
+namespace attograd {
+
+using Strides = std::vector<std::size_t>;  // in elements; 0 repeats an element (broadcasting)
+
+// Row-major strides of a contiguous array of `shape`.
+Strides contiguous_strides(const Shape& shape);
+std::size_t shape_numel(const Shape& shape);
+
+// A dim in [-ndim, ndim) made non-negative; `op` names the caller in the error.
+std::size_t normalize_dim(const char* op, int dim, std::size_t ndim);
+// Several dims, sorted and checked for repeats; an empty list means all dims.
+std::vector<std::size_t> normalize_dims(const char* op, const Dims& dims, std::size_t ndim);
+
+// NumPy broadcasting: align shapes at the right; sizes must match or be 1.
+// e.g. (4, 1, 3) with (5, 1) -> (4, 5, 3); (2, 3) with (4,) throws naming `op` and both shapes.
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
+
+// Strides for reading an array of shape `from` as if it had the broadcast shape `to`.
+Strides broadcast_strides(const Shape& from, const Shape& to);
+
+// Undoes broadcasting: sums `grad` over the dims that broadcasting added or stretched so that
+// it has `shape` again. Every backward of a broadcasting op ends with it.
+// e.g. grad (4, 5, 3) -> shape (5, 1): sum over dim 0 and dim 2 (keeping it as size 1).
+Array sum_to(const Array& grad, const Shape& shape);
+
+// Broadcasts `a` to `shape` and materialises it (the forward of expand, backward of sum).
+Array expand_array(const Array& a, const Shape& shape);
+
+// Visits every element of `shape` in row-major order, calling f(offsets) with the element's
+// offset into each of N operands laid out with the given strides.
+template <std::size_t N, class F>
+void for_each_offset(const Shape& shape, const std::array<Strides, N>& strides,
+                     std::array<std::size_t, N> base, F&& f) {
+  const std::size_t nd = shape.size();
+  if (shape_numel(shape) == 0) return;
+  if (nd == 0) {
+    f(base);
+    return;
+  }
+  std::vector<std::size_t> index(nd, 0);
+  std::array<std::size_t, N> offset = base;
+  const std::size_t inner = shape[nd - 1];
+  std::array<std::size_t, N> inner_stride;
+  for (std::size_t n = 0; n < N; ++n) inner_stride[n] = strides[n][nd - 1];
+  for (;;) {
+    std::array<std::size_t, N> at = offset;
+    for (std::size_t k = 0; k < inner; ++k) {
+      f(at);
+      for (std::size_t n = 0; n < N; ++n) at[n] += inner_stride[n];
+    }
+    // Advance the outer dims like an odometer.
+    std::size_t d = nd - 1;
+    for (;;) {
+      if (d == 0) return;
+      --d;
+      ++index[d];
+      for (std::size_t n = 0; n < N; ++n) offset[n] += strides[n][d];
+      if (index[d] < shape[d]) break;
+      for (std::size_t n = 0; n < N; ++n) offset[n] -= strides[n][d] * shape[d];
+      index[d] = 0;
+    }
+  }
+}
+
+// out[i] = f(a[i]) over contiguous memory.
+template <class F>
+Array map1(const Array& a, F&& f) {
+  Array out = Array::from_shape(a.shape());
+  const float* pa = a.data();
+  float* po = out.data();
+  const std::size_t n = a.size();
+  for (std::size_t i = 0; i < n; ++i) po[i] = f(pa[i]);
+  return out;
+}
+
+// out = f(a, b) with NumPy broadcasting; equal shapes take a straight loop.
+template <class T = float, class F>
+xt::xarray<T> map2(const char* op, const Array& a, const Array& b, F&& f) {
+  const float* pa = a.data();
+  const float* pb = b.data();
+  if (a.shape() == b.shape()) {
+    auto out = xt::xarray<T>::from_shape(a.shape());
+    T* po = out.data();
+    const std::size_t n = a.size();
+    for (std::size_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
+    return out;
+  }
+  const Shape shape = broadcast_shapes(op, a.shape(), b.shape());
+  auto out = xt::xarray<T>::from_shape(shape);
+  T* po = out.data();
+  if (b.size() == 1 && shape == a.shape()) {  // tensor (op) scalar
+    const float y = pb[0];
+    for (std::size_t i = 0; i < a.size(); ++i) po[i] = f(pa[i], y);
+    return out;
+  }
+  std::size_t i = 0;
+  for_each_offset<2>(shape, {broadcast_strides(a.shape(), shape), broadcast_strides(b.shape(), shape)},
+                     {0, 0}, [&](const std::array<std::size_t, 2>& at) { po[i++] = f(pa[at[0]], pb[at[1]]); });
+  return out;
+}
+
+}  // namespace attograd

@@ -1,0 +1,164 @@
+// Tensor handle accessors, iterative graph destruction and printing.
+#include <attograd/core/tensor.hpp>
+
+#include <atomic>
+#include <ostream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include <attograd/core/autograd.hpp>
+
+namespace attograd {
+
+namespace {
+std::atomic<std::uint64_t> next_node_id{1};
+
+const Node& checked(const std::shared_ptr<Node>& node, const char* what) {
+  if (!node) throw std::logic_error(fmt::format("Tensor::{}: the tensor is undefined (default-constructed)", what));
+  return *node;
+}
+}  // namespace
+
+Node::Node() : id(next_node_id.fetch_add(1, std::memory_order_relaxed)) {}
+
+Node::~Node() {
+  // Destroying a node destroys its inputs, which destroy theirs...: done recursively a chain
+  // of 100 000 ops would overflow the stack. Instead, take over the inputs we hold the last
+  // reference to, and empty their input lists before letting them go.
+  std::vector<std::shared_ptr<Node>> pending;
+  for (Tensor& t : inputs) pending.push_back(t.node());
+  inputs.clear();
+  backward = nullptr;
+  while (!pending.empty()) {
+    std::shared_ptr<Node> node = std::move(pending.back());
+    pending.pop_back();
+    if (node && node.use_count() == 1) {
+      for (Tensor& t : node->inputs) pending.push_back(t.node());
+      node->inputs.clear();
+      node->backward = nullptr;
+    }
+  }
+}
+
+Tensor::Tensor(Array value, bool requires_grad) : node_(std::make_shared<Node>()) {
+  node_->value = std::move(value);
+  node_->requires_grad = requires_grad;
+}
+
+const Array& Tensor::value() const { return checked(node_, "value").value; }
+
+Array& Tensor::mutable_value() {
+  checked(node_, "mutable_value");
+  return node_->value;
+}
+
+std::size_t Tensor::size(int dim) const {
+  const auto nd = static_cast<int>(this->dim());
+  if (dim < -nd || dim >= nd)
+    throw std::invalid_argument(fmt::format("size: dim {} is out of range for a tensor of shape {}", dim, shape_str(shape())));
+  return shape()[static_cast<std::size_t>(dim < 0 ? dim + nd : dim)];
+}
+
+float Tensor::item() const {
+  if (numel() != 1)
+    throw std::invalid_argument(fmt::format("item: only a one-element tensor has an item; this one has shape {} ({} elements)",
+                                            shape_str(shape()), numel()));
+  return value().data()[0];
+}
+
+bool Tensor::requires_grad() const { return checked(node_, "requires_grad").requires_grad; }
+
+Tensor& Tensor::requires_grad_(bool on) {
+  if (!is_leaf())
+    throw std::logic_error(fmt::format("requires_grad_: only leaf tensors can change requires_grad; this one was made by '{}'"
+                                       " (use detach() to get a leaf)", op()));
+  node_->requires_grad = on;
+  return *this;
+}
+
+bool Tensor::is_leaf() const {
+  const Node& n = checked(node_, "is_leaf");
+  return !n.backward && !n.released;
+}
+
+const char* Tensor::op() const { return checked(node_, "op").op; }
+std::uint64_t Tensor::id() const { return checked(node_, "id").id; }
+bool Tensor::has_grad() const { return checked(node_, "has_grad").has_grad; }
+
+const Array& Tensor::grad() const {
+  const Node& n = checked(node_, "grad");
+  if (!n.has_grad)
+    throw std::logic_error(fmt::format(
+        "grad: tensor #{} ({}, shape {}) has no gradient: {}", n.id, n.op, shape_str(n.value.shape()),
+        !n.requires_grad ? "it does not require grad"
+        : !n.backward && !n.released ? "backward() has not reached it yet"
+                                     : "gradients of non-leaf tensors are freed after backward unless retain_grad() is called"));
+  return n.grad;
+}
+
+Array& Tensor::mutable_grad() {
+  grad();
+  return node_->grad;
+}
+
+void Tensor::zero_grad() {
+  checked(node_, "zero_grad");
+  node_->grad = Array();
+  node_->has_grad = false;
+}
+
+void Tensor::retain_grad() {
+  checked(node_, "retain_grad");
+  node_->retains_grad = true;
+}
+
+Tensor Tensor::detach() const { return Tensor(value()); }
+
+std::string shape_str(const Shape& shape) {
+  if (shape.size() == 1) return fmt::format("({},)", shape[0]);
+  return fmt::format("({})", fmt::join(shape, ", "));
+}
+
+namespace {
+// Nested brackets like PyTorch; long dims show their first and last three entries.
+void print_values(std::string& out, const float* data, const Shape& shape, std::size_t dim, std::size_t indent) {
+  const std::size_t n = shape[dim];
+  std::size_t block = 1;
+  for (std::size_t d = dim + 1; d < shape.size(); ++d) block *= shape[d];
+  const bool summarise = n > 6;
+  out += '[';
+  for (std::size_t i = 0; i < n; ++i) {
+    if (summarise && i == 3) {
+      out += dim + 1 == shape.size() ? "..., " : fmt::format("...,\n{:{}}", "", indent + 1);
+      i = n - 3;
+    }
+    if (dim + 1 == shape.size())
+      out += fmt::format("{:.4f}", data[i]);
+    else
+      print_values(out, data + i * block, shape, dim + 1, indent + 1);
+    if (i + 1 < n) out += dim + 1 == shape.size() ? ", " : fmt::format(",\n{:{}}", "", indent + 1);
+  }
+  out += ']';
+}
+}  // namespace
+
+std::string to_string(const Tensor& t) {
+  if (!t.defined()) return "tensor(undefined)";
+  std::string out = "tensor(";
+  const Array& v = t.value();
+  if (v.dimension() == 0)
+    out += fmt::format("{:.4f}", v.data()[0]);
+  else
+    print_values(out, v.data(), v.shape(), 0, 7);
+  if (v.dimension() > 1 || v.size() == 0) out += fmt::format(", shape={}", shape_str(v.shape()));
+  if (!t.is_leaf())
+    out += fmt::format(", op={}", t.op());
+  else if (t.requires_grad())
+    out += ", requires_grad=true";
+  return out + ")";
+}
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << to_string(t); }
+
+}  // namespace attograd

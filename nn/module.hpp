@@ -1,0 +1,88 @@
+// nn::Module: the base of every layer. It keeps named parameters, buffers and child modules
+// in registration order, so names come out dotted and ordered as in PyTorch
+// ("decoder.layers.0.self_attn.in_proj_weight"), and state dicts move between the two.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <attograd/core/tensor.hpp>
+
+namespace attograd::nn {
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;  // in registration order
+using StateDict = NamedTensors;
+
+struct ShapeMismatch {
+  std::string name;
+  Shape expected;  // the module's
+  Shape got;       // the state dict's
+};
+
+// What load_state_dict found; with strict=false it is returned instead of thrown.
+struct LoadStateDictResult {
+  std::vector<std::string> missing_keys;     // in the module, not in the dict
+  std::vector<std::string> unexpected_keys;  // in the dict, not in the module
+  std::vector<ShapeMismatch> mismatched;     // in both, with different shapes (not loaded)
+  bool ok() const { return missing_keys.empty() && unexpected_keys.empty() && mismatched.empty(); }
+};
+
+class Module {
+ public:
+  Module() = default;
+  virtual ~Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  // The type's name, shown by summary() (e.g. "Linear(in=4, out=2)").
+  virtual std::string describe() const { return "Module"; }
+
+  std::vector<Tensor> parameters(bool recurse = true) const;
+  NamedTensors named_parameters(bool recurse = true) const;
+  NamedTensors named_buffers(bool recurse = true) const;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const { return children_; }
+  std::vector<std::shared_ptr<Module>> children() const;
+
+  // Training mode (dropout active) by default; applies to every descendant.
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+
+  void zero_grad();  // forgets every parameter's gradient
+
+  // Parameters then buffers, per module, by dotted name; values are detached copies' handles.
+  StateDict state_dict() const;
+  // Copies values in by name. strict: any missing or unexpected key or shape mismatch throws
+  // one std::invalid_argument listing all of them, and nothing is loaded. Not strict: the
+  // matching entries load and the rest is returned.
+  LoadStateDictResult load_state_dict(const StateDict& dict, bool strict = true);
+
+  // A table: each submodule, its parameters with shapes and counts, and the total.
+  std::string summary() const;
+  std::size_t parameter_count() const;
+
+ protected:
+  // Registers `value` under `name` (requires_grad is switched on) and returns the same handle.
+  Tensor register_parameter(const std::string& name, Tensor value, bool requires_grad = true);
+  // State that is saved but not trained (e.g. running statistics).
+  Tensor register_buffer(const std::string& name, Tensor value);
+  template <class M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
+    add_child(name, module);
+    return module;
+  }
+
+ private:
+  void add_child(const std::string& name, std::shared_ptr<Module> module);
+  void check_new_name(const std::string& name) const;
+  void collect(const std::string& prefix, bool recurse, bool buffers, NamedTensors& out) const;
+
+  NamedTensors parameters_;
+  NamedTensors buffers_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  bool training_ = true;
+};
+
+}  // namespace attograd::nn

@@ -1,0 +1,292 @@
+// Central-difference gradient checks and value checks for every core op.
+#include <catch2/catch.hpp>
+
+#include <attograd/core/core.hpp>
+
+#include "../support/gradcheck.hpp"
+
+using namespace attograd;
+using attograd::testing::allclose;
+using attograd::testing::check_gradients;
+using attograd::testing::random_input;
+using Ts = std::vector<Tensor>;
+
+namespace {
+Index ids_of(std::vector<std::int64_t> v, const Shape& shape) {
+  Index ids = Index::from_shape(shape);
+  std::copy(v.begin(), v.end(), ids.begin());
+  return ids;
+}
+}  // namespace
+
+TEST_CASE("sum_to undoes broadcasting") {
+  Array g = xt::ones<float>({4, 5, 3});
+  CHECK((sum_to(g, {5, 1}).shape() == Shape{5, 1}));
+  CHECK(sum_to(g, {5, 1})(0, 0) == 12.0f);  // 4 (dim 0) × 3 (dim 2)
+  CHECK((sum_to(g, {3})(0) == 20.0f));
+  CHECK((sum_to(g, {})() == 60.0f));
+  CHECK((sum_to(g, {4, 5, 3}) == g));
+  Array a = from_vector({1, 2, 3, 4, 5, 6}, {2, 3}).value();
+  CHECK((sum_to(a, {1, 3}) == from_vector({5, 7, 9}, {1, 3}).value()));
+  CHECK((sum_to(a, {2, 1}) == from_vector({6, 15}, {2, 1}).value()));
+  REQUIRE_THROWS_WITH(sum_to(a, {4, 2, 3}), Catch::Contains("larger rank"));
+  REQUIRE_THROWS_WITH(sum_to(a, {2}), Catch::Contains("cannot be broadcast"));
+}
+
+TEST_CASE("broadcast_shapes follows NumPy") {
+  CHECK(broadcast_shapes("t", {4, 1, 3}, {5, 1}) == Shape{4, 5, 3});
+  CHECK(broadcast_shapes("t", {}, {2, 2}) == Shape{2, 2});
+  CHECK(broadcast_shapes("t", {0, 1}, {1, 3}) == Shape{0, 3});
+}
+
+TEST_CASE("gradcheck: binary arithmetic, same shapes and broadcast") {
+  for (auto [sa, sb] : std::vector<std::pair<Shape, Shape>>{{{2, 3}, {2, 3}}, {{2, 3, 4}, {3, 1}}, {{4}, {2, 1, 4}}, {{}, {3}}}) {
+    INFO("shapes " << shape_str(sa) << " and " << shape_str(sb));
+    CHECK(check_gradients([](const Ts& in) { return in[0] + in[1]; }, {random_input(sa), random_input(sb)}));
+    CHECK(check_gradients([](const Ts& in) { return in[0] - in[1]; }, {random_input(sa), random_input(sb)}));
+    CHECK(check_gradients([](const Ts& in) { return in[0] * in[1]; }, {random_input(sa), random_input(sb)}));
+    CHECK(check_gradients([](const Ts& in) { return in[0] / in[1]; }, {random_input(sa), random_input(sb, 0.5f, 2.0f)}));
+  }
+}
+
+TEST_CASE("gradcheck: scalar arithmetic") {
+  Tensor x = random_input({3, 2}, 0.5f, 2.0f);
+  CHECK(check_gradients([](const Ts& in) { return in[0] + 2.0f; }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return 3.0f * in[0]; }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return 1.0f - in[0]; }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return 2.0f / in[0]; }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return in[0] / 4.0f; }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return -in[0]; }, {x}));
+}
+
+TEST_CASE("gradcheck: unary functions") {
+  Tensor x = random_input({2, 5});
+  Tensor pos = random_input({2, 5}, 0.2f, 3.0f);
+  CHECK(check_gradients([](const Ts& in) { return exp(in[0]); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return log(in[0]); }, {pos}));
+  CHECK(check_gradients([](const Ts& in) { return sqrt(in[0]); }, {pos}));
+  CHECK(check_gradients([](const Ts& in) { return abs(in[0]); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return tanh(in[0]); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return sigmoid(in[0]); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return relu(in[0]); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return gelu(in[0]); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return gelu(in[0], true); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return clamp(in[0], -0.5f, 0.5f); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return pow(in[0], 2.0f); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return pow(in[0], -1.5f); }, {pos}));
+  CHECK(check_gradients([](const Ts& in) { return pow(in[0], 0.5f); }, {pos}));
+}
+
+TEST_CASE("unary values at the edges") {
+  Tensor x = from_vector({-100.0f, 0.0f, 100.0f});
+  CHECK(allclose(sigmoid(x).value(), from_vector({0.0f, 0.5f, 1.0f}).value()));
+  CHECK(allclose(relu(x).value(), from_vector({0.0f, 0.0f, 100.0f}).value()));
+  CHECK(allclose(clamp(x, -1.0f, 1.0f).value(), from_vector({-1.0f, 0.0f, 1.0f}).value()));
+  CHECK(gelu(from_vector({1.0f})).item() == Approx(0.8413447f));
+}
+
+TEST_CASE("gradcheck: reductions with dims and keepdim") {
+  Tensor x = random_input({2, 3, 4});
+  for (bool keep : {false, true}) {
+    INFO("keepdim " << keep);
+    CHECK(check_gradients([keep](const Ts& in) { return sum(in[0], {}, keep); }, {x}));
+    CHECK(check_gradients([keep](const Ts& in) { return sum(in[0], {1}, keep); }, {x}));
+    CHECK(check_gradients([keep](const Ts& in) { return sum(in[0], {0, -1}, keep); }, {x}));
+    CHECK(check_gradients([keep](const Ts& in) { return mean(in[0], {2}, keep); }, {x}));
+    CHECK(check_gradients([keep](const Ts& in) { return max(in[0], {1}, keep); }, {x}));
+    CHECK(check_gradients([keep](const Ts& in) { return max(in[0], {}, keep); }, {x}));
+    CHECK(check_gradients([keep](const Ts& in) { return min(in[0], {0, 2}, keep); }, {x}));
+    CHECK(check_gradients([keep](const Ts& in) { return var(in[0], {1}, 1, keep); }, {x}));
+    CHECK(check_gradients([keep](const Ts& in) { return var(in[0], {0, 2}, 0, keep); }, {x}));
+  }
+}
+
+TEST_CASE("reduction values") {
+  Tensor x = from_vector({1, 5, 3, 4, 2, 6}, {2, 3});
+  CHECK(sum(x).item() == 21.0f);
+  CHECK((sum(x, {0}).value() == from_vector({5, 7, 9}).value()));
+  CHECK(sum(x, {1}, true).shape() == Shape{2, 1});
+  CHECK((mean(x, {1}).value() == from_vector({3, 4}).value()));
+  CHECK((max(x, {1}).value() == from_vector({5, 6}).value()));
+  CHECK(min(x).item() == 1.0f);
+  CHECK((var(x, {1}).value() == from_vector({4, 4}).value()));
+  CHECK(var(x, {1}, 0).value()(0) == Approx(8.0f / 3.0f));
+  CHECK((argmax(x, 1) == ids_of({1, 2}, {2})));
+  CHECK((argmax(x, 0, true) == ids_of({1, 0, 1}, {1, 3})));
+  CHECK((argmax(x)() == 5));
+  // The gradient of max goes to the first maximum only.
+  Tensor t = from_vector({1, 3, 3}, {3}, true);
+  max(t).backward();
+  CHECK((t.grad() == from_vector({0, 1, 0}).value()));
+}
+
+TEST_CASE("gradcheck: matmul in every layout") {
+  const std::vector<std::pair<Shape, Shape>> cases{{{4}, {4}},       {{4}, {4, 3}},          {{3, 4}, {4}},
+                                                   {{3, 4}, {4, 2}}, {{2, 3, 4}, {4, 5}},    {{3, 4}, {2, 4, 5}},
+                                                   {{2, 3, 4}, {2, 4, 2}}, {{2, 1, 3, 4}, {5, 4, 2}}, {{2, 3, 4}, {4}}};
+  for (auto [sa, sb] : cases) {
+    INFO("matmul " << shape_str(sa) << " @ " << shape_str(sb));
+    CHECK(check_gradients([](const Ts& in) { return matmul(in[0], in[1]); }, {random_input(sa), random_input(sb)}));
+  }
+}
+
+TEST_CASE("matmul values and shapes") {
+  Tensor a = from_vector({1, 2, 3, 4, 5, 6}, {2, 3});
+  Tensor b = from_vector({1, 0, 0, 1, 1, 1}, {3, 2});
+  CHECK((matmul(a, b).value() == from_vector({4, 5, 10, 11}, {2, 2}).value()));
+  CHECK(matmul(from_vector({1, 2, 3}), from_vector({4, 5, 6})).item() == 32.0f);
+  CHECK(matmul(zeros({2, 1, 3, 4}), zeros({5, 4, 2})).shape() == Shape{2, 5, 3, 2});
+  CHECK((matmul(zeros({3, 0}), zeros({0, 2})).value() == Array(xt::zeros<float>({3, 2}))));
+  // Transposes are flags, and agree with the materialised transpose.
+  Array at = transpose(a, 0, 1).value();
+  CHECK((matmul_arrays(at, true, b.value(), false) == matmul(a, b).value()));
+}
+
+TEST_CASE("gradcheck: shape ops") {
+  Tensor x = random_input({2, 3, 4});
+  CHECK(check_gradients([](const Ts& in) { return transpose(in[0], 0, 2); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return permute(in[0], {1, 2, 0}); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return reshape(in[0], {4, -1}); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return view(in[0], {24}); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return flatten(in[0], 1); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return unsqueeze(in[0], -1); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return squeeze(unsqueeze(in[0], 1), 1); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return slice(in[0], 2, 1, 4, 2); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return slice(in[0], 1, -2, 100); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return narrow(in[0], 0, 1, 1); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return expand(in[0], {2, 2, 3, 4}); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return broadcast_to(in[0], {3, 3}); }, {random_input({3, 1})}));
+  Tensor y = random_input({2, 5, 4});
+  CHECK(check_gradients([](const Ts& in) { return cat({in[0], in[1]}, 1); }, {x, y}));
+  CHECK(check_gradients([](const Ts& in) { return cat({in[0], in[1], in[0]}, 0); }, {x, random_input({1, 3, 4})}));
+  CHECK(check_gradients([](const Ts& in) { return stack({in[0], in[1]}, 1); }, {x, random_input({2, 3, 4})}));
+  CHECK(check_gradients([](const Ts& in) { return split(in[0], 3, 1)[1] * 2.0f + split(in[0], 3, 1)[0]; }, {random_input({2, 6})}));
+  CHECK(check_gradients([](const Ts& in) { return chunk(in[0], 3, -1)[2]; }, {random_input({2, 7})}));
+}
+
+TEST_CASE("shape op values") {
+  Tensor x = arange(6.0f);
+  CHECK((reshape(x, {2, 3}).value()(1, 0) == 3.0f));
+  CHECK((transpose(reshape(x, {2, 3}), 0, 1).value()(2, 1) == 5.0f));
+  CHECK((slice(x, 0, 1, 6, 2).value() == from_vector({1, 3, 5}).value()));
+  CHECK((slice(x, 0, -2, 100).value() == from_vector({4, 5}).value()));
+  CHECK(slice(x, 0, 4, 2).numel() == 0);
+  CHECK(cat({x, x}).numel() == 12);
+  CHECK(stack({x, x}, 1).shape() == Shape{6, 2});
+  auto parts = split(x, SizeList{1, 5});
+  CHECK((parts[1].value() == from_vector({1, 2, 3, 4, 5}).value()));
+  auto chunks = chunk(arange(5.0f), 3);  // sizes 2, 2, 1 as torch.chunk
+  REQUIRE(chunks.size() == 3);
+  CHECK(chunks[2].numel() == 1);
+  CHECK(squeeze(zeros({1, 2, 1})).shape() == Shape{2});
+  CHECK(flatten(zeros({2, 3, 4}), 0, 1).shape() == Shape{6, 4});
+}
+
+TEST_CASE("gradcheck: indexing") {
+  Tensor x = random_input({4, 3});
+  CHECK(check_gradients([](const Ts& in) { return index_select(in[0], 0, ids_of({3, 0, 3}, {3})); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return index_select(in[0], 1, ids_of({2, 1}, {2})); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return embedding(in[0], ids_of({1, 3, 1, 0}, {2, 2})); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return gather(in[0], 1, ids_of({0, 2, 1, 1, 2, 0, 0, 0}, {4, 2})); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return gather(in[0], 0, ids_of({3, 2, 1}, {1, 3})); }, {x}));
+  Mask m = Mask::from_shape({1, 3});
+  m(0, 0) = true, m(0, 1) = false, m(0, 2) = true;
+  CHECK(check_gradients([m](const Ts& in) { return masked_fill(in[0], m, -5.0f); }, {x}));
+  CHECK(check_gradients([m](const Ts& in) { return where(m, in[0], in[1]); }, {x, random_input({4, 1})}));
+  CHECK(check_gradients([](const Ts& in) { return tril(in[0]); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return triu(in[0], 1); }, {random_input({2, 3, 3})}));
+  CHECK(check_gradients([](const Ts& in) { return topk(in[0], 2, 1).values; }, {x}));
+}
+
+TEST_CASE("indexing values") {
+  Tensor w = reshape(arange(6.0f), {3, 2});
+  CHECK((embedding(w, ids_of({2, 0}, {2})).value() == from_vector({4, 5, 0, 1}, {2, 2}).value()));
+  // The padding row receives no gradient.
+  Tensor wp = ones({3, 2}, true);
+  sum(embedding(wp, ids_of({0, 1, 1}, {3}), 1)).backward();
+  CHECK((wp.grad() == from_vector({1, 1, 0, 0, 0, 0}, {3, 2}).value()));
+  auto top = topk(from_vector({3, 1, 4, 1, 5}), 3);
+  CHECK((top.values.value() == from_vector({5, 4, 3}).value()));
+  CHECK((top.indices == ids_of({4, 2, 0}, {3})));
+  CHECK((topk(from_vector({3, 1, 4}), 2, 0, false).indices == ids_of({1, 0}, {2})));
+  CHECK((one_hot(ids_of({2, 0}, {2}), 3).value() == from_vector({0, 0, 1, 1, 0, 0}, {2, 3}).value()));
+  CHECK((tril_mask(2, 3) == Mask{{true, false, false}, {true, true, false}}));
+  CHECK((triu_mask(2, 2, 1) == Mask{{false, true}, {false, false}}));
+  CHECK((eq(from_vector({1, 2}), from_vector({1, 3})) == Mask{true, false}));
+  CHECK((gt(from_vector({1, 2}), 1.5f) == Mask{false, true}));
+  CHECK((lt(from_vector({1, 2}), reshape(from_vector({2, 0}), {2, 1})) == Mask{{true, false}, {false, false}}));
+  CHECK((ge(from_vector({1, 2}), from_vector({1, 3})) == Mask{true, false}));
+  CHECK((le(from_vector({1, 2}), from_vector({1, 3})) == Mask{true, true}));
+  CHECK((ne(from_vector({1, 2}), from_vector({1, 3})) == Mask{false, true}));
+}
+
+TEST_CASE("gradcheck: softmax family, layer norm, dropout") {
+  Tensor x = random_input({3, 5}, -2.0f, 2.0f);
+  CHECK(check_gradients([](const Ts& in) { return softmax(in[0], -1); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return softmax(in[0], 0); }, {x}));
+  CHECK(check_gradients([](const Ts& in) { return log_softmax(in[0], 1); }, {x}));
+  Tensor w = random_input({5}), b = random_input({5});
+  CHECK(check_gradients([](const Ts& in) { return layer_norm(in[0], {5}, in[1], in[2]); }, {x, w, b}));
+  CHECK(check_gradients([](const Ts& in) { return layer_norm(in[0], {2, 3}); }, {random_input({2, 2, 3})}));
+  // Dropout with a fresh generator per call, so every evaluation draws the same mask.
+  CHECK(check_gradients([](const Ts& in) {
+    Generator g(5);
+    return dropout(in[0], 0.4f, true, &g);
+  }, {x}));
+}
+
+TEST_CASE("softmax is stable and dropout scales") {
+  Tensor big = from_vector({1000.0f, 1000.0f, -1000.0f});
+  CHECK(allclose(softmax(big, 0).value(), from_vector({0.5f, 0.5f, 0.0f}).value()));
+  CHECK(log_softmax(big, 0).value()(2) == Approx(-2000.0f - std::log(2.0f)));
+  Tensor x = ones({10000});
+  Tensor kept = dropout(x, 0.25f, true);
+  int zeros_seen = 0;
+  for (float v : kept.value()) {
+    if (v == 0.0f) ++zeros_seen;
+    else CHECK(v == Approx(1.0f / 0.75f));
+  }
+  CHECK(zeros_seen == Approx(2500).margin(200));
+  CHECK(dropout(x, 0.25f, false).is_same(x));
+  CHECK(sum(dropout(x, 1.0f, true)).item() == 0.0f);
+}
+
+TEST_CASE("gradcheck: losses") {
+  Tensor logits = random_input({4, 5}, -2.0f, 2.0f);
+  Index targets = ids_of({1, 0, 4, 2}, {4});
+  Index with_ignored = ids_of({1, -100, 4, 2}, {4});
+  CHECK(check_gradients([&](const Ts& in) { return cross_entropy(in[0], targets); }, {logits}));
+  CHECK(check_gradients([&](const Ts& in) { return cross_entropy(in[0], with_ignored, {.label_smoothing = 0.1f}); }, {logits}));
+  CHECK(check_gradients([&](const Ts& in) { return cross_entropy(in[0], targets, {.reduction = Reduction::None}); }, {logits}));
+  CHECK(check_gradients([&](const Ts& in) { return cross_entropy(in[0], ids_of({1, 2, 0, 0, 3, 1}, {2, 3})); },
+                        {random_input({2, 5, 3})}));
+  CHECK(check_gradients([&](const Ts& in) { return nll_loss(log_softmax(in[0], 1), with_ignored); }, {logits}));
+  CHECK(check_gradients([](const Ts& in) { return mse_loss(in[0], in[1]); }, {random_input({3, 2}), random_input({3, 2})}));
+  CHECK(check_gradients([](const Ts& in) { return binary_cross_entropy_with_logits(in[0], in[1], Reduction::Sum); },
+                        {random_input({3, 2}, -3.0f, 3.0f), random_input({3, 2}, 0.0f, 1.0f)}));
+}
+
+TEST_CASE("fused cross_entropy agrees with the composite version") {
+  Tensor logits = random_input({6, 7}, -3.0f, 3.0f);
+  Index targets = ids_of({1, 0, 6, -100, 2, 5}, {6});
+  for (float smoothing : {0.0f, 0.2f})
+    for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None}) {
+      CrossEntropyOptions o{.ignore_index = -100, .label_smoothing = smoothing, .reduction = r};
+      Tensor a = logits.detach().requires_grad_(), b = logits.detach().requires_grad_();
+      Tensor fused = cross_entropy(a, targets, o), composite = cross_entropy_composite(b, targets, o);
+      CHECK(allclose(fused.value(), composite.value(), 1e-5f, 1e-6f));
+      sum(fused).backward();
+      sum(composite).backward();
+      CHECK(allclose(a.grad(), b.grad(), 1e-5f, 1e-6f));
+    }
+}
+
+TEST_CASE("loss values") {
+  Tensor logits = from_vector({0.0f, 0.0f, 0.0f, 0.0f}, {1, 4});
+  CHECK(cross_entropy(logits, ids_of({2}, {1})).item() == Approx(std::log(4.0f)));
+  CHECK(std::isnan(cross_entropy(logits, ids_of({-100}, {1})).item()));  // every target ignored: 0/0, as PyTorch
+  CHECK(cross_entropy(from_vector({0, 0}), ids_of({1}, {})).item() == Approx(std::log(2.0f)));
+  CHECK(mse_loss(from_vector({1, 2}), from_vector({1, 4})).item() == 2.0f);
+  CHECK(binary_cross_entropy_with_logits(from_vector({0}), from_vector({1})).item() == Approx(std::log(2.0f)));
+  CHECK(binary_cross_entropy_with_logits(from_vector({-200}), from_vector({0})).item() == Approx(0.0f));
+}
