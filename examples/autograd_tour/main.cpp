@@ -6,7 +6,7 @@
 #include <fstream>
 #include <iostream>
 
-#include <attograd/attograd.hpp>
+#include <attograd/core/core.hpp>
 
 using namespace attograd;
 

@@ -16,8 +16,9 @@ def save(path, tensors, metadata=None):
     for name, value in tensors.items():
         if hasattr(value, "detach"):
             value = value.detach().cpu().numpy()
-        array = np.ascontiguousarray(np.asarray(value, dtype=np.float32))
-        data = array.astype("<f4").tobytes()
+        # Not np.ascontiguousarray: it turns a 0-d array (a loss) into shape (1,).
+        array = np.asarray(value, dtype=np.float32)
+        data = array.astype("<f4").tobytes(order="C")
         header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)

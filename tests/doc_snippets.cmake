@@ -1,0 +1,26 @@
+# Every ```cpp block in README.md and docs/*.md is a complete program: each is extracted at
+# configure time, compiled with the project's warnings, and run as a test, so the docs
+# cannot drift from the code.
+file(GLOB doc_files CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/*.md)
+set(snippet_dir ${CMAKE_CURRENT_BINARY_DIR}/doc_snippets)
+file(MAKE_DIRECTORY ${snippet_dir})
+foreach(doc ${doc_files})
+  get_filename_component(doc_name ${doc} NAME_WE)
+  file(READ ${doc} text)
+  # CMake lists split on ';', which C++ is full of: hide them while cutting out the blocks.
+  string(REPLACE ";" "@SEMICOLON@" text "${text}")
+  string(REGEX MATCHALL "```cpp\n[^`]*```" blocks "${text}")
+  set(count 0)
+  foreach(block IN LISTS blocks)
+    math(EXPR count "${count} + 1")
+    string(REGEX REPLACE "^```cpp\n" "" code "${block}")
+    string(REGEX REPLACE "```$" "" code "${code}")
+    string(REPLACE "@SEMICOLON@" ";" code "${code}")
+    set(target doc_${doc_name}_${count})
+    file(CONFIGURE OUTPUT ${snippet_dir}/${target}.cpp CONTENT "// Extracted from ${doc}\n${code}" @ONLY)
+    add_executable(${target} ${snippet_dir}/${target}.cpp)
+    target_link_libraries(${target} PRIVATE attograd::attograd)
+    attograd_set_warnings(${target})
+    add_test(NAME "docs: ${doc_name}.md snippet ${count}" COMMAND ${target})
+  endforeach()
+endforeach()
