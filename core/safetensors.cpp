@@ -34,8 +34,7 @@ namespace attograd {
 
 // Tensor data is copied byte for byte between the file and float storage; safetensors is
 // little-endian, so that copy is only right on a little-endian machine.
-static_assert(std::endian::native == std::endian::little,
-              "attograd's safetensors I/O assumes a little-endian machine");
+static_assert(std::endian::native == std::endian::little, "attograd's safetensors I/O assumes a little-endian machine");
 
 namespace {
 
@@ -54,7 +53,7 @@ constexpr std::uint64_t float_bytes = sizeof(float);
   throw std::runtime_error(source + ": " + problem);
 }
 
-std::string quoted(const std::string& name) { return "'" + name + "'"; }
+std::string in_quotes(const std::string& name) { return "'" + name + "'"; }
 
 // A JSON value as it appeared, cut short so that a huge value cannot flood an error message.
 std::string brief(const Json& value) {
@@ -97,47 +96,82 @@ struct Header {
   Metadata metadata;
 };
 
-// The JSON header parsed into a document, rejecting repeated keys at any depth. nlohmann keeps
-// the last of two equal keys silently; a file whose tensor "w" means one thing to us and
-// another to a different reader is exactly what the checks are for. Also records the order of
-// the top-level keys, which a std::map-backed document forgets.
-Json parse_json(std::string_view text, const std::string& source,
-                std::vector<std::string>& top_level_keys) {
-  std::vector<std::set<std::string>> open_objects;  // keys seen so far, innermost object last
-  // `depth` counts the containers around a key: 1 for the keys of the top-level object.
-  auto check_keys = [&](int depth, Json::parse_event_t event, Json& parsed) {
-    if (event == Json::parse_event_t::object_start) {
-      open_objects.emplace_back();
-    } else if (event == Json::parse_event_t::object_end) {
-      open_objects.pop_back();
-    } else if (event == Json::parse_event_t::key) {
-      const auto& key = parsed.get_ref<const std::string&>();
-      if (!open_objects.back().insert(key).second) {
-        const bool tensor_name = depth == 1 && key != "__metadata__";
-        fail(source, (tensor_name ? "duplicate tensor name " : "duplicate key ") + quoted(key) +
-                         " in the header");
-      }
-      if (depth == 1) top_level_keys.push_back(key);
-    }
+// A first pass over the header through nlohmann's SAX interface. It rejects bad JSON and keys
+// repeated at any depth - nlohmann's document silently keeps the last of two equal keys, and a
+// file whose tensor "w" means one thing to us and another to a different reader is exactly what
+// the checks are for - and it records the order of the top-level keys, which the
+// std::map-backed document forgets. (nlohmann's parser callback could do this too, but it
+// rescans the enclosing object at the end of every object: quadratic in the number of tensors.)
+class HeaderKeyChecker : public nlohmann::json_sax<Json> {
+ public:
+  explicit HeaderKeyChecker(const std::string& source) : source_(source) {}
+  std::vector<std::string> top_level_keys;
+
+  bool start_object(std::size_t /*elements*/) override {
+    ++depth_;
+    open_objects_.emplace_back();
     return true;
-  };
-  try {
-    return Json::parse(text.begin(), text.end(), check_keys);
-  } catch (const Json::exception& e) {  // a syntax error, or a number too large for a double
-    fail(source, std::string("header is not valid JSON: ") + e.what());
   }
+  bool end_object() override {
+    --depth_;
+    open_objects_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t /*elements*/) override {
+    ++depth_;
+    return true;
+  }
+  bool end_array() override {
+    --depth_;
+    return true;
+  }
+  bool key(std::string& key) override {
+    if (!open_objects_.back().insert(key).second) {
+      const bool tensor_name = depth_ == 1 && key != "__metadata__";
+      fail(source_, (tensor_name ? "duplicate tensor name " : "duplicate key ") + in_quotes(key) + " in the header");
+    }
+    if (depth_ == 1) top_level_keys.push_back(key);
+    return true;
+  }
+  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                   const nlohmann::detail::exception& error) override {
+    // A syntax error, invalid UTF-8, or a number too large for a double.
+    fail(source_, std::string("header is not valid JSON: ") + error.what());
+  }
+
+  // Scalars need no checks in this pass.
+  bool null() override { return true; }
+  bool boolean(bool /*value*/) override { return true; }
+  bool number_integer(std::int64_t /*value*/) override { return true; }
+  bool number_unsigned(std::uint64_t /*value*/) override { return true; }
+  bool number_float(double /*value*/, const std::string& /*text*/) override { return true; }
+  bool string(std::string& /*value*/) override { return true; }
+  bool binary(Json::binary_t& /*value*/) override { return true; }
+
+ private:
+  const std::string& source_;
+  std::size_t depth_ = 0;                            // containers open around the next token
+  std::vector<std::set<std::string>> open_objects_;  // keys seen so far, innermost object last
+};
+
+// The header as a JSON document, and the order of its top-level keys.
+Json parse_json(std::string_view text, const std::string& source, std::vector<std::string>& top_level_keys) {
+  HeaderKeyChecker checker(source);
+  Json::sax_parse(text.begin(), text.end(), &checker);
+  top_level_keys = std::move(checker.top_level_keys);
+  return Json::parse(text.begin(), text.end());  // cannot fail: the first pass accepted it
 }
 
 Metadata parse_metadata(const Json& value, const std::string& source) {
   if (!value.is_object()) {
-    fail(source, std::string("__metadata__ must be an object of strings, got ") +
-                     value.type_name() + " " + brief(value));
+    fail(source,
+         std::string("__metadata__ must be an object of strings, got ") + value.type_name() + " " + brief(value));
   }
   Metadata metadata;
   for (const auto& [key, text] : value.items()) {
     if (!text.is_string()) {
-      fail(source, "__metadata__ value for " + quoted(key) + " must be a string, got " +
-                       text.type_name() + " " + brief(text));
+      fail(source, "__metadata__ value for " + in_quotes(key) + " must be a string, got " + text.type_name() + " " +
+                       brief(text));
     }
     metadata.emplace(key, text.get<std::string>());
   }
@@ -146,17 +180,17 @@ Metadata parse_metadata(const Json& value, const std::string& source) {
 
 // Checks one tensor's entry and computes its shape; its byte range is checked by the caller.
 Entry parse_entry(const std::string& name, const Json& value, const std::string& source) {
-  const std::string tensor = "tensor " + quoted(name);
+  const std::string tensor = "tensor " + in_quotes(name);
   if (!value.is_object()) {
-    fail(source, tensor + " must be an object with dtype, shape and data_offsets, got " +
-                     value.type_name() + " " + brief(value));
+    fail(source, tensor + " must be an object with dtype, shape and data_offsets, got " + value.type_name() + " " +
+                     brief(value));
   }
   for (const char* key : {"dtype", "shape", "data_offsets"}) {
     if (!value.contains(key)) fail(source, tensor + " has no '" + key + "'");
   }
   for (const auto& item : value.items()) {
     if (item.key() != "dtype" && item.key() != "shape" && item.key() != "data_offsets") {
-      fail(source, tensor + " has an unexpected key " + quoted(item.key()));
+      fail(source, tensor + " has an unexpected key " + in_quotes(item.key()));
     }
   }
 
@@ -165,8 +199,7 @@ Entry parse_entry(const std::string& name, const Json& value, const std::string&
     fail(source, tensor + " dtype must be a string, got " + brief(dtype));
   }
   if (dtype.get_ref<const std::string&>() != "F32") {
-    fail(source, tensor + " has dtype " + dtype.get<std::string>() +
-                     ", but attograd reads F32 (float32) tensors only");
+    fail(source, tensor + " has dtype " + dtype.get<std::string>() + ", but attograd reads F32 (float32) tensors only");
   }
 
   const Json& shape = value.at("shape");
@@ -174,16 +207,16 @@ Entry parse_entry(const std::string& name, const Json& value, const std::string&
     fail(source, tensor + " shape must be an array of non-negative integers, got " + brief(shape));
   }
   if (shape.size() > max_dims) {
-    fail(source, tensor + " has " + std::to_string(shape.size()) + " dimensions; at most " +
-                     std::to_string(max_dims) + " are allowed");
+    fail(source, tensor + " has " + std::to_string(shape.size()) + " dimensions; at most " + std::to_string(max_dims) +
+                     " are allowed");
   }
   Entry entry;
   entry.name = name;
   for (const Json& dim : shape) {
     std::uint64_t size = 0;
     if (!read_size(dim, size)) {
-      fail(source, tensor + " shape " + brief(shape) + " has an entry that is not a " +
-                       "non-negative integer: " + brief(dim));
+      fail(source,
+           tensor + " shape " + brief(shape) + " has an entry that is not a " + "non-negative integer: " + brief(dim));
     }
     entry.shape.push_back(static_cast<std::size_t>(size));
   }
@@ -191,12 +224,10 @@ Entry parse_entry(const std::string& name, const Json& value, const std::string&
   const Json& offsets = value.at("data_offsets");
   if (!offsets.is_array() || offsets.size() != 2 || !read_size(offsets[0], entry.begin) ||
       !read_size(offsets[1], entry.end)) {
-    fail(source, tensor + " data_offsets must be two non-negative integers [begin, end], got " +
-                     brief(offsets));
+    fail(source, tensor + " data_offsets must be two non-negative integers [begin, end], got " + brief(offsets));
   }
   if (entry.begin > entry.end) {
-    fail(source, tensor + " data_offsets " + offsets_str(entry.begin, entry.end) +
-                     " begin after they end");
+    fail(source, tensor + " data_offsets " + offsets_str(entry.begin, entry.end) + " begin after they end");
   }
   return entry;
 }
@@ -212,7 +243,7 @@ std::uint64_t checked_byte_size(const Entry& entry, const std::string& source) {
     has_zero = has_zero || dim == 0;
     const std::uint64_t factor = std::max<std::uint64_t>(dim, 1);
     if (bytes_if_no_zero > limit / factor) {
-      fail(source, "tensor " + quoted(entry.name) + " has shape " + shape_str(entry.shape) +
+      fail(source, "tensor " + in_quotes(entry.name) + " has shape " + shape_str(entry.shape) +
                        ", too large: its size in bytes overflows");
     }
     bytes_if_no_zero *= factor;
@@ -222,33 +253,29 @@ std::uint64_t checked_byte_size(const Entry& entry, const std::string& source) {
 
 // Every tensor's byte range must tile the data buffer exactly: sorted by position they start
 // at 0, each begins where the previous one ended, and the last ends at the end of the file.
-void check_layout(const std::vector<Entry>& sorted, std::uint64_t data_size,
-                  const std::string& source) {
+void check_layout(const std::vector<Entry>& sorted, std::uint64_t data_size, const std::string& source) {
   std::uint64_t expected = 0;
   const Entry* previous = nullptr;
   for (const Entry& entry : sorted) {
     if (entry.begin < expected) {
-      fail(source, "tensors " + quoted(previous->name) + " (data_offsets " +
-                       offsets_str(previous->begin, previous->end) + ") and " +
-                       quoted(entry.name) + " (data_offsets " +
-                       offsets_str(entry.begin, entry.end) + ") overlap");
+      fail(source, "tensors " + in_quotes(previous->name) + " (data_offsets " +
+                       offsets_str(previous->begin, previous->end) + ") and " + in_quotes(entry.name) +
+                       " (data_offsets " + offsets_str(entry.begin, entry.end) + ") overlap");
     }
     if (entry.begin > expected) {
-      const std::string before = previous ? "tensor " + quoted(previous->name) + " (ends at " +
-                                                std::to_string(expected) + ")"
-                                          : "the start of the data buffer";
-      fail(source, "gap of " + std::to_string(entry.begin - expected) + " bytes between " +
-                       before + " and tensor " + quoted(entry.name) + " (begins at " +
-                       std::to_string(entry.begin) + ")");
+      const std::string before =
+          previous ? "tensor " + in_quotes(previous->name) + " (ends at " + std::to_string(expected) + ")"
+                   : "the start of the data buffer";
+      fail(source, "gap of " + std::to_string(entry.begin - expected) + " bytes between " + before + " and tensor " +
+                       in_quotes(entry.name) + " (begins at " + std::to_string(entry.begin) + ")");
     }
     expected = entry.end;
     previous = &entry;
   }
   if (expected != data_size) {
     fail(source, std::to_string(data_size - expected) +
-                     " trailing bytes after the last tensor: the tensors end at offset " +
-                     std::to_string(expected) + " of a " + std::to_string(data_size) +
-                     "-byte data buffer");
+                     " trailing bytes after the last tensor: the tensors end at offset " + std::to_string(expected) +
+                     " of a " + std::to_string(data_size) + "-byte data buffer");
   }
 }
 
@@ -271,22 +298,19 @@ Header parse_header(std::string_view text, std::uint64_t data_size, const std::s
     entry.header_position = header.entries.size();
     const std::uint64_t bytes = checked_byte_size(entry, source);
     if (entry.end - entry.begin != bytes) {
-      fail(source, "tensor " + quoted(name) + " has shape " + shape_str(entry.shape) + " (" +
-                       std::to_string(bytes) + " bytes) but data_offsets " +
-                       offsets_str(entry.begin, entry.end) + " span " +
+      fail(source, "tensor " + in_quotes(name) + " has shape " + shape_str(entry.shape) + " (" + std::to_string(bytes) +
+                       " bytes) but data_offsets " + offsets_str(entry.begin, entry.end) + " span " +
                        std::to_string(entry.end - entry.begin) + " bytes");
     }
     if (entry.end > data_size) {
-      fail(source, "tensor " + quoted(name) + " data_offsets " +
-                       offsets_str(entry.begin, entry.end) + " run past the end of the " +
-                       std::to_string(data_size) + "-byte data buffer");
+      fail(source, "tensor " + in_quotes(name) + " data_offsets " + offsets_str(entry.begin, entry.end) +
+                       " run past the end of the " + std::to_string(data_size) + "-byte data buffer");
     }
     header.entries.push_back(std::move(entry));
   }
 
   std::sort(header.entries.begin(), header.entries.end(), [](const Entry& a, const Entry& b) {
-    return std::tie(a.begin, a.end, a.header_position) <
-           std::tie(b.begin, b.end, b.header_position);
+    return std::tie(a.begin, a.end, a.header_position) < std::tie(b.begin, b.end, b.header_position);
   });
   check_layout(header.entries, data_size, source);
   return header;
@@ -294,8 +318,7 @@ Header parse_header(std::string_view text, std::uint64_t data_size, const std::s
 
 void check_file_size(std::uint64_t file_size, const std::string& source) {
   if (file_size < header_length_bytes) {
-    fail(source, "file is " + std::to_string(file_size) +
-                     " bytes, too short for the 8-byte header length");
+    fail(source, "file is " + std::to_string(file_size) + " bytes, too short for the 8-byte header length");
   }
 }
 
@@ -309,8 +332,7 @@ std::uint64_t checked_header_length(std::span<const std::byte> prefix, std::uint
   }
   if (length > file_size - header_length_bytes) {
     fail(source, "header length " + std::to_string(length) + " exceeds the " +
-                     std::to_string(file_size - header_length_bytes) +
-                     " bytes that follow the length field");
+                     std::to_string(file_size - header_length_bytes) + " bytes that follow the length field");
   }
   if (length > max_header_length) {
     fail(source, "header length " + std::to_string(length) + " exceeds the limit of " +
@@ -374,8 +396,7 @@ bool write_all(int fd, const void* data, std::uint64_t size) {
 
 // The 8-byte length and the JSON header, padded with spaces to a multiple of 8 bytes so that
 // the data starts aligned (as the Python library writes it). Checks the names first.
-std::string make_prefix_and_header(const NamedArrays& tensors, const Metadata& metadata,
-                                   const std::string& context) {
+std::string make_prefix_and_header(const NamedArrays& tensors, const Metadata& metadata, const std::string& context) {
   std::set<std::string> seen;
   for (const auto& [name, array] : tensors) {
     if (name.empty()) throw std::invalid_argument(context + ": a tensor name is empty");
@@ -383,34 +404,36 @@ std::string make_prefix_and_header(const NamedArrays& tensors, const Metadata& m
       throw std::invalid_argument(context + ": '__metadata__' is reserved, not a tensor name");
     }
     if (!seen.insert(name).second) {
-      throw std::invalid_argument(context + ": duplicate tensor name " + quoted(name));
+      throw std::invalid_argument(context + ": duplicate tensor name " + in_quotes(name));
     }
   }
 
-  // An ordered document, so the header lists tensors in the order their data is written.
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata.empty()) header["__metadata__"] = metadata;
+  // The header is written entry by entry, in the order the data follows. (A whole
+  // nlohmann::ordered_json document would do the same, but it searches its keys on every
+  // insertion: quadratic in the number of tensors.) The names were checked unique above.
+  using OrderedJson = nlohmann::ordered_json;
+  std::string text = "{";
+  auto append = [&](const std::string& key, const OrderedJson& value) {
+    if (text.size() > 1) text += ',';
+    text += OrderedJson(key).dump() + ':' + value.dump();
+  };
   std::uint64_t offset = 0;
-  for (const auto& [name, array] : tensors) {
-    const std::uint64_t bytes = array.size() * float_bytes;
-    header[name] = {{"dtype", "F32"},
-                    {"shape", std::vector<std::uint64_t>(array.shape().begin(), array.shape().end())},
-                    {"data_offsets", {offset, offset + bytes}}};
-    offset += bytes;
-  }
-
-  std::string text;
   try {
-    text = header.dump();
-  } catch (const nlohmann::ordered_json::type_error& e) {
-    throw std::invalid_argument(context + ": tensor names and metadata must be valid UTF-8 (" +
-                                e.what() + ")");
+    if (!metadata.empty()) append("__metadata__", metadata);
+    for (const auto& [name, array] : tensors) {
+      const std::uint64_t bytes = array.size() * float_bytes;
+      const std::vector<std::uint64_t> shape(array.shape().begin(), array.shape().end());
+      append(name, {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {offset, offset + bytes}}});
+      offset += bytes;
+    }
+  } catch (const OrderedJson::type_error& e) {
+    throw std::invalid_argument(context + ": tensor names and metadata must be valid UTF-8 (" + e.what() + ")");
   }
+  text += '}';
   text.append((8 - text.size() % 8) % 8, ' ');
   if (text.size() > max_header_length) {
-    throw std::invalid_argument(context + ": the header would be " + std::to_string(text.size()) +
-                                " bytes, over the " + std::to_string(max_header_length) +
-                                "-byte limit readers accept");
+    throw std::invalid_argument(context + ": the header would be " + std::to_string(text.size()) + " bytes, over the " +
+                                std::to_string(max_header_length) + "-byte limit readers accept");
   }
 
   std::string prefix(header_length_bytes, '\0');
@@ -444,25 +467,27 @@ const Array& SafetensorsContent::at(const std::string& name) const {
   for (const auto& [key, array] : tensors) {
     if (key == name) return array;
   }
+  // Name a few of the tensors there are, to show what the names look like.
+  constexpr std::size_t max_listed = 8;
   std::string names;
-  for (const auto& [key, array] : tensors) names += (names.empty() ? "" : ", ") + quoted(key);
-  throw std::out_of_range("safetensors: no tensor named " + quoted(name) + " (tensors: " +
-                          (names.empty() ? "none" : names) + ")");
+  for (std::size_t i = 0; i < std::min(tensors.size(), max_listed); ++i) {
+    names += (i > 0 ? ", " : "") + in_quotes(tensors[i].first);
+  }
+  if (tensors.size() > max_listed) names += ", ... (" + std::to_string(tensors.size()) + " in all)";
+  throw std::out_of_range("safetensors: no tensor named " + in_quotes(name) +
+                          " (tensors: " + (names.empty() ? "none" : names) + ")");
 }
 
 bool SafetensorsContent::contains(const std::string& name) const {
-  return std::any_of(tensors.begin(), tensors.end(),
-                     [&](const auto& named) { return named.first == name; });
+  return std::any_of(tensors.begin(), tensors.end(), [&](const auto& named) { return named.first == name; });
 }
 
 SafetensorsContent parse_safetensors(std::span<const std::byte> bytes, const std::string& source) {
   check_file_size(bytes.size(), source);
-  const std::uint64_t length = checked_header_length(bytes.first(header_length_bytes),
-                                                     bytes.size(), source);
+  const std::uint64_t length = checked_header_length(bytes.first(header_length_bytes), bytes.size(), source);
   const auto header_bytes = bytes.subspan(header_length_bytes, length);
   // Viewing bytes as chars is one of the accesses the aliasing rules allow.
-  const std::string_view text(reinterpret_cast<const char*>(header_bytes.data()),
-                              header_bytes.size());
+  const std::string_view text(reinterpret_cast<const char*>(header_bytes.data()), header_bytes.size());
   const auto data = bytes.subspan(header_length_bytes + length);
   Header header = parse_header(text, data.size(), source);
 
@@ -506,8 +531,7 @@ SafetensorsContent load_safetensors(const std::filesystem::path& path) {
   return content;
 }
 
-std::vector<std::byte> serialize_safetensors(const NamedArrays& tensors,
-                                             const Metadata& metadata) {
+std::vector<std::byte> serialize_safetensors(const NamedArrays& tensors, const Metadata& metadata) {
   const std::string head = make_prefix_and_header(tensors, metadata, "serialize_safetensors");
   std::uint64_t total = head.size();
   for (const auto& named : tensors) total += named.second.size() * float_bytes;
@@ -523,8 +547,7 @@ std::vector<std::byte> serialize_safetensors(const NamedArrays& tensors,
   return bytes;
 }
 
-void save_safetensors(const std::filesystem::path& path, const NamedArrays& tensors,
-                      const Metadata& metadata) {
+void save_safetensors(const std::filesystem::path& path, const NamedArrays& tensors, const Metadata& metadata) {
   const std::string source = path.string();
   const std::string head = make_prefix_and_header(tensors, metadata, source);
   const std::filesystem::path temp = temporary_path_for(path);
