@@ -9,3 +9,4 @@
 #include <attograd/optim/optimizer.hpp>
 #include <attograd/optim/rmsprop.hpp>
 #include <attograd/optim/sgd.hpp>
+#include <attograd/optim/training_state.hpp>

@@ -22,6 +22,7 @@
 
 #include <catch2/catch.hpp>
 #include <xtensor/xbuilder.hpp>
+#include <fmt/format.h>
 
 namespace fs = std::filesystem;
 using attograd::Array;
@@ -242,7 +243,7 @@ TEST_CASE("safetensors writes and reads many tensors") {
   // which the suite's per-test timeout would catch. No timing is asserted here.
   NamedArrays tensors;
   for (int i = 0; i < 20000; ++i) {
-    tensors.emplace_back("t" + std::to_string(i), Array{static_cast<float>(i)});
+    tensors.emplace_back(fmt::format("t{}", i), Array{static_cast<float>(i)});
   }
   const auto bytes = attograd::serialize_safetensors(tensors, {});
   const auto content = attograd::parse_safetensors(bytes, "many");
