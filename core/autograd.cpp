@@ -59,10 +59,10 @@ void accumulate_grad(const Tensor& input, Array grad) {
   Node& n = *input.node();
   if (!n.requires_grad) return;
   if (grad.shape() != n.value.shape())
-    throw std::logic_error(fmt::format("accumulate_grad: the backward of '{}' gave a gradient of shape {} for an input of "
-                                       "shape {} (a missing sum_to?)",
-                                       running_node ? running_node->op : "?", shape_str(grad.shape()),
-                                       shape_str(n.value.shape())));
+    throw std::logic_error(
+        fmt::format("accumulate_grad: the backward of '{}' gave a gradient of shape {} for an input of "
+                    "shape {} (a missing sum_to?)",
+                    running_node ? running_node->op : "?", shape_str(grad.shape()), shape_str(n.value.shape())));
   if (anomaly_enabled) check_finite(grad, input);
   if (!n.has_grad) {
     n.grad = std::move(grad);
@@ -104,9 +104,10 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
 
 void run_backward(const Tensor& root, Array seed, bool retain_graph) {
   if (!root.requires_grad())
-    throw std::logic_error(fmt::format("backward: tensor #{} ({}, shape {}) does not require grad: no input of its "
-                                       "graph has requires_grad=true (or it was made under NoGradGuard)",
-                                       root.id(), root.op(), shape_str(root.shape())));
+    throw std::logic_error(
+        fmt::format("backward: tensor #{} ({}, shape {}) does not require grad: no input of its "
+                    "graph has requires_grad=true (or it was made under NoGradGuard)",
+                    root.id(), root.op(), shape_str(root.shape())));
   std::vector<std::shared_ptr<Node>> order = topological_order(root.node());
   accumulate_grad(root, std::move(seed));
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
@@ -135,9 +136,10 @@ void run_backward(const Tensor& root, Array seed, bool retain_graph) {
 
 void Tensor::backward(bool retain_graph) const {
   if (numel() != 1)
-    throw std::invalid_argument(fmt::format("backward: tensor of shape {} is not a scalar; pass a seed gradient of the "
-                                            "same shape, e.g. t.backward(ones_like)",
-                                            shape_str(shape())));
+    throw std::invalid_argument(
+        fmt::format("backward: tensor of shape {} is not a scalar; pass a seed gradient of the "
+                    "same shape, e.g. t.backward(ones_like)",
+                    shape_str(shape())));
   run_backward(*this, xt::ones<float>(shape()), retain_graph);
 }
 
@@ -157,7 +159,8 @@ std::string to_dot(const Tensor& root) {
     stack.pop_back();
     const bool leaf = !n->backward && !n->released;
     out += fmt::format("  n{} [label=\"{{ {} #{} | {} {}}}\"{}];\n", n->id, n->op, n->id, shape_str(n->value.shape()),
-                       n->requires_grad ? "| grad" : "", leaf && n->requires_grad ? ", style=filled, fillcolor=lightblue" : "");
+                       n->requires_grad ? "| grad" : "",
+                       leaf && n->requires_grad ? ", style=filled, fillcolor=lightblue" : "");
     for (const Tensor& t : n->inputs) {
       out += fmt::format("  n{} -> n{};\n", t.id(), n->id);
       if (seen.insert(t.node().get()).second) stack.push_back(t.node().get());

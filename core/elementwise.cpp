@@ -48,17 +48,18 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 // c = a / b        dc/da = 1 / b, dc/db = -a / b² = -c / b
 Tensor div(const Tensor& a, const Tensor& b) {
-  return make_result("div", map2("div", a.value(), b.value(), [](float x, float y) { return x / y; }), {a, b},
-                     [](const Array& g, const Array& c, const Inputs& in) {
-                       if (in[0].requires_grad())
-                         accumulate_grad(in[0], sum_to(map2("div", g, in[1].value(), [](float x, float y) { return x / y; }),
-                                                       in[0].shape()));
-                       if (in[1].requires_grad()) {
-                         Array g_over_b = map2("div", g, in[1].value(), [](float x, float y) { return x / y; });
-                         Array gb = map2("div", g_over_b, c, [](float x, float y) { return -x * y; });
-                         accumulate_grad(in[1], sum_to(gb, in[1].shape()));
-                       }
-                     });
+  return make_result(
+      "div", map2("div", a.value(), b.value(), [](float x, float y) { return x / y; }), {a, b},
+      [](const Array& g, const Array& c, const Inputs& in) {
+        if (in[0].requires_grad())
+          accumulate_grad(in[0],
+                          sum_to(map2("div", g, in[1].value(), [](float x, float y) { return x / y; }), in[0].shape()));
+        if (in[1].requires_grad()) {
+          Array g_over_b = map2("div", g, in[1].value(), [](float x, float y) { return x / y; });
+          Array gb = map2("div", g_over_b, c, [](float x, float y) { return -x * y; });
+          accumulate_grad(in[1], sum_to(gb, in[1].shape()));
+        }
+      });
 }
 
 // c = a + s        dc/da = 1
@@ -146,7 +147,8 @@ Tensor abs(const Tensor& x) {
 Tensor tanh(const Tensor& x) {
   return make_result("tanh", map1(x.value(), [](float v) { return std::tanh(v); }), {x},
                      [](const Array& g, const Array& y, const Inputs& in) {
-                       accumulate_grad(in[0], map2("tanh", g, y, [](float gv, float yv) { return gv * (1.0f - yv * yv); }));
+                       accumulate_grad(in[0],
+                                       map2("tanh", g, y, [](float gv, float yv) { return gv * (1.0f - yv * yv); }));
                      });
 }
 
@@ -158,17 +160,19 @@ Tensor sigmoid(const Tensor& x) {
     const float e = std::exp(v);
     return e / (1.0f + e);
   };
-  return make_result("sigmoid", map1(x.value(), stable_sigmoid), {x}, [](const Array& g, const Array& y, const Inputs& in) {
-    accumulate_grad(in[0], map2("sigmoid", g, y, [](float gv, float yv) { return gv * yv * (1.0f - yv); }));
-  });
+  return make_result(
+      "sigmoid", map1(x.value(), stable_sigmoid), {x}, [](const Array& g, const Array& y, const Inputs& in) {
+        accumulate_grad(in[0], map2("sigmoid", g, y, [](float gv, float yv) { return gv * yv * (1.0f - yv); }));
+      });
 }
 
 // y = max(x, 0)    dy/dx = 1 where x > 0, else 0
 Tensor relu(const Tensor& x) {
-  return make_result("relu", map1(x.value(), [](float v) { return v > 0.0f ? v : 0.0f; }), {x},
-                     [](const Array& g, const Array&, const Inputs& in) {
-                       accumulate_grad(in[0], map2("relu", g, in[0].value(), [](float gv, float v) { return v > 0.0f ? gv : 0.0f; }));
-                     });
+  return make_result(
+      "relu", map1(x.value(), [](float v) { return v > 0.0f ? v : 0.0f; }), {x},
+      [](const Array& g, const Array&, const Inputs& in) {
+        accumulate_grad(in[0], map2("relu", g, in[0].value(), [](float gv, float v) { return v > 0.0f ? gv : 0.0f; }));
+      });
 }
 
 // exact:  y = x Φ(x) = x (1 + erf(x/√2)) / 2            dy/dx = Φ(x) + x φ(x)
@@ -180,8 +184,8 @@ Tensor gelu(const Tensor& x, bool tanh_approximation) {
   constexpr float k = static_cast<float>(std::numbers::sqrt2 * std::numbers::inv_sqrtpi);  // √(2/π)
   constexpr float c = 0.044715f;
   if (!tanh_approximation) {
-    return make_result("gelu", map1(x.value(), [=](float v) { return 0.5f * v * (1.0f + std::erf(v * inv_sqrt2)); }), {x},
-                       [=](const Array& g, const Array&, const Inputs& in) {
+    return make_result("gelu", map1(x.value(), [=](float v) { return 0.5f * v * (1.0f + std::erf(v * inv_sqrt2)); }),
+                       {x}, [=](const Array& g, const Array&, const Inputs& in) {
                          auto dydx = [=](float gv, float v) {
                            const float cdf = 0.5f * (1.0f + std::erf(v * inv_sqrt2));
                            const float pdf = inv_sqrt_2pi * std::exp(-0.5f * v * v);
@@ -190,7 +194,8 @@ Tensor gelu(const Tensor& x, bool tanh_approximation) {
                          accumulate_grad(in[0], map2("gelu", g, in[0].value(), dydx));
                        });
   }
-  return make_result("gelu_tanh", map1(x.value(), [=](float v) { return 0.5f * v * (1.0f + std::tanh(k * (v + c * v * v * v))); }),
+  return make_result("gelu_tanh",
+                     map1(x.value(), [=](float v) { return 0.5f * v * (1.0f + std::tanh(k * (v + c * v * v * v))); }),
                      {x}, [=](const Array& g, const Array&, const Inputs& in) {
                        auto dydx = [=](float gv, float v) {
                          const float t = std::tanh(k * (v + c * v * v * v));
@@ -203,7 +208,9 @@ Tensor gelu(const Tensor& x, bool tanh_approximation) {
 // y = min(max(x, lo), hi)     dy/dx = 1 where lo <= x <= hi, else 0
 Tensor clamp(const Tensor& x, float lo, float hi) {
   if (!(lo <= hi)) throw std::invalid_argument(fmt::format("clamp: min {} is greater than max {}", lo, hi));
-  return make_result("clamp", map1(x.value(), [=](float v) { return v < lo ? lo : v > hi ? hi : v; }), {x},
+  return make_result("clamp", map1(x.value(), [=](float v) { return v < lo   ? lo
+                                                                    : v > hi ? hi
+                                                                             : v; }), {x},
                      [=](const Array& g, const Array&, const Inputs& in) {
                        auto dydx = [=](float gv, float v) { return v >= lo && v <= hi ? gv : 0.0f; };
                        accumulate_grad(in[0], map2("clamp", g, in[0].value(), dydx));

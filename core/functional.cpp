@@ -38,12 +38,14 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   bool fits = k > 0 && k <= x.dim();
   for (std::size_t i = 0; fits && i < k; ++i) fits = x.shape()[x.dim() - k + i] == normalized_shape[i];
   if (!fits)
-    throw std::invalid_argument(fmt::format("layer_norm: normalized_shape {} does not match the trailing dims of input {}",
-                                            shape_str(normalized_shape), shape_str(x.shape())));
+    throw std::invalid_argument(
+        fmt::format("layer_norm: normalized_shape {} does not match the trailing dims of input {}",
+                    shape_str(normalized_shape), shape_str(x.shape())));
   for (const Tensor* t : {&weight, &bias})
     if (t->defined() && t->shape() != normalized_shape)
       throw std::invalid_argument(fmt::format("layer_norm: {} has shape {} but normalized_shape is {}",
-                                              t == &weight ? "weight" : "bias", shape_str(t->shape()), shape_str(normalized_shape)));
+                                              t == &weight ? "weight" : "bias", shape_str(t->shape()),
+                                              shape_str(normalized_shape)));
   Dims dims;
   for (std::size_t i = 0; i < k; ++i) dims.push_back(-static_cast<int>(i) - 1);
   const Tensor centred = x - mean(x, dims, true);

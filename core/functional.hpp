@@ -45,6 +45,7 @@ Tensor nll_loss(const Tensor& log_probs, const Index& targets, std::int64_t igno
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
 // max(x, 0) - x·y + log(1 + e^-|x|): binary cross-entropy on logits without overflow.
-Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets, Reduction reduction = Reduction::Mean);
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets,
+                                        Reduction reduction = Reduction::Mean);
 
 }  // namespace attograd

@@ -30,8 +30,8 @@ void check_ids(const char* op, const char* what, const Index& ids, std::int64_t 
   const std::int64_t* p = ids.data();
   for (std::size_t i = 0; i < ids.size(); ++i)
     if (p[i] < 0 || p[i] >= limit)
-      throw std::invalid_argument(fmt::format("{}: {} {} at position {} is out of range for {} (valid: 0 to {})", op, what,
-                                              p[i], position_str(i, ids.shape()), range_of, limit - 1));
+      throw std::invalid_argument(fmt::format("{}: {} {} at position {} is out of range for {} (valid: 0 to {})", op,
+                                              what, p[i], position_str(i, ids.shape()), range_of, limit - 1));
 }
 
 // A tensor seen as (outer, n, inner) around dim: the layout index_select and topk walk.
@@ -72,26 +72,29 @@ Tensor index_select(const Tensor& x, int dim, const Index& ids) {
     for (std::size_t j = 0; j < m; ++j)
       std::copy_n(x.value().data() + (o * g_in.n + static_cast<std::size_t>(ids(j))) * g_in.inner, g_in.inner,
                   out.data() + (o * m + j) * g_in.inner);
-  return make_result("index_select", std::move(out), {x}, [ids, g_in, m](const Array& g, const Array&, const Inputs& in) {
-    Array dx = xt::zeros<float>(in[0].shape());
-    for (std::size_t o = 0; o < g_in.outer; ++o)
-      for (std::size_t j = 0; j < m; ++j) {
-        float* dst = dx.data() + (o * g_in.n + static_cast<std::size_t>(ids(j))) * g_in.inner;
-        const float* src = g.data() + (o * m + j) * g_in.inner;
-        for (std::size_t i = 0; i < g_in.inner; ++i) dst[i] += src[i];
-      }
-    accumulate_grad(in[0], std::move(dx));
-  });
+  return make_result("index_select", std::move(out), {x},
+                     [ids, g_in, m](const Array& g, const Array&, const Inputs& in) {
+                       Array dx = xt::zeros<float>(in[0].shape());
+                       for (std::size_t o = 0; o < g_in.outer; ++o)
+                         for (std::size_t j = 0; j < m; ++j) {
+                           float* dst = dx.data() + (o * g_in.n + static_cast<std::size_t>(ids(j))) * g_in.inner;
+                           const float* src = g.data() + (o * m + j) * g_in.inner;
+                           for (std::size_t i = 0; i < g_in.inner; ++i) dst[i] += src[i];
+                         }
+                       accumulate_grad(in[0], std::move(dx));
+                     });
 }
 
 // y[..., e] = W[ids[...], e]        dW[ids[...], e] += dy[..., e], except the padding row
 Tensor embedding(const Tensor& weight, const Index& ids, std::optional<std::int64_t> padding_idx) {
   if (weight.dim() != 2)
-    throw std::invalid_argument(fmt::format("embedding: weight must be (V, E), got shape {}", shape_str(weight.shape())));
+    throw std::invalid_argument(
+        fmt::format("embedding: weight must be (V, E), got shape {}", shape_str(weight.shape())));
   const std::size_t vocab = weight.shape()[0], width = weight.shape()[1];
   const auto v = static_cast<std::int64_t>(vocab);
   if (padding_idx && (*padding_idx < -v || *padding_idx >= v))
-    throw std::invalid_argument(fmt::format("embedding: padding_idx {} is out of range for a vocabulary of {}", *padding_idx, vocab));
+    throw std::invalid_argument(
+        fmt::format("embedding: padding_idx {} is out of range for a vocabulary of {}", *padding_idx, vocab));
   const std::int64_t pad = !padding_idx ? -1 : *padding_idx < 0 ? *padding_idx + v : *padding_idx;
   check_ids("embedding", "token id", ids, v, fmt::format("a vocabulary of {}", vocab));
   Shape shape = ids.shape();
@@ -99,16 +102,17 @@ Tensor embedding(const Tensor& weight, const Index& ids, std::optional<std::int6
   Array out = Array::from_shape(shape);
   for (std::size_t i = 0; i < ids.size(); ++i)
     std::copy_n(weight.value().data() + static_cast<std::size_t>(ids.data()[i]) * width, width, out.data() + i * width);
-  return make_result("embedding", std::move(out), {weight}, [ids, width, pad](const Array& g, const Array&, const Inputs& in) {
-    Array dw = xt::zeros<float>(in[0].shape());
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      if (ids.data()[i] == pad) continue;
-      float* dst = dw.data() + static_cast<std::size_t>(ids.data()[i]) * width;
-      const float* src = g.data() + i * width;
-      for (std::size_t e = 0; e < width; ++e) dst[e] += src[e];
-    }
-    accumulate_grad(in[0], std::move(dw));
-  });
+  return make_result("embedding", std::move(out), {weight},
+                     [ids, width, pad](const Array& g, const Array&, const Inputs& in) {
+                       Array dw = xt::zeros<float>(in[0].shape());
+                       for (std::size_t i = 0; i < ids.size(); ++i) {
+                         if (ids.data()[i] == pad) continue;
+                         float* dst = dw.data() + static_cast<std::size_t>(ids.data()[i]) * width;
+                         const float* src = g.data() + i * width;
+                         for (std::size_t e = 0; e < width; ++e) dst[e] += src[e];
+                       }
+                       accumulate_grad(in[0], std::move(dw));
+                     });
 }
 
 // y[p] = x[p with p[dim] replaced by index[p]]     dx at that position += dy[p]
@@ -122,7 +126,8 @@ Tensor gather(const Tensor& x, int dim, const Index& index) {
       throw std::invalid_argument(fmt::format("gather: index of shape {} is larger than the input {} at dim {}",
                                               shape_str(index.shape()), shape_str(x.shape()), k));
   if (x.dim() > 0)
-    check_ids("gather", "index", index, static_cast<std::int64_t>(x.shape()[d]), fmt::format("dim {} of size {}", dim, x.shape()[d]));
+    check_ids("gather", "index", index, static_cast<std::int64_t>(x.shape()[d]),
+              fmt::format("dim {} of size {}", dim, x.shape()[d]));
   Strides x_strides = contiguous_strides(x.shape());
   const std::size_t dim_stride = x.dim() > 0 ? x_strides[d] : 0;
   if (x.dim() > 0) x_strides[d] = 0;  // the index supplies this coordinate
@@ -198,12 +203,14 @@ Tensor keep_triangle(const Tensor& x, const Mask& keep) {
 }  // namespace
 
 Tensor tril(const Tensor& x, std::int64_t diagonal) {
-  if (x.dim() < 2) throw std::invalid_argument(fmt::format("tril: needs at least 2 dims, got shape {}", shape_str(x.shape())));
+  if (x.dim() < 2)
+    throw std::invalid_argument(fmt::format("tril: needs at least 2 dims, got shape {}", shape_str(x.shape())));
   return keep_triangle(x, tril_mask(x.shape()[x.dim() - 2], x.shape()[x.dim() - 1], diagonal));
 }
 
 Tensor triu(const Tensor& x, std::int64_t diagonal) {
-  if (x.dim() < 2) throw std::invalid_argument(fmt::format("triu: needs at least 2 dims, got shape {}", shape_str(x.shape())));
+  if (x.dim() < 2)
+    throw std::invalid_argument(fmt::format("triu: needs at least 2 dims, got shape {}", shape_str(x.shape())));
   return keep_triangle(x, triu_mask(x.shape()[x.dim() - 2], x.shape()[x.dim() - 1], diagonal));
 }
 
@@ -211,8 +218,8 @@ TopK topk(const Tensor& x, std::int64_t k, int dim, bool largest) {
   const std::size_t d = normalize_dim("topk", dim, x.dim());
   const std::size_t n = x.dim() == 0 ? 1 : x.shape()[d];
   if (k < 0 || static_cast<std::size_t>(k) > n)
-    throw std::invalid_argument(fmt::format("topk: k = {} is out of range for dim {} of size {} (shape {})", k, dim, n,
-                                            shape_str(x.shape())));
+    throw std::invalid_argument(
+        fmt::format("topk: k = {} is out of range for dim {} of size {} (shape {})", k, dim, n, shape_str(x.shape())));
   const AroundDim around(x.shape(), d);
   const auto kk = static_cast<std::size_t>(k);
   Shape shape = x.shape();
@@ -224,9 +231,8 @@ TopK topk(const Tensor& x, std::int64_t k, int dim, bool largest) {
     for (std::size_t i = 0; i < around.inner; ++i) {
       auto at = [&](std::size_t j) { return px[(o * n + j) * around.inner + i]; };
       std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(), [&](std::size_t p, std::size_t q) {
-        return largest ? at(p) > at(q) : at(p) < at(q);
-      });
+      std::stable_sort(order.begin(), order.end(),
+                       [&](std::size_t p, std::size_t q) { return largest ? at(p) > at(q) : at(p) < at(q); });
       for (std::size_t j = 0; j < kk; ++j)
         indices.data()[(o * kk + j) * around.inner + i] = static_cast<std::int64_t>(order[j]);
     }
@@ -234,7 +240,8 @@ TopK topk(const Tensor& x, std::int64_t k, int dim, bool largest) {
 }
 
 Tensor one_hot(const Index& ids, std::int64_t num_classes) {
-  if (num_classes <= 0) throw std::invalid_argument(fmt::format("one_hot: num_classes must be positive, got {}", num_classes));
+  if (num_classes <= 0)
+    throw std::invalid_argument(fmt::format("one_hot: num_classes must be positive, got {}", num_classes));
   check_ids("one_hot", "class", ids, num_classes, fmt::format("{} classes", num_classes));
   Shape shape = ids.shape();
   shape.push_back(static_cast<std::size_t>(num_classes));
@@ -244,12 +251,24 @@ Tensor one_hot(const Index& ids, std::int64_t num_classes) {
   return Tensor(std::move(out));
 }
 
-Mask eq(const Tensor& a, const Tensor& b) { return map2<bool>("eq", a.value(), b.value(), [](float x, float y) { return x == y; }); }
-Mask ne(const Tensor& a, const Tensor& b) { return map2<bool>("ne", a.value(), b.value(), [](float x, float y) { return x != y; }); }
-Mask lt(const Tensor& a, const Tensor& b) { return map2<bool>("lt", a.value(), b.value(), [](float x, float y) { return x < y; }); }
-Mask le(const Tensor& a, const Tensor& b) { return map2<bool>("le", a.value(), b.value(), [](float x, float y) { return x <= y; }); }
-Mask gt(const Tensor& a, const Tensor& b) { return map2<bool>("gt", a.value(), b.value(), [](float x, float y) { return x > y; }); }
-Mask ge(const Tensor& a, const Tensor& b) { return map2<bool>("ge", a.value(), b.value(), [](float x, float y) { return x >= y; }); }
+Mask eq(const Tensor& a, const Tensor& b) {
+  return map2<bool>("eq", a.value(), b.value(), [](float x, float y) { return x == y; });
+}
+Mask ne(const Tensor& a, const Tensor& b) {
+  return map2<bool>("ne", a.value(), b.value(), [](float x, float y) { return x != y; });
+}
+Mask lt(const Tensor& a, const Tensor& b) {
+  return map2<bool>("lt", a.value(), b.value(), [](float x, float y) { return x < y; });
+}
+Mask le(const Tensor& a, const Tensor& b) {
+  return map2<bool>("le", a.value(), b.value(), [](float x, float y) { return x <= y; });
+}
+Mask gt(const Tensor& a, const Tensor& b) {
+  return map2<bool>("gt", a.value(), b.value(), [](float x, float y) { return x > y; });
+}
+Mask ge(const Tensor& a, const Tensor& b) {
+  return map2<bool>("ge", a.value(), b.value(), [](float x, float y) { return x >= y; });
+}
 
 namespace {
 template <class F>
@@ -260,8 +279,14 @@ Mask compare_scalar(const Tensor& a, F f) {
 }
 }  // namespace
 
-Mask eq(const Tensor& a, float b) { return compare_scalar(a, [b](float x) { return x == b; }); }
-Mask lt(const Tensor& a, float b) { return compare_scalar(a, [b](float x) { return x < b; }); }
-Mask gt(const Tensor& a, float b) { return compare_scalar(a, [b](float x) { return x > b; }); }
+Mask eq(const Tensor& a, float b) {
+  return compare_scalar(a, [b](float x) { return x == b; });
+}
+Mask lt(const Tensor& a, float b) {
+  return compare_scalar(a, [b](float x) { return x < b; });
+}
+Mask gt(const Tensor& a, float b) {
+  return compare_scalar(a, [b](float x) { return x > b; });
+}
 
 }  // namespace attograd

@@ -50,9 +50,10 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
     const std::size_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
     const std::size_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
     if (da != db && da != 1 && db != 1)
-      throw std::invalid_argument(fmt::format(
-          "{}: shapes {} and {} cannot be broadcast: size {} and size {} at dim {} from the end differ and neither is 1",
-          op, shape_str(a), shape_str(b), da, db, i + 1));
+      throw std::invalid_argument(
+          fmt::format("{}: shapes {} and {} cannot be broadcast: size {} and size {} at dim {} from the end differ and "
+                      "neither is 1",
+                      op, shape_str(a), shape_str(b), da, db, i + 1));
     out[nd - 1 - i] = da == 1 ? db : da;
   }
   return out;
@@ -62,8 +63,7 @@ Strides broadcast_strides(const Shape& from, const Shape& to) {
   const Strides own = contiguous_strides(from);
   Strides out(to.size(), 0);
   const std::size_t lead = to.size() - from.size();
-  for (std::size_t d = 0; d < from.size(); ++d)
-    out[lead + d] = from[d] == 1 ? 0 : own[d];
+  for (std::size_t d = 0; d < from.size(); ++d) out[lead + d] = from[d] == 1 ? 0 : own[d];
   return out;
 }
 
@@ -73,13 +73,13 @@ Array sum_to(const Array& grad, const Shape& shape) {
   // element it was copied from in the forward; the backward adds it back there.
   Array out = xt::zeros<float>(shape);
   if (shape.size() > grad.dimension())
-    throw std::invalid_argument(fmt::format("sum_to: cannot reduce {} to the larger rank {}",
-                                            shape_str(grad.shape()), shape_str(shape)));
+    throw std::invalid_argument(
+        fmt::format("sum_to: cannot reduce {} to the larger rank {}", shape_str(grad.shape()), shape_str(shape)));
   broadcast_shapes("sum_to", shape, grad.shape());
   const float* pg = grad.data();
   float* po = out.data();
-  for_each_offset<2>(grad.shape(), {contiguous_strides(grad.shape()), broadcast_strides(shape, grad.shape())},
-                     {0, 0}, [&](const std::array<std::size_t, 2>& at) { po[at[1]] += pg[at[0]]; });
+  for_each_offset<2>(grad.shape(), {contiguous_strides(grad.shape()), broadcast_strides(shape, grad.shape())}, {0, 0},
+                     [&](const std::array<std::size_t, 2>& at) { po[at[1]] += pg[at[0]]; });
   return out;
 }
 

@@ -41,8 +41,8 @@ Array expand_array(const Array& a, const Shape& shape);
 // Visits every element of `shape` in row-major order, calling f(offsets) with the element's
 // offset into each of N operands laid out with the given strides.
 template <std::size_t N, class F>
-void for_each_offset(const Shape& shape, const std::array<Strides, N>& strides,
-                     std::array<std::size_t, N> base, F&& f) {
+void for_each_offset(const Shape& shape, const std::array<Strides, N>& strides, std::array<std::size_t, N> base,
+                     F&& f) {
   const std::size_t nd = shape.size();
   if (shape_numel(shape) == 0) return;
   if (nd == 0) {
@@ -106,8 +106,8 @@ xt::xarray<T> map2(const char* op, const Array& a, const Array& b, F&& f) {
     return out;
   }
   std::size_t i = 0;
-  for_each_offset<2>(shape, {broadcast_strides(a.shape(), shape), broadcast_strides(b.shape(), shape)},
-                     {0, 0}, [&](const std::array<std::size_t, 2>& at) { po[i++] = f(pa[at[0]], pb[at[1]]); });
+  for_each_offset<2>(shape, {broadcast_strides(a.shape(), shape), broadcast_strides(b.shape(), shape)}, {0, 0},
+                     [&](const std::array<std::size_t, 2>& at) { po[i++] = f(pa[at[0]], pb[at[1]]); });
   return out;
 }
 

@@ -18,14 +18,15 @@ namespace {
 Shape batch_of(const Shape& s) { return Shape(s.begin(), s.end() - 2); }
 
 std::string inner_mismatch(const Shape& a, const Shape& b, std::size_t ka, std::size_t kb) {
-  return fmt::format("matmul: cannot multiply {} by {}: inner dimensions {} and {} differ", shape_str(a), shape_str(b), ka, kb);
+  return fmt::format("matmul: cannot multiply {} by {}: inner dimensions {} and {} differ", shape_str(a), shape_str(b),
+                     ka, kb);
 }
 }  // namespace
 
 Array matmul_arrays(const Array& a, bool transpose_a, const Array& b, bool transpose_b) {
   if (a.dimension() < 2 || b.dimension() < 2)
-    throw std::invalid_argument(fmt::format("matmul_arrays: both operands need 2+ dims, got {} and {}", shape_str(a.shape()),
-                                            shape_str(b.shape())));
+    throw std::invalid_argument(fmt::format("matmul_arrays: both operands need 2+ dims, got {} and {}",
+                                            shape_str(a.shape()), shape_str(b.shape())));
   const std::size_t ra = a.shape()[a.dimension() - 2], ca = a.shape()[a.dimension() - 1];
   const std::size_t rb = b.shape()[b.dimension() - 2], cb = b.shape()[b.dimension() - 1];
   const std::size_t m = transpose_a ? ca : ra, k = transpose_a ? ra : ca;
@@ -68,12 +69,14 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b) {
                      [](const Array& g, const Array&, const Inputs& in) {
                        const Array& av = in[0].value();
                        const Array& bv = in[1].value();
-                       if (in[0].requires_grad()) accumulate_grad(in[0], sum_to(matmul_arrays(g, false, bv, true), av.shape()));
+                       if (in[0].requires_grad())
+                         accumulate_grad(in[0], sum_to(matmul_arrays(g, false, bv, true), av.shape()));
                        if (!in[1].requires_grad()) return;
                        if (bv.dimension() == 2) {
                          // A (..., M, K), G (..., M, N): dB = Σ_batch Aᵀ G is one product of the
                          // flattened (rows, K)ᵀ (rows, N).
-                         const std::size_t k = bv.shape()[0], n = bv.shape()[1], rows = av.size() / std::max<std::size_t>(k, 1);
+                         const std::size_t k = bv.shape()[0], n = bv.shape()[1],
+                                           rows = av.size() / std::max<std::size_t>(k, 1);
                          Array db = xt::zeros<float>(bv.shape());
                          if (av.dimension() == g.dimension() && rows > 0)
                            blas::sgemm(true, false, k, n, rows, 1.0f, av.data(), k, g.data(), n, 0.0f, db.data(), n);
@@ -91,7 +94,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   const Shape& sa = a.shape();
   const Shape& sb = b.shape();
   if (sa.empty() || sb.empty())
-    throw std::invalid_argument(fmt::format("matmul: both operands need at least 1 dim, got {} and {}", shape_str(sa), shape_str(sb)));
+    throw std::invalid_argument(
+        fmt::format("matmul: both operands need at least 1 dim, got {} and {}", shape_str(sa), shape_str(sb)));
   const std::size_t ka = sa.back(), kb = sb.size() == 1 ? sb[0] : sb[sb.size() - 2];
   if (ka != kb) throw std::invalid_argument(inner_mismatch(sa, sb, ka, kb));
   if (sa.size() == 1 && sb.size() == 1) return reshape(matmul_nd(unsqueeze(a, 0), unsqueeze(b, 1)), {});

@@ -22,25 +22,27 @@ using Inputs = std::vector<Tensor>;
 namespace {
 Tensor reduce(const Tensor& per_element, Reduction reduction) {
   switch (reduction) {
-    case Reduction::None: return per_element;
-    case Reduction::Sum: return sum(per_element);
-    case Reduction::Mean: return mean(per_element);
+    case Reduction::None:
+      return per_element;
+    case Reduction::Sum:
+      return sum(per_element);
+    case Reduction::Mean:
+      return mean(per_element);
   }
   throw std::invalid_argument("unknown reduction");
 }
 
 // Brings logits to (rows, C) and targets to (rows,), following PyTorch's accepted layouts.
 struct ClassLayout {
-  Tensor logits;   // (rows, C)
-  Index targets;   // (rows,)
+  Tensor logits;     // (rows, C)
+  Index targets;     // (rows,)
   Shape loss_shape;  // the shape of the per-element loss (reduction None)
 };
 
 ClassLayout to_rows(const char* op, const Tensor& logits, const Index& targets) {
   const Shape& s = logits.shape();
   const Shape& t = targets.shape();
-  if (s.empty())
-    throw std::invalid_argument(fmt::format("{}: input must have a class dim, got a 0-d tensor", op));
+  if (s.empty()) throw std::invalid_argument(fmt::format("{}: input must have a class dim, got a 0-d tensor", op));
   Shape expected_targets;
   if (s.size() >= 2) {
     expected_targets.push_back(s[0]);
@@ -49,7 +51,8 @@ ClassLayout to_rows(const char* op, const Tensor& logits, const Index& targets) 
   if (t != expected_targets)
     throw std::invalid_argument(fmt::format("{}: input of shape {} needs targets of shape {}, got {}", op, shape_str(s),
                                             shape_str(expected_targets), shape_str(t)));
-  if (s[s.size() == 1 ? 0 : 1] == 0) throw std::invalid_argument(fmt::format("{}: input of shape {} has no classes", op, shape_str(s)));
+  if (s[s.size() == 1 ? 0 : 1] == 0)
+    throw std::invalid_argument(fmt::format("{}: input of shape {} has no classes", op, shape_str(s)));
   Index flat_targets = targets;
   flat_targets.reshape({targets.size()});
   if (s.size() == 1) return {reshape(logits, {1, -1}), flat_targets, t};
@@ -64,9 +67,10 @@ void check_targets(const char* op, const Index& targets, std::size_t classes, st
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const std::int64_t y = targets.data()[i];
     if (y != ignore_index && (y < 0 || y >= static_cast<std::int64_t>(classes)))
-      throw std::invalid_argument(fmt::format("{}: target {} at position {} is out of range for {} classes (valid: 0 to {}, or "
-                                              "ignore_index {})",
-                                              op, y, i, classes, classes - 1, ignore_index));
+      throw std::invalid_argument(
+          fmt::format("{}: target {} at position {} is out of range for {} classes (valid: 0 to {}, or "
+                      "ignore_index {})",
+                      op, y, i, classes, classes - 1, ignore_index));
   }
 }
 
@@ -147,7 +151,7 @@ Tensor cross_entropy_composite(const Tensor& logits, const Index& targets, const
   check_smoothing(options.label_smoothing);
   const ClassLayout l = to_rows("cross_entropy", logits, targets);
   check_targets("cross_entropy", l.targets, l.logits.shape()[1], options.ignore_index);
-  const Tensor logp = log_softmax(l.logits, 1);                                     // (rows, C)
+  const Tensor logp = log_softmax(l.logits, 1);                                       // (rows, C)
   Tensor per_row = nll_loss(logp, l.targets, options.ignore_index, Reduction::None);  // (rows,)
   if (options.label_smoothing > 0.0f) {
     Mask ignored = Mask::from_shape({l.targets.size()});
@@ -161,7 +165,8 @@ Tensor cross_entropy_composite(const Tensor& logits, const Index& targets, const
 // loss_i = -logp[i, y_i]        dloss_i/dlogp[i, y_i] = -1
 Tensor nll_loss(const Tensor& log_probs, const Index& targets, std::int64_t ignore_index, Reduction reduction) {
   if (log_probs.dim() != 2)
-    throw std::invalid_argument(fmt::format("nll_loss: log_probs must be (N, C), got {}", shape_str(log_probs.shape())));
+    throw std::invalid_argument(
+        fmt::format("nll_loss: log_probs must be (N, C), got {}", shape_str(log_probs.shape())));
   const ClassLayout l = to_rows("nll_loss", log_probs, targets);
   const std::size_t classes = log_probs.shape()[1];
   check_targets("nll_loss", l.targets, classes, ignore_index);
@@ -191,8 +196,9 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets, Reduction reduction) {
   if (logits.shape() != targets.shape())
-    throw std::invalid_argument(fmt::format("binary_cross_entropy_with_logits: logits {} and targets {} must have the same shape",
-                                            shape_str(logits.shape()), shape_str(targets.shape())));
+    throw std::invalid_argument(
+        fmt::format("binary_cross_entropy_with_logits: logits {} and targets {} must have the same shape",
+                    shape_str(logits.shape()), shape_str(targets.shape())));
   const Tensor per_element = relu(logits) - logits * targets + log(1.0f + exp(-abs(logits)));
   return reduce(per_element, reduction);
 }

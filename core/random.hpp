@@ -14,9 +14,9 @@ class Generator {
   explicit Generator(std::uint64_t seed_value = 0) { seed(seed_value); }
   void seed(std::uint64_t seed);
   std::uint64_t next_u64();
-  float uniform();                   // in [0, 1)
+  float uniform();  // in [0, 1)
   float uniform(float low, float high);
-  float normal();                    // mean 0, std 1
+  float normal();                        // mean 0, std 1
   std::uint64_t below(std::uint64_t n);  // uniform integer in [0, n), without modulo bias
 
  private:

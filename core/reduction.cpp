@@ -38,8 +38,8 @@ void reshape_in_place(Array& a, const Shape& shape) { a.reshape(shape); }
 void require_nonempty(const char* op, const Tensor& x, const std::vector<std::size_t>& reduced) {
   for (std::size_t d : reduced)
     if (x.shape()[d] == 0)
-      throw std::invalid_argument(fmt::format("{}: cannot reduce over dim {} of size 0 in a tensor of shape {}", op, d,
-                                              shape_str(x.shape())));
+      throw std::invalid_argument(
+          fmt::format("{}: cannot reduce over dim {} of size 0 in a tensor of shape {}", op, d, shape_str(x.shape())));
 }
 }  // namespace
 
@@ -72,7 +72,8 @@ Tensor extremum(const char* op, const Tensor& x, const Dims& dims, bool keepdim,
   require_nonempty(op, x, reduced);
   const Shape kept = keepdim_shape(x.shape(), reduced);
   Array best = Array::from_shape(kept);
-  std::fill(best.begin(), best.end(), largest ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity());
+  std::fill(best.begin(), best.end(),
+            largest ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity());
   std::vector<std::size_t> winner(best.size(), 0);
   std::vector<bool> seen(best.size(), false);
   const float* px = x.value().data();
@@ -106,8 +107,7 @@ Tensor var(const Tensor& x, const Dims& dims, int correction, bool keepdim) {
   require_nonempty("var", x, reduced);
   std::size_t n = 1;
   for (std::size_t d : reduced) n *= x.shape()[d];
-  if (correction < 0)
-    throw std::invalid_argument(fmt::format("var: correction must be >= 0, got {}", correction));
+  if (correction < 0) throw std::invalid_argument(fmt::format("var: correction must be >= 0, got {}", correction));
   const Tensor centred = x - mean(x, dims, true);
   const float denominator = std::max(0.0f, static_cast<float>(n) - static_cast<float>(correction));
   return sum(centred * centred, dims, keepdim) / denominator;  // n <= correction gives inf/NaN, as PyTorch
@@ -124,8 +124,10 @@ Index argmax(const Tensor& x, int dim, bool keepdim) {
   const std::size_t n = s.empty() ? 1 : s[d];
   Shape out_shape = s;
   if (!s.empty()) {
-    if (keepdim) out_shape[d] = 1;
-    else out_shape.erase(out_shape.begin() + static_cast<std::ptrdiff_t>(d));
+    if (keepdim)
+      out_shape[d] = 1;
+    else
+      out_shape.erase(out_shape.begin() + static_cast<std::ptrdiff_t>(d));
   }
   Index out = Index::from_shape(out_shape);
   const float* px = x.value().data();

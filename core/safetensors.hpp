@@ -29,8 +29,7 @@ struct SafetensorsContent {
 
 // Writes atomically: a temporary file in the same directory, flushed and fsync'ed, then
 // renamed over `path`; a crash midway leaves any previous file intact.
-void save_safetensors(const std::filesystem::path& path, const NamedArrays& tensors,
-                      const Metadata& metadata = {});
+void save_safetensors(const std::filesystem::path& path, const NamedArrays& tensors, const Metadata& metadata = {});
 
 // Throws std::runtime_error naming the file and the problem for any malformed input.
 SafetensorsContent load_safetensors(const std::filesystem::path& path);

@@ -31,7 +31,8 @@ void add_into_view(Array& dst, std::size_t offset, const Strides& strides, const
   float* pd = dst.data();
   const float* ps = src.data();
   std::size_t i = 0;
-  for_each_offset<1>(src.shape(), {strides}, {offset}, [&](const std::array<std::size_t, 1>& at) { pd[at[0]] += ps[i++]; });
+  for_each_offset<1>(src.shape(), {strides}, {offset},
+                     [&](const std::array<std::size_t, 1>& at) { pd[at[0]] += ps[i++]; });
 }
 
 // A differentiable view: forward reads it, backward adds the gradient back into zeros.
@@ -51,7 +52,8 @@ Shape resolve_sizes(const char* op, const Shape& from, const SizeList& sizes) {
   int inferred = -1;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     if (sizes[i] == -1) {
-      if (inferred >= 0) throw std::invalid_argument(fmt::format("{}: only one size may be -1, got ({})", op, fmt::join(sizes, ", ")));
+      if (inferred >= 0)
+        throw std::invalid_argument(fmt::format("{}: only one size may be -1, got ({})", op, fmt::join(sizes, ", ")));
       inferred = static_cast<int>(i);
     } else if (sizes[i] < 0) {
       throw std::invalid_argument(fmt::format("{}: invalid size {} in ({})", op, sizes[i], fmt::join(sizes, ", ")));
@@ -62,8 +64,8 @@ Shape resolve_sizes(const char* op, const Shape& from, const SizeList& sizes) {
   }
   if (inferred >= 0) {
     if (known == 0 || n % known != 0)
-      throw std::invalid_argument(fmt::format("{}: cannot reshape {} ({} elements) into ({})", op, shape_str(from), n,
-                                              fmt::join(sizes, ", ")));
+      throw std::invalid_argument(
+          fmt::format("{}: cannot reshape {} ({} elements) into ({})", op, shape_str(from), n, fmt::join(sizes, ", ")));
     out[static_cast<std::size_t>(inferred)] = n / known;
     known = n;
   }
@@ -108,13 +110,18 @@ Tensor transpose(const Tensor& x, int dim0, int dim1) {
   return permute(x, order);
 }
 
-Tensor reshape(const Tensor& x, const SizeList& shape) { return reshape_to("reshape", x, resolve_sizes("reshape", x.shape(), shape)); }
-Tensor view(const Tensor& x, const SizeList& shape) { return reshape_to("view", x, resolve_sizes("view", x.shape(), shape)); }
+Tensor reshape(const Tensor& x, const SizeList& shape) {
+  return reshape_to("reshape", x, resolve_sizes("reshape", x.shape(), shape));
+}
+Tensor view(const Tensor& x, const SizeList& shape) {
+  return reshape_to("view", x, resolve_sizes("view", x.shape(), shape));
+}
 
 Tensor flatten(const Tensor& x, int start_dim, int end_dim) {
   if (x.dim() == 0) return reshape_to("flatten", x, {1});
   const std::size_t s = normalize_dim("flatten", start_dim, x.dim()), e = normalize_dim("flatten", end_dim, x.dim());
-  if (s > e) throw std::invalid_argument(fmt::format("flatten: start_dim {} comes after end_dim {}", start_dim, end_dim));
+  if (s > e)
+    throw std::invalid_argument(fmt::format("flatten: start_dim {} comes after end_dim {}", start_dim, end_dim));
   Shape shape;
   for (std::size_t d = 0; d < s; ++d) shape.push_back(x.shape()[d]);
   std::size_t merged = 1;
@@ -135,7 +142,8 @@ Tensor squeeze(const Tensor& x, int dim) {
   const std::size_t d = normalize_dim("squeeze", dim, x.dim());
   if (x.dim() == 0) return x;
   if (x.shape()[d] != 1)
-    throw std::invalid_argument(fmt::format("squeeze: dim {} of shape {} has size {}, not 1", dim, shape_str(x.shape()), x.shape()[d]));
+    throw std::invalid_argument(
+        fmt::format("squeeze: dim {} of shape {} has size {}, not 1", dim, shape_str(x.shape()), x.shape()[d]));
   Shape shape = x.shape();
   shape.erase(shape.begin() + static_cast<std::ptrdiff_t>(d));
   return reshape_to("squeeze", x, shape);
@@ -167,7 +175,8 @@ Tensor slice(const Tensor& x, int dim, std::int64_t start, std::int64_t end, std
 Tensor narrow(const Tensor& x, int dim, std::int64_t start, std::int64_t length) {
   const std::size_t d = normalize_dim("narrow", dim, x.dim());
   const auto n = static_cast<std::int64_t>(x.dim() == 0 ? 0 : x.shape()[d]);
-  if (start < -n || start > n) throw std::invalid_argument(fmt::format("narrow: start {} is out of range for dim {} of size {}", start, dim, n));
+  if (start < -n || start > n)
+    throw std::invalid_argument(fmt::format("narrow: start {} is out of range for dim {} of size {}", start, dim, n));
   const std::int64_t s = start < 0 ? start + n : start;
   if (length < 0 || s + length > n)
     throw std::invalid_argument(fmt::format("narrow: start {} + length {} exceeds dim {} of size {} (shape {})", start,
@@ -188,8 +197,9 @@ Tensor cat(const std::vector<Tensor>& tensors, int dim) {
     bool same = s.size() == first.size();
     for (std::size_t k = 0; same && k < s.size(); ++k) same = k == d || s[k] == first[k];
     if (!same)
-      throw std::invalid_argument(fmt::format("cat: tensor {} has shape {} but tensor 0 has shape {}; all sizes except dim {} must match",
-                                              i, shape_str(s), shape_str(first), dim));
+      throw std::invalid_argument(
+          fmt::format("cat: tensor {} has shape {} but tensor 0 has shape {}; all sizes except dim {} must match", i,
+                      shape_str(s), shape_str(first), dim));
     shape[d] += s[d];
   }
   const Strides out_strides = contiguous_strides(shape);
@@ -201,18 +211,20 @@ Tensor cat(const std::vector<Tensor>& tensors, int dim) {
     add_into_view(out, offsets.back(), out_strides, t.value());
     at += t.shape()[d];
   }
-  return make_result("cat", std::move(out), tensors, [offsets, out_strides](const Array& g, const Array&, const Inputs& in) {
-    for (std::size_t i = 0; i < in.size(); ++i)
-      if (in[i].requires_grad()) accumulate_grad(in[i], read_view(g, offsets[i], out_strides, in[i].shape()));
-  });
+  return make_result("cat", std::move(out), tensors,
+                     [offsets, out_strides](const Array& g, const Array&, const Inputs& in) {
+                       for (std::size_t i = 0; i < in.size(); ++i)
+                         if (in[i].requires_grad())
+                           accumulate_grad(in[i], read_view(g, offsets[i], out_strides, in[i].shape()));
+                     });
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, int dim) {
   if (tensors.empty()) throw std::invalid_argument("stack: needs at least one tensor");
   for (std::size_t i = 1; i < tensors.size(); ++i)
     if (tensors[i].shape() != tensors[0].shape())
-      throw std::invalid_argument(fmt::format("stack: tensor {} has shape {} but tensor 0 has shape {}; all must match", i,
-                                              shape_str(tensors[i].shape()), shape_str(tensors[0].shape())));
+      throw std::invalid_argument(fmt::format("stack: tensor {} has shape {} but tensor 0 has shape {}; all must match",
+                                              i, shape_str(tensors[i].shape()), shape_str(tensors[0].shape())));
   const std::size_t d = normalize_dim("stack", dim, tensors[0].dim() + 1);
   std::vector<Tensor> expanded;
   for (const Tensor& t : tensors) expanded.push_back(unsqueeze(t, static_cast<int>(d)));
@@ -224,8 +236,9 @@ std::vector<Tensor> split(const Tensor& x, const SizeList& sizes, int dim) {
   const auto total = std::accumulate(sizes.begin(), sizes.end(), std::int64_t{0});
   const auto n = static_cast<std::int64_t>(x.shape()[d]);
   if (total != n || std::any_of(sizes.begin(), sizes.end(), [](std::int64_t s) { return s < 0; }))
-    throw std::invalid_argument(fmt::format("split: sizes ({}) must be non-negative and add up to {} (dim {} of shape {})",
-                                            fmt::join(sizes, ", "), n, dim, shape_str(x.shape())));
+    throw std::invalid_argument(
+        fmt::format("split: sizes ({}) must be non-negative and add up to {} (dim {} of shape {})",
+                    fmt::join(sizes, ", "), n, dim, shape_str(x.shape())));
   std::vector<Tensor> out;
   std::int64_t start = 0;
   for (std::int64_t s : sizes) {
@@ -237,7 +250,8 @@ std::vector<Tensor> split(const Tensor& x, const SizeList& sizes, int dim) {
 
 std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, int dim) {
   const std::size_t d = normalize_dim("split", dim, x.dim());
-  if (split_size <= 0) throw std::invalid_argument(fmt::format("split: split_size must be positive, got {}", split_size));
+  if (split_size <= 0)
+    throw std::invalid_argument(fmt::format("split: split_size must be positive, got {}", split_size));
   const auto n = static_cast<std::int64_t>(x.shape()[d]);
   SizeList sizes;
   for (std::int64_t start = 0; start < n; start += split_size) sizes.push_back(std::min(split_size, n - start));

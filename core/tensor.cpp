@@ -56,14 +56,16 @@ Array& Tensor::mutable_value() {
 std::size_t Tensor::size(int dim) const {
   const auto nd = static_cast<int>(this->dim());
   if (dim < -nd || dim >= nd)
-    throw std::invalid_argument(fmt::format("size: dim {} is out of range for a tensor of shape {}", dim, shape_str(shape())));
+    throw std::invalid_argument(
+        fmt::format("size: dim {} is out of range for a tensor of shape {}", dim, shape_str(shape())));
   return shape()[static_cast<std::size_t>(dim < 0 ? dim + nd : dim)];
 }
 
 float Tensor::item() const {
   if (numel() != 1)
-    throw std::invalid_argument(fmt::format("item: only a one-element tensor has an item; this one has shape {} ({} elements)",
-                                            shape_str(shape()), numel()));
+    throw std::invalid_argument(
+        fmt::format("item: only a one-element tensor has an item; this one has shape {} ({} elements)",
+                    shape_str(shape()), numel()));
   return value().data()[0];
 }
 
@@ -71,8 +73,10 @@ bool Tensor::requires_grad() const { return checked(node_, "requires_grad").requ
 
 Tensor& Tensor::requires_grad_(bool on) {
   if (!is_leaf())
-    throw std::logic_error(fmt::format("requires_grad_: only leaf tensors can change requires_grad; this one was made by '{}'"
-                                       " (use detach() to get a leaf)", op()));
+    throw std::logic_error(
+        fmt::format("requires_grad_: only leaf tensors can change requires_grad; this one was made by '{}'"
+                    " (use detach() to get a leaf)",
+                    op()));
   node_->requires_grad = on;
   return *this;
 }
@@ -89,11 +93,12 @@ bool Tensor::has_grad() const { return checked(node_, "has_grad").has_grad; }
 const Array& Tensor::grad() const {
   const Node& n = checked(node_, "grad");
   if (!n.has_grad)
-    throw std::logic_error(fmt::format(
-        "grad: tensor #{} ({}, shape {}) has no gradient: {}", n.id, n.op, shape_str(n.value.shape()),
-        !n.requires_grad ? "it does not require grad"
-        : !n.backward && !n.released ? "backward() has not reached it yet"
-                                     : "gradients of non-leaf tensors are freed after backward unless retain_grad() is called"));
+    throw std::logic_error(
+        fmt::format("grad: tensor #{} ({}, shape {}) has no gradient: {}", n.id, n.op, shape_str(n.value.shape()),
+                    !n.requires_grad ? "it does not require grad"
+                    : !n.backward && !n.released
+                        ? "backward() has not reached it yet"
+                        : "gradients of non-leaf tensors are freed after backward unless retain_grad() is called"));
   return n.grad;
 }
 

@@ -22,15 +22,14 @@ using Array = xt::xarray<float>;         // every value and gradient
 using Index = xt::xarray<std::int64_t>;  // token ids, targets, positions: never differentiated
 using Mask = xt::xarray<bool>;           // results of comparisons, attention masks
 using Shape = Array::shape_type;
-using Dims = std::vector<int>;           // axes; negative counts from the end, as in PyTorch
+using Dims = std::vector<int>;  // axes; negative counts from the end, as in PyTorch
 
 struct Node;
 class Tensor;
 
 // An op's backward: given d(loss)/d(output), the output's value and the op's inputs, it adds
 // each input's share into that input's gradient with accumulate_grad (core/autograd.hpp).
-using BackwardFn = std::function<void(const Array& grad_out, const Array& out,
-                                      const std::vector<Tensor>& inputs)>;
+using BackwardFn = std::function<void(const Array& grad_out, const Array& out, const std::vector<Tensor>& inputs)>;
 
 class Tensor {
  public:

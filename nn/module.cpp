@@ -100,13 +100,16 @@ LoadStateDictResult Module::load_state_dict(const StateDict& dict, bool strict) 
   std::map<std::string, const Tensor*> given;
   LoadStateDictResult result;
   for (const auto& [name, t] : dict)
-    if (!given.emplace(name, &t).second) throw std::invalid_argument(fmt::format("load_state_dict: key '{}' appears twice", name));
+    if (!given.emplace(name, &t).second)
+      throw std::invalid_argument(fmt::format("load_state_dict: key '{}' appears twice", name));
   std::map<std::string, bool> known;
   for (const auto& [name, t] : own) {
     known[name] = true;
     auto it = given.find(name);
-    if (it == given.end()) result.missing_keys.push_back(name);
-    else if (it->second->shape() != t.shape()) result.mismatched.push_back({name, t.shape(), it->second->shape()});
+    if (it == given.end())
+      result.missing_keys.push_back(name);
+    else if (it->second->shape() != t.shape())
+      result.mismatched.push_back({name, t.shape(), it->second->shape()});
   }
   for (const auto& [name, _] : dict)
     if (!known.count(name)) result.unexpected_keys.push_back(name);
@@ -116,7 +119,8 @@ LoadStateDictResult Module::load_state_dict(const StateDict& dict, bool strict) 
     for (const auto& k : result.missing_keys) message += fmt::format("\n  missing key: {}", k);
     for (const auto& k : result.unexpected_keys) message += fmt::format("\n  unexpected key: {}", k);
     for (const auto& m : result.mismatched)
-      message += fmt::format("\n  shape mismatch for {}: expected {}, got {}", m.name, shape_str(m.expected), shape_str(m.got));
+      message += fmt::format("\n  shape mismatch for {}: expected {}, got {}", m.name, shape_str(m.expected),
+                             shape_str(m.got));
     throw std::invalid_argument(message);
   }
   for (auto [name, t] : own) {
@@ -136,9 +140,11 @@ std::string Module::summary() const {
   std::string out = fmt::format("{:<40} {:<20} {:>12}\n", "name", "shape", "parameters");
   out += std::string(74, '-') + "\n";
   auto visit = [&out](const std::string& prefix, const Module& m, int depth, auto& self) -> void {
-    out += fmt::format("{:<40}\n", fmt::format("{:{}}{}{}", "", 2 * depth, prefix.empty() ? "" : prefix + ": ", m.describe()));
+    out += fmt::format("{:<40}\n",
+                       fmt::format("{:{}}{}{}", "", 2 * depth, prefix.empty() ? "" : prefix + ": ", m.describe()));
     for (const auto& [n, t] : m.parameters_)
-      out += fmt::format("{:<40} {:<20} {:>12}\n", fmt::format("{:{}}{}", "", 2 * depth + 2, n), shape_str(t.shape()), t.numel());
+      out += fmt::format("{:<40} {:<20} {:>12}\n", fmt::format("{:{}}{}", "", 2 * depth + 2, n), shape_str(t.shape()),
+                         t.numel());
     for (const auto& [n, c] : m.children_) self(n, *c, depth + 1, self);
   };
   visit("", *this, 0, visit);

@@ -11,10 +11,10 @@ namespace attograd::optim {
 
 struct AdagradOptions {
   double lr = 1e-2;
-  double lr_decay = 0.0;                  // >= 0: step t uses lr / (1 + (t − 1) · lr_decay)
-  double weight_decay = 0.0;              // L2 penalty: adds weight_decay * p to the gradient
-  double initial_accumulator_value = 0.0; // >= 0: where the sum of squares starts
-  double eps = 1e-10;                     // >= 0, added to the denominator
+  double lr_decay = 0.0;                   // >= 0: step t uses lr / (1 + (t − 1) · lr_decay)
+  double weight_decay = 0.0;               // L2 penalty: adds weight_decay * p to the gradient
+  double initial_accumulator_value = 0.0;  // >= 0: where the sum of squares starts
+  double eps = 1e-10;                      // >= 0, added to the denominator
 };
 
 class Adagrad : public Optimizer {

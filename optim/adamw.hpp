@@ -11,10 +11,10 @@ namespace attograd::optim {
 
 struct AdamWOptions {
   double lr = 1e-3;
-  double beta1 = 0.9;         // in [0, 1)
-  double beta2 = 0.999;       // in [0, 1)
-  double eps = 1e-8;          // >= 0
-  double weight_decay = 1e-2; // decoupled: each step multiplies p by (1 − lr · weight_decay)
+  double beta1 = 0.9;          // in [0, 1)
+  double beta2 = 0.999;        // in [0, 1)
+  double eps = 1e-8;           // >= 0
+  double weight_decay = 1e-2;  // decoupled: each step multiplies p by (1 − lr · weight_decay)
   bool amsgrad = false;
 };
 

@@ -10,9 +10,9 @@
 
 namespace attograd::optim {
 
-double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, double norm_type,
-                       bool error_if_nonfinite) {
-  if (!(max_norm >= 0)) throw std::invalid_argument(fmt::format("clip_grad_norm_: max_norm must be >= 0, got {}", max_norm));
+double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, double norm_type, bool error_if_nonfinite) {
+  if (!(max_norm >= 0))
+    throw std::invalid_argument(fmt::format("clip_grad_norm_: max_norm must be >= 0, got {}", max_norm));
   if (!(norm_type > 0))
     throw std::invalid_argument(fmt::format("clip_grad_norm_: norm_type must be > 0 or infinity, got {}", norm_type));
 
@@ -38,10 +38,10 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   if (!inf_norm) total = norm_type == 2.0 ? std::sqrt(total) : std::pow(total, 1.0 / norm_type);
 
   if (!std::isfinite(total) && error_if_nonfinite)
-    throw std::runtime_error(fmt::format(
-        "clip_grad_norm_: the total norm of order {} of the gradients is {}, so they cannot be clipped; "
-        "pass error_if_nonfinite=false to clip anyway (as PyTorch does)",
-        norm_type, total));
+    throw std::runtime_error(
+        fmt::format("clip_grad_norm_: the total norm of order {} of the gradients is {}, so they cannot be clipped; "
+                    "pass error_if_nonfinite=false to clip anyway (as PyTorch does)",
+                    norm_type, total));
 
   // Scale only when the norm is too large: min(1, max_norm / (total + 1e-6)); NaN stays NaN.
   const double coef = max_norm / (total + 1e-6);

@@ -30,8 +30,10 @@ void LRScheduler::step() {
 void LRScheduler::apply() {
   std::vector<ParamGroup>& groups = optimizer_.param_groups();
   if (groups.size() != base_lrs_.size())
-    throw std::logic_error(fmt::format("LRScheduler: the optimizer had {} param groups when the schedule was built, "
-                                       "now {}", base_lrs_.size(), groups.size()));
+    throw std::logic_error(
+        fmt::format("LRScheduler: the optimizer had {} param groups when the schedule was built, "
+                    "now {}",
+                    base_lrs_.size(), groups.size()));
   last_lr_.clear();
   for (std::size_t g = 0; g < groups.size(); ++g) {
     const double lr = lr_at(base_lrs_[g], last_step_);
@@ -40,21 +42,20 @@ void LRScheduler::apply() {
   }
 }
 
-NamedArrays LRScheduler::state_dict() const {
-  return {{"last_step", Array(static_cast<float>(last_step_))}};
-}
+NamedArrays LRScheduler::state_dict() const { return {{"last_step", Array(static_cast<float>(last_step_))}}; }
 
 void LRScheduler::load_state_dict(const NamedArrays& state) {
   if (state.size() != 1 || state[0].first != "last_step")
-    throw std::invalid_argument(fmt::format("LRScheduler: load_state_dict expects exactly one entry 'last_step', got {}",
-                                            state.size() == 1 ? "'" + state[0].first + "'"
-                                                              : fmt::format("{} entries", state.size())));
+    throw std::invalid_argument(
+        fmt::format("LRScheduler: load_state_dict expects exactly one entry 'last_step', got {}",
+                    state.size() == 1 ? "'" + state[0].first + "'" : fmt::format("{} entries", state.size())));
   const Array& a = state[0].second;
   const float step = a.size() == 1 ? *a.data() : -1.0f;
   if (a.dimension() != 0 || !(step >= 0) || std::floor(step) != step || step > 16777216.0f)
-    throw std::invalid_argument(fmt::format("LRScheduler: load_state_dict: 'last_step' must be a 0-d whole number "
-                                            "in [0, 2^24], got shape {}{}",
-                                            shape_str(a.shape()), a.size() == 1 ? fmt::format(" value {}", step) : ""));
+    throw std::invalid_argument(
+        fmt::format("LRScheduler: load_state_dict: 'last_step' must be a 0-d whole number "
+                    "in [0, 2^24], got shape {}{}",
+                    shape_str(a.shape()), a.size() == 1 ? fmt::format(" value {}", step) : ""));
   last_step_ = static_cast<int>(step);
   apply();
 }
@@ -87,8 +88,10 @@ CosineWarmupLR::CosineWarmupLR(Optimizer& optimizer, int warmup_steps, int total
     : LRScheduler(optimizer), warmup_steps_(warmup_steps), total_steps_(total_steps), min_lr_(min_lr) {
   require(warmup_steps >= 0, "CosineWarmupLR", "warmup_steps", ">= 0", warmup_steps);
   if (total_steps <= warmup_steps)
-    throw std::invalid_argument(fmt::format("CosineWarmupLR: total_steps must be > warmup_steps, got total_steps {} "
-                                            "and warmup_steps {}", total_steps, warmup_steps));
+    throw std::invalid_argument(
+        fmt::format("CosineWarmupLR: total_steps must be > warmup_steps, got total_steps {} "
+                    "and warmup_steps {}",
+                    total_steps, warmup_steps));
   require(min_lr >= 0, "CosineWarmupLR", "min_lr", ">= 0", min_lr);
   start();
 }

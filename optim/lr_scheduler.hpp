@@ -24,8 +24,8 @@ class LRScheduler {
   LRScheduler(const LRScheduler&) = delete;
   LRScheduler& operator=(const LRScheduler&) = delete;
 
-  void step();                                             // last_step += 1, then set the lrs
-  int last_step() const { return last_step_; }             // 0 right after construction
+  void step();                                                         // last_step += 1, then set the lrs
+  int last_step() const { return last_step_; }                         // 0 right after construction
   const std::vector<double>& get_last_lr() const { return last_lr_; }  // one per param group
   const std::vector<double>& base_lrs() const { return base_lrs_; }
 

@@ -36,8 +36,7 @@ Array Optimizer::filled_like(const Tensor& param, float value) {
   return out;
 }
 
-Optimizer::Optimizer(std::string name, std::vector<ParamGroup> groups, double default_lr,
-                     double default_weight_decay)
+Optimizer::Optimizer(std::string name, std::vector<ParamGroup> groups, double default_lr, double default_weight_decay)
     : name_(std::move(name)), groups_(std::move(groups)) {
   check(default_lr > 0, "lr", "> 0", default_lr);
   check(default_weight_decay >= 0, "weight_decay", ">= 0", default_weight_decay);
@@ -60,15 +59,14 @@ Optimizer::Optimizer(std::string name, std::vector<ParamGroup> groups, double de
         throw std::invalid_argument(
             fmt::format("{}: parameter {} of param group {} is an undefined tensor", name_, i, g));
       if (!p.requires_grad())
-        throw std::invalid_argument(fmt::format(
-            "{}: parameter {} of param group {} (shape {}) does not require grad", name_, i, g,
-            shape_str(p.shape())));
+        throw std::invalid_argument(fmt::format("{}: parameter {} of param group {} (shape {}) does not require grad",
+                                                name_, i, g, shape_str(p.shape())));
       const auto [where, inserted] = seen.emplace(p.node().get(), std::pair{g, i});
       if (!inserted)
-        throw std::invalid_argument(fmt::format(
-            "{}: the same tensor (shape {}) is parameter {} of param group {} and parameter {} of "
-            "param group {}; a parameter may appear only once",
-            name_, shape_str(p.shape()), where->second.second, where->second.first, i, g));
+        throw std::invalid_argument(
+            fmt::format("{}: the same tensor (shape {}) is parameter {} of param group {} and parameter {} of "
+                        "param group {}; a parameter may appear only once",
+                        name_, shape_str(p.shape()), where->second.second, where->second.first, i, g));
       ++count;
     }
   }
@@ -109,8 +107,7 @@ NamedArrays Optimizer::state_dict() const {
     const ParamState& state = found->second;
     for (const std::string& buffer : buffer_names())
       out.emplace_back(fmt::format("state.{}.{}", i, buffer), state.buffers.at(buffer));
-    if (uses_step())
-      out.emplace_back(fmt::format("state.{}.step", i), Array(static_cast<float>(state.step)));
+    if (uses_step()) out.emplace_back(fmt::format("state.{}.step", i), Array(static_cast<float>(state.step)));
   }
   return out;
 }
@@ -131,8 +128,7 @@ void Optimizer::load_state_dict(const NamedArrays& state) {
     if (!parse_state_name(name, index, entry))
       fail(fmt::format("'{}' is not of the form state.<parameter index>.<entry>", name));
     if (index >= params.size())
-      fail(fmt::format("'{}' refers to parameter {}, but the optimizer has {} parameters", name, index,
-                       params.size()));
+      fail(fmt::format("'{}' refers to parameter {}, but the optimizer has {} parameters", name, index, params.size()));
     if (!entries[index].insert(entry).second) fail(fmt::format("'{}' appears twice", name));
     ParamState& target = loaded[index];
 

@@ -28,7 +28,7 @@ struct ParamGroup {
 
 // What an optimizer remembers about one parameter between steps.
 struct ParamState {
-  std::int64_t step = 0;                      // updates applied to this parameter so far
+  std::int64_t step = 0;                           // updates applied to this parameter so far
   std::unordered_map<std::string, Array> buffers;  // e.g. "exp_avg", shaped like the parameter
 };
 
@@ -70,8 +70,7 @@ class Optimizer {
  protected:
   // Checks the groups (non-empty, every parameter defined, requiring grad and in one place
   // only), fills unset group options from the defaults and validates them.
-  Optimizer(std::string name, std::vector<ParamGroup> groups, double default_lr,
-            double default_weight_decay);
+  Optimizer(std::string name, std::vector<ParamGroup> groups, double default_lr, double default_weight_decay);
 
   // The state of one parameter, created empty on first use.
   ParamState& state_of(const Tensor& param);

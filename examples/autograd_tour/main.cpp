@@ -28,16 +28,17 @@ int main(int argc, char** argv) {
   Tensor y = tanh(w * x + b);
   y.backward();
   std::cout << "y = tanh(w*x + b) = " << y.item() << "\n";
-  std::cout << "dy/dw = " << w.grad()() << "  (by hand: x * (1 - y^2) = " << 2.0f * (1.0f - y.item() * y.item()) << ")\n";
+  std::cout << "dy/dw = " << w.grad()() << "  (by hand: x * (1 - y^2) = " << 2.0f * (1.0f - y.item() * y.item())
+            << ")\n";
   std::cout << "dy/db = " << b.grad()() << "\n\n";
 
   // 2. A tiny attention step: weights = softmax(q Kᵀ / √d), out = weights V
   manual_seed(0);
-  Tensor q = randn({1, 4}, true);  // (T=1, D=4)
-  Tensor k = randn({3, 4}, true);  // (S=3, D=4)
-  Tensor v = randn({3, 4}, true);  // (S=3, D=4)
+  Tensor q = randn({1, 4}, true);                                      // (T=1, D=4)
+  Tensor k = randn({3, 4}, true);                                      // (S=3, D=4)
+  Tensor v = randn({3, 4}, true);                                      // (S=3, D=4)
   Tensor weights = softmax(matmul(q, transpose(k, 0, 1)) / 2.0f, -1);  // (1, 3)
-  Tensor out = matmul(weights, v);                                      // (1, 4)
+  Tensor out = matmul(weights, v);                                     // (1, 4)
   Tensor loss = sum(out * out);
   std::cout << "attention weights " << weights << "\n";
   std::cout << "out " << out << "\n";

@@ -4,8 +4,8 @@
 #include <limits>
 #include <sstream>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <attograd/core/core.hpp>
 
@@ -75,7 +75,8 @@ TEST_CASE("backward errors: no grad, non-scalar without seed, wrong seed shape")
   Tensor x = ones({2, 3}, true);
   Tensor y = x * 2.0f;
   REQUIRE_THROWS_WITH(y.backward(), Catch::Contains("shape (2, 3) is not a scalar") && Catch::Contains("seed"));
-  REQUIRE_THROWS_WITH(y.backward(xt::ones<float>({3, 2})), Catch::Contains("seed gradient has shape (3, 2) but the tensor has shape (2, 3)"));
+  REQUIRE_THROWS_WITH(y.backward(xt::ones<float>({3, 2})),
+                      Catch::Contains("seed gradient has shape (3, 2) but the tensor has shape (2, 3)"));
   y.backward(xt::ones<float>({2, 3}));
   CHECK(allclose(x.grad(), Array(xt::ones<float>({2, 3}) * 2.0f)));
 }
@@ -123,9 +124,7 @@ TEST_CASE("NoGradGuard records no graph, and restores the previous mode") {
     Tensor y = x * 2.0f;
     CHECK_FALSE(y.requires_grad());
     CHECK(y.is_leaf());
-    {
-      NoGradGuard nested;
-    }
+    { NoGradGuard nested; }
     CHECK_FALSE(is_grad_enabled());
   }
   CHECK(is_grad_enabled());
@@ -193,7 +192,8 @@ TEST_CASE("factories make the shapes and values asked for") {
   CHECK(arange(0.0f, 1.0f, 0.25f).numel() == 4);
   CHECK((from_vector({1, 2, 3, 4, 5, 6}, {3, 2}).value()(2, 1) == 6.0f));
   CHECK(scalar_tensor(2.0f).dim() == 0);
-  REQUIRE_THROWS_WITH(from_vector({1, 2, 3}, {2, 2}), Catch::Contains("3 values cannot fill shape (2, 2) (4 elements)"));
+  REQUIRE_THROWS_WITH(from_vector({1, 2, 3}, {2, 2}),
+                      Catch::Contains("3 values cannot fill shape (2, 2) (4 elements)"));
   REQUIRE_THROWS_WITH(arange(0.0f, 1.0f, 0.0f), Catch::Contains("arange: cannot go from 0 to 1 in steps of 0"));
   REQUIRE_THROWS_WITH(ones({2}).item(), Catch::Contains("item: only a one-element tensor") && Catch::Contains("(2,)"));
 }

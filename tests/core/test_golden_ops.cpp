@@ -67,7 +67,8 @@ struct Table {
   std::vector<Case> cases;
   template <class F>
   void row(const std::string& name, F f, const std::string& variant = "") {
-    cases.push_back({name, variant.empty() ? name : name + " via " + variant, [f](const Args& a) { return outputs(f(a)); }});
+    cases.push_back(
+        {name, variant.empty() ? name : name + " via " + variant, [f](const Args& a) { return outputs(f(a)); }});
   }
 };
 using A = const Args&;
@@ -116,9 +117,9 @@ Table elementwise() {
 
 Table reductions() {
   Table t;
-  const std::vector<std::tuple<std::string, Dims, bool>> over = {
-      {"all", {}, false}, {"all_keep", {}, true},  {"d1", {1}, false},
-      {"dm1_keep", {-1}, true}, {"d02", {0, 2}, false}, {"d02_keep", {0, 2}, true}};
+  const std::vector<std::tuple<std::string, Dims, bool>> over = {{"all", {}, false},     {"all_keep", {}, true},
+                                                                 {"d1", {1}, false},     {"dm1_keep", {-1}, true},
+                                                                 {"d02", {0, 2}, false}, {"d02_keep", {0, 2}, true}};
   const std::vector<std::pair<std::string, std::function<Tensor(T, const Dims&, bool)>>> ops = {
       {"sum", [](T x, const Dims& d, bool k) { return sum(x, d, k); }},
       {"mean", [](T x, const Dims& d, bool k) { return mean(x, d, k); }},
@@ -134,7 +135,8 @@ Table reductions() {
 
 Table matmuls() {
   Table t;
-  for (const char* shapes : {"1d_1d", "1d_2d", "2d_1d", "2d_2d", "3d_2d", "2d_3d", "3d_3d", "bcast_batch", "1d_3d", "3d_1d"})
+  for (const char* shapes :
+       {"1d_1d", "1d_2d", "2d_1d", "2d_2d", "3d_2d", "2d_3d", "3d_3d", "bcast_batch", "1d_3d", "3d_1d"})
     t.row(std::string("matmul_") + shapes, [](A a) { return matmul(a[0], a[1]); });
   return t;
 }
@@ -201,7 +203,8 @@ Table functional() {
       {"softmax", [](T x, int d) { return softmax(x, d); }},
       {"log_softmax", [](T x, int d) { return log_softmax(x, d); }}};
   for (const auto& [op, f] : normalisers)
-    for (const auto& [tag, dim] : std::vector<std::pair<std::string, int>>{{"dm1", -1}, {"d0", 0}, {"3d_d1", 1}, {"large", -1}})
+    for (const auto& [tag, dim] :
+         std::vector<std::pair<std::string, int>>{{"dm1", -1}, {"d0", 0}, {"3d_d1", 1}, {"large", -1}})
       t.row(op + "_" + tag, [f = f, dim = dim](A a) { return f(a[0], dim); });
   t.row("layer_norm", [](A a) { return layer_norm(a[0], {4}); });
   t.row("layer_norm_wb", [](A a) { return layer_norm(a[0], {4}, a[1], a[2]); });
@@ -233,14 +236,16 @@ Table losses() {
       {"ce_unbatched", {}}};
   for (const auto& [name, o] : cross_entropy_cases) {
     t.row(name, [o = o](A a) { return cross_entropy(a[0], a.ids(), o); });
-    t.row(name, [o = o](A a) { return cross_entropy_composite(a[0], a.ids(), o); }, "cross_entropy_composite");
+    t.row(
+        name, [o = o](A a) { return cross_entropy_composite(a[0], a.ids(), o); }, "cross_entropy_composite");
   }
   t.row("nll_mean", [](A a) { return nll_loss(a[0], a.ids()); });
   t.row("nll_sum", [](A a) { return nll_loss(a[0], a.ids(), -100, Sum); });
   t.row("nll_none", [](A a) { return nll_loss(a[0], a.ids(), -100, None); });
   t.row("nll_ignore", [](A a) { return nll_loss(a[0], a.ids()); });
   t.row("nll_ignore_custom", [](A a) { return nll_loss(a[0], a.ids(), 1, Sum); });
-  for (const auto& [tag, r] : std::vector<std::pair<std::string, Reduction>>{{"mean", Reduction::Mean}, {"sum", Sum}, {"none", None}}) {
+  for (const auto& [tag, r] :
+       std::vector<std::pair<std::string, Reduction>>{{"mean", Reduction::Mean}, {"sum", Sum}, {"none", None}}) {
     t.row("mse_" + tag, [r = r](A a) { return mse_loss(a[0], a[1], r); });
     t.row("bce_logits_" + tag, [r = r](A a) { return binary_cross_entropy_with_logits(a[0], a[1], r); });
   }
@@ -309,7 +314,9 @@ void check_case(const Case& c) {
     args.in.emplace_back(file.at(c.name + ".in" + std::to_string(i)), true);
   const Outputs outs = c.run(args);
   REQUIRE(outs.size() == count_entries(c.name + ".out"));
-  auto entry = [&](const char* what, std::size_t i) { return c.name + "." + what + (outs.size() == 1 ? "" : std::to_string(i)); };
+  auto entry = [&](const char* what, std::size_t i) {
+    return c.name + "." + what + (outs.size() == 1 ? "" : std::to_string(i));
+  };
 
   bool differentiable = false;
   for (std::size_t i = 0; i < outs.size(); ++i) {
@@ -339,7 +346,9 @@ void check_case(const Case& c) {
 }
 
 void check_all(const Table& table) {
-  for (const Case& c : table.cases) DYNAMIC_SECTION(c.label) { check_case(c); }
+  for (const Case& c : table.cases) DYNAMIC_SECTION(c.label) {
+      check_case(c);
+    }
 }
 
 }  // namespace
@@ -356,11 +365,14 @@ TEST_CASE("golden: gradient-free ops match PyTorch", "[golden]") { check_all(gra
 TEST_CASE("golden: every fixture case has a row and every row a fixture case", "[golden]") {
   std::set<std::string> in_file, in_tables;
   for (const auto& [name, value] : fixture().tensors) in_file.insert(name.substr(0, name.find('.')));
-  for (const Table& t : {elementwise(), reductions(), matmuls(), shape_ops(), indexing(), functional(), losses(), gradient_free()})
+  for (const Table& t :
+       {elementwise(), reductions(), matmuls(), shape_ops(), indexing(), functional(), losses(), gradient_free()})
     for (const Case& c : t.cases) in_tables.insert(c.name);
   std::vector<std::string> missing_rows, missing_cases;
-  std::set_difference(in_file.begin(), in_file.end(), in_tables.begin(), in_tables.end(), std::back_inserter(missing_rows));
-  std::set_difference(in_tables.begin(), in_tables.end(), in_file.begin(), in_file.end(), std::back_inserter(missing_cases));
+  std::set_difference(in_file.begin(), in_file.end(), in_tables.begin(), in_tables.end(),
+                      std::back_inserter(missing_rows));
+  std::set_difference(in_tables.begin(), in_tables.end(), in_file.begin(), in_file.end(),
+                      std::back_inserter(missing_cases));
   CHECK(missing_rows == std::vector<std::string>{});
   CHECK(missing_cases == std::vector<std::string>{});
 }

@@ -40,12 +40,14 @@ TEST_CASE("broadcast_shapes follows NumPy") {
 }
 
 TEST_CASE("gradcheck: binary arithmetic, same shapes and broadcast") {
-  for (auto [sa, sb] : std::vector<std::pair<Shape, Shape>>{{{2, 3}, {2, 3}}, {{2, 3, 4}, {3, 1}}, {{4}, {2, 1, 4}}, {{}, {3}}}) {
+  for (auto [sa, sb] :
+       std::vector<std::pair<Shape, Shape>>{{{2, 3}, {2, 3}}, {{2, 3, 4}, {3, 1}}, {{4}, {2, 1, 4}}, {{}, {3}}}) {
     INFO("shapes " << shape_str(sa) << " and " << shape_str(sb));
     CHECK(check_gradients([](const Ts& in) { return in[0] + in[1]; }, {random_input(sa), random_input(sb)}));
     CHECK(check_gradients([](const Ts& in) { return in[0] - in[1]; }, {random_input(sa), random_input(sb)}));
     CHECK(check_gradients([](const Ts& in) { return in[0] * in[1]; }, {random_input(sa), random_input(sb)}));
-    CHECK(check_gradients([](const Ts& in) { return in[0] / in[1]; }, {random_input(sa), random_input(sb, 0.5f, 2.0f)}));
+    CHECK(
+        check_gradients([](const Ts& in) { return in[0] / in[1]; }, {random_input(sa), random_input(sb, 0.5f, 2.0f)}));
   }
 }
 
@@ -121,9 +123,10 @@ TEST_CASE("reduction values") {
 }
 
 TEST_CASE("gradcheck: matmul in every layout") {
-  const std::vector<std::pair<Shape, Shape>> cases{{{4}, {4}},       {{4}, {4, 3}},          {{3, 4}, {4}},
-                                                   {{3, 4}, {4, 2}}, {{2, 3, 4}, {4, 5}},    {{3, 4}, {2, 4, 5}},
-                                                   {{2, 3, 4}, {2, 4, 2}}, {{2, 1, 3, 4}, {5, 4, 2}}, {{2, 3, 4}, {4}}};
+  const std::vector<std::pair<Shape, Shape>> cases{
+      {{4}, {4}},          {{4}, {4, 3}},       {{3, 4}, {4}},          {{3, 4}, {4, 2}},
+      {{2, 3, 4}, {4, 5}}, {{3, 4}, {2, 4, 5}}, {{2, 3, 4}, {2, 4, 2}}, {{2, 1, 3, 4}, {5, 4, 2}},
+      {{2, 3, 4}, {4}}};
   for (auto [sa, sb] : cases) {
     INFO("matmul " << shape_str(sa) << " @ " << shape_str(sb));
     CHECK(check_gradients([](const Ts& in) { return matmul(in[0], in[1]); }, {random_input(sa), random_input(sb)}));
@@ -160,7 +163,8 @@ TEST_CASE("gradcheck: shape ops") {
   CHECK(check_gradients([](const Ts& in) { return cat({in[0], in[1]}, 1); }, {x, y}));
   CHECK(check_gradients([](const Ts& in) { return cat({in[0], in[1], in[0]}, 0); }, {x, random_input({1, 3, 4})}));
   CHECK(check_gradients([](const Ts& in) { return stack({in[0], in[1]}, 1); }, {x, random_input({2, 3, 4})}));
-  CHECK(check_gradients([](const Ts& in) { return split(in[0], 3, 1)[1] * 2.0f + split(in[0], 3, 1)[0]; }, {random_input({2, 6})}));
+  CHECK(check_gradients([](const Ts& in) { return split(in[0], 3, 1)[1] * 2.0f + split(in[0], 3, 1)[0]; },
+                        {random_input({2, 6})}));
   CHECK(check_gradients([](const Ts& in) { return chunk(in[0], 3, -1)[2]; }, {random_input({2, 7})}));
 }
 
@@ -229,10 +233,12 @@ TEST_CASE("gradcheck: softmax family, layer norm, dropout") {
   CHECK(check_gradients([](const Ts& in) { return layer_norm(in[0], {5}, in[1], in[2]); }, {x, w, b}));
   CHECK(check_gradients([](const Ts& in) { return layer_norm(in[0], {2, 3}); }, {random_input({2, 2, 3})}));
   // Dropout with a fresh generator per call, so every evaluation draws the same mask.
-  CHECK(check_gradients([](const Ts& in) {
-    Generator g(5);
-    return dropout(in[0], 0.4f, true, &g);
-  }, {x}));
+  CHECK(check_gradients(
+      [](const Ts& in) {
+        Generator g(5);
+        return dropout(in[0], 0.4f, true, &g);
+      },
+      {x}));
 }
 
 TEST_CASE("softmax is stable and dropout scales") {
@@ -243,8 +249,10 @@ TEST_CASE("softmax is stable and dropout scales") {
   Tensor kept = dropout(x, 0.25f, true);
   int zeros_seen = 0;
   for (float v : kept.value()) {
-    if (v == 0.0f) ++zeros_seen;
-    else CHECK(v == Approx(1.0f / 0.75f));
+    if (v == 0.0f)
+      ++zeros_seen;
+    else
+      CHECK(v == Approx(1.0f / 0.75f));
   }
   CHECK(zeros_seen == Approx(2500).margin(200));
   CHECK(dropout(x, 0.25f, false).is_same(x));
@@ -256,12 +264,18 @@ TEST_CASE("gradcheck: losses") {
   Index targets = ids_of({1, 0, 4, 2}, {4});
   Index with_ignored = ids_of({1, -100, 4, 2}, {4});
   CHECK(check_gradients([&](const Ts& in) { return cross_entropy(in[0], targets); }, {logits}));
-  CHECK(check_gradients([&](const Ts& in) { return cross_entropy(in[0], with_ignored, {.label_smoothing = 0.1f}); }, {logits}));
-  CHECK(check_gradients([&](const Ts& in) { return cross_entropy(in[0], targets, {.reduction = Reduction::None}); }, {logits}));
-  CHECK(check_gradients([&](const Ts& in) { return cross_entropy(in[0], ids_of({1, 2, 0, 0, 3, 1}, {2, 3})); },
-                        {random_input({2, 5, 3})}));
+  CHECK(check_gradients([&](const Ts& in) { return cross_entropy(in[0], with_ignored, {.label_smoothing = 0.1f}); },
+                        {logits}));
+  CHECK(check_gradients([&](const Ts& in) { return cross_entropy(in[0], targets, {.reduction = Reduction::None}); },
+                        {logits}));
+  CHECK(check_gradients(
+      [&](const Ts& in) {
+        return cross_entropy(in[0], ids_of({1, 2, 0, 0, 3, 1}, {2, 3}));
+      },
+      {random_input({2, 5, 3})}));
   CHECK(check_gradients([&](const Ts& in) { return nll_loss(log_softmax(in[0], 1), with_ignored); }, {logits}));
-  CHECK(check_gradients([](const Ts& in) { return mse_loss(in[0], in[1]); }, {random_input({3, 2}), random_input({3, 2})}));
+  CHECK(check_gradients([](const Ts& in) { return mse_loss(in[0], in[1]); },
+                        {random_input({3, 2}), random_input({3, 2})}));
   CHECK(check_gradients([](const Ts& in) { return binary_cross_entropy_with_logits(in[0], in[1], Reduction::Sum); },
                         {random_input({3, 2}, -3.0f, 3.0f), random_input({3, 2}, 0.0f, 1.0f)}));
 }

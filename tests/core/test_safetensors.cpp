@@ -20,9 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 #include <xtensor/xbuilder.hpp>
-#include <fmt/format.h>
 
 namespace fs = std::filesystem;
 using attograd::Array;

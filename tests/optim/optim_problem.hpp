@@ -17,10 +17,10 @@ inline const SafetensorsContent& optim_fixtures() {
 }
 
 struct OptimProblem {
-  Tensor x = Tensor(optim_fixtures().at("x"));                // (5, 3)
-  Tensor y = Tensor(optim_fixtures().at("y"));                // (5, 4)
-  Tensor W = Tensor(optim_fixtures().at("W"), true);          // (3, 4)
-  Tensor b = Tensor(optim_fixtures().at("b"), true);          // (4,)
+  Tensor x = Tensor(optim_fixtures().at("x"));        // (5, 3)
+  Tensor y = Tensor(optim_fixtures().at("y"));        // (5, 4)
+  Tensor W = Tensor(optim_fixtures().at("W"), true);  // (3, 4)
+  Tensor b = Tensor(optim_fixtures().at("b"), true);  // (4,)
 
   // Forgets the old gradients, then fills W.grad and b.grad with those of the loss.
   void compute_gradients() {

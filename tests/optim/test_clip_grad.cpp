@@ -93,7 +93,8 @@ TEST_CASE("clip_grad_norm_ rejects a bad max_norm or norm_type") {
   Tensor a = with_grad({1}, {1});
   CHECK_THROWS_WITH(clip_grad_norm_({a}, -1.0), "clip_grad_norm_: max_norm must be >= 0, got -1");
   CHECK_THROWS_WITH(clip_grad_norm_({a}, 1.0, 0.0), "clip_grad_norm_: norm_type must be > 0 or infinity, got 0");
-  CHECK_THROWS_WITH(clip_grad_norm_({a}, 1.0, std::nan("")), "clip_grad_norm_: norm_type must be > 0 or infinity, got nan");
+  CHECK_THROWS_WITH(clip_grad_norm_({a}, 1.0, std::nan("")),
+                    "clip_grad_norm_: norm_type must be > 0 or infinity, got nan");
 }
 
 TEST_CASE("clip_grad_value_ clamps every element and keeps NaN") {

@@ -46,7 +46,8 @@ TEST_CASE("optimizer-specific settings are checked") {
   CHECK_THROWS_WITH(Adagrad(params(), AdagradOptions{.eps = -1}), "Adagrad: eps must be >= 0, got -1");
 
   CHECK_THROWS_WITH(SGD(params(), SGDOptions{.momentum = -0.9}), "SGD: momentum must be >= 0, got -0.9");
-  CHECK_THROWS_WITH(SGD(params(), SGDOptions{.momentum = 0.9, .dampening = 2}), "SGD: dampening must be in [0, 1], got 2");
+  CHECK_THROWS_WITH(SGD(params(), SGDOptions{.momentum = 0.9, .dampening = 2}),
+                    "SGD: dampening must be in [0, 1], got 2");
   CHECK_THROWS_WITH(SGD(params(), SGDOptions{.nesterov = true}), "SGD: momentum must be > 0 with nesterov, got 0");
   CHECK_THROWS_WITH(SGD(params(), SGDOptions{.momentum = 0.9, .dampening = 0.1, .nesterov = true}),
                     "SGD: dampening must be 0 with nesterov, got 0.1");

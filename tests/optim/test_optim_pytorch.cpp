@@ -18,8 +18,8 @@
 
 using namespace attograd;
 using namespace attograd::optim;
-using attograd::testing::OptimProblem;
 using attograd::testing::optim_fixtures;
+using attograd::testing::OptimProblem;
 
 namespace {
 
@@ -38,7 +38,7 @@ double relative_error(const Array& a, const Array& b) {
   double worst = 0;
   for (std::size_t i = 0; i < a.size(); ++i)
     worst = std::max(worst, std::abs(static_cast<double>(a.data()[i]) - b.data()[i]) /
-                                   (kAtol / kRtol + std::abs(static_cast<double>(b.data()[i]))));
+                                (kAtol / kRtol + std::abs(static_cast<double>(b.data()[i]))));
   return worst;
 }
 
@@ -83,7 +83,9 @@ std::vector<ParamGroup> groups(Tensor W, std::optional<double> lr_W, std::option
 }  // namespace
 
 TEST_CASE("SGD matches PyTorch: plain, weight decay, momentum, dampening, nesterov, groups") {
-  check_against_pytorch("sgd", [](Tensor W, Tensor b) { return std::make_unique<SGD>(std::vector{W, b}, SGDOptions{.lr = 0.01}); });
+  check_against_pytorch("sgd", [](Tensor W, Tensor b) {
+    return std::make_unique<SGD>(std::vector{W, b}, SGDOptions{.lr = 0.01});
+  });
   check_against_pytorch("sgd_wd", [](Tensor W, Tensor b) {
     return std::make_unique<SGD>(std::vector{W, b}, SGDOptions{.lr = 0.01, .weight_decay = 0.1});
   });
@@ -104,10 +106,12 @@ TEST_CASE("SGD matches PyTorch: plain, weight decay, momentum, dampening, nester
 }
 
 TEST_CASE("Adam matches PyTorch: plain, L2 weight decay with betas and eps, amsgrad, groups") {
-  check_against_pytorch("adam", [](Tensor W, Tensor b) { return std::make_unique<Adam>(std::vector{W, b}, AdamOptions{.lr = 0.01}); });
+  check_against_pytorch("adam", [](Tensor W, Tensor b) {
+    return std::make_unique<Adam>(std::vector{W, b}, AdamOptions{.lr = 0.01});
+  });
   check_against_pytorch("adam_wd", [](Tensor W, Tensor b) {
-    return std::make_unique<Adam>(std::vector{W, b},
-                                  AdamOptions{.lr = 0.01, .beta1 = 0.8, .beta2 = 0.95, .eps = 1e-6, .weight_decay = 0.1});
+    return std::make_unique<Adam>(
+        std::vector{W, b}, AdamOptions{.lr = 0.01, .beta1 = 0.8, .beta2 = 0.95, .eps = 1e-6, .weight_decay = 0.1});
   });
   check_against_pytorch("adam_amsgrad", [](Tensor W, Tensor b) {
     return std::make_unique<Adam>(std::vector{W, b}, AdamOptions{.lr = 0.01, .weight_decay = 0.01, .amsgrad = true});
@@ -122,8 +126,9 @@ TEST_CASE("AdamW matches PyTorch: decoupled decay, amsgrad, groups") {
     return std::make_unique<AdamW>(std::vector{W, b}, AdamWOptions{.lr = 0.01, .weight_decay = 0.1});
   });
   check_against_pytorch("adamw_amsgrad", [](Tensor W, Tensor b) {
-    return std::make_unique<AdamW>(std::vector{W, b},
-                                   AdamWOptions{.lr = 0.01, .beta1 = 0.85, .beta2 = 0.99, .weight_decay = 0.05, .amsgrad = true});
+    return std::make_unique<AdamW>(
+        std::vector{W, b},
+        AdamWOptions{.lr = 0.01, .beta1 = 0.85, .beta2 = 0.99, .weight_decay = 0.05, .amsgrad = true});
   });
   check_against_pytorch("adamw_groups", [](Tensor W, Tensor b) {
     return std::make_unique<AdamW>(groups(W, {}, {}, b, 0.002, 0.0), AdamWOptions{.lr = 0.01, .weight_decay = 0.2});
@@ -152,9 +157,10 @@ TEST_CASE("Adagrad matches PyTorch: plain, lr decay with weight decay and accumu
     return std::make_unique<Adagrad>(std::vector{W, b}, AdagradOptions{.lr = 0.1});
   });
   check_against_pytorch("adagrad_full", [](Tensor W, Tensor b) {
-    return std::make_unique<Adagrad>(std::vector{W, b},
-                                     AdagradOptions{.lr = 0.1, .lr_decay = 0.01, .weight_decay = 0.1,
-                                                    .initial_accumulator_value = 0.1, .eps = 1e-8});
+    return std::make_unique<Adagrad>(
+        std::vector{W, b},
+        AdagradOptions{
+            .lr = 0.1, .lr_decay = 0.01, .weight_decay = 0.1, .initial_accumulator_value = 0.1, .eps = 1e-8});
   });
   check_against_pytorch("adagrad_groups", [](Tensor W, Tensor b) {
     return std::make_unique<Adagrad>(groups(W, 0.05, {}, b, {}, 0.2), AdagradOptions{.lr = 0.1});
@@ -164,11 +170,15 @@ TEST_CASE("Adagrad matches PyTorch: plain, lr decay with weight decay and accumu
 TEST_CASE("optimizers driven by schedules match PyTorch, lrs and parameters") {
   check_against_pytorch(
       "sgd_steplr",
-      [](Tensor W, Tensor b) { return std::make_unique<SGD>(std::vector{W, b}, SGDOptions{.lr = 0.02, .momentum = 0.9}); },
+      [](Tensor W, Tensor b) {
+        return std::make_unique<SGD>(std::vector{W, b}, SGDOptions{.lr = 0.02, .momentum = 0.9});
+      },
       [](Optimizer& opt) { return std::make_unique<StepLR>(opt, 5, 0.5); });
   check_against_pytorch(
       "adam_exponentiallr",
-      [](Tensor W, Tensor b) { return std::make_unique<Adam>(std::vector{W, b}, AdamOptions{.lr = 0.02}); },
+      [](Tensor W, Tensor b) {
+        return std::make_unique<Adam>(std::vector{W, b}, AdamOptions{.lr = 0.02});
+      },
       [](Optimizer& opt) { return std::make_unique<ExponentialLR>(opt, 0.9); });
   check_against_pytorch(
       "adamw_cosine",
@@ -182,6 +192,8 @@ TEST_CASE("optimizers driven by schedules match PyTorch, lrs and parameters") {
       [](Optimizer& opt) { return std::make_unique<NoamLR>(opt, 8, 5, 2.0); });
   check_against_pytorch(
       "sgd_lambdalr",
-      [](Tensor W, Tensor b) { return std::make_unique<SGD>(std::vector{W, b}, SGDOptions{.lr = 0.02}); },
+      [](Tensor W, Tensor b) {
+        return std::make_unique<SGD>(std::vector{W, b}, SGDOptions{.lr = 0.02});
+      },
       [](Optimizer& opt) { return std::make_unique<LambdaLR>(opt, [](int s) { return 1.0 / (1.0 + 0.5 * s); }); });
 }

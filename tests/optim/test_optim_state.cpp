@@ -25,20 +25,30 @@ using MakeOptimizer = std::function<std::unique_ptr<Optimizer>(Tensor W, Tensor 
 // Every optimizer with every kind of state it can keep.
 const std::vector<std::pair<std::string, MakeOptimizer>>& all_optimizers() {
   static const std::vector<std::pair<std::string, MakeOptimizer>> list = {
-      {"SGD nesterov", [](Tensor W, Tensor b) {
+      {"SGD nesterov",
+       [](Tensor W, Tensor b) {
          return std::make_unique<SGD>(std::vector{W, b}, SGDOptions{.lr = 0.01, .momentum = 0.9, .nesterov = true});
        }},
-      {"SGD dampening", [](Tensor W, Tensor b) {
+      {"SGD dampening",
+       [](Tensor W, Tensor b) {
          return std::make_unique<SGD>(std::vector{W, b}, SGDOptions{.lr = 0.01, .momentum = 0.9, .dampening = 0.3});
        }},
-      {"Adam amsgrad", [](Tensor W, Tensor b) {
-         return std::make_unique<Adam>(std::vector{W, b}, AdamOptions{.lr = 0.01, .weight_decay = 0.1, .amsgrad = true});
+      {"Adam amsgrad",
+       [](Tensor W, Tensor b) {
+         return std::make_unique<Adam>(std::vector{W, b},
+                                       AdamOptions{.lr = 0.01, .weight_decay = 0.1, .amsgrad = true});
        }},
-      {"AdamW", [](Tensor W, Tensor b) { return std::make_unique<AdamW>(std::vector{W, b}, AdamWOptions{.lr = 0.01}); }},
-      {"RMSprop centered momentum", [](Tensor W, Tensor b) {
-         return std::make_unique<RMSprop>(std::vector{W, b}, RMSpropOptions{.lr = 0.01, .momentum = 0.5, .centered = true});
+      {"AdamW",
+       [](Tensor W, Tensor b) {
+         return std::make_unique<AdamW>(std::vector{W, b}, AdamWOptions{.lr = 0.01});
        }},
-      {"Adagrad lr_decay", [](Tensor W, Tensor b) {
+      {"RMSprop centered momentum",
+       [](Tensor W, Tensor b) {
+         return std::make_unique<RMSprop>(std::vector{W, b},
+                                          RMSpropOptions{.lr = 0.01, .momentum = 0.5, .centered = true});
+       }},
+      {"Adagrad lr_decay",
+       [](Tensor W, Tensor b) {
          return std::make_unique<Adagrad>(std::vector{W, b}, AdagradOptions{.lr = 0.1, .lr_decay = 0.05});
        }},
   };
@@ -202,8 +212,7 @@ TEST_CASE("load_state_dict rejects bad dicts with clear messages and changes not
                                "(it keeps: exp_avg, exp_avg_sq, step)"));
   REQUIRE_THROWS_WITH(adam.load_state_dict(with("state.1.exp_avg", zeros({4}).value())),
                       Contains("'state.1.exp_avg' appears twice"));
-  REQUIRE_THROWS_WITH(adam.load_state_dict(without("state.0.exp_avg_sq")),
-                      Contains("'state.0.exp_avg_sq' is missing"));
+  REQUIRE_THROWS_WITH(adam.load_state_dict(without("state.0.exp_avg_sq")), Contains("'state.0.exp_avg_sq' is missing"));
   REQUIRE_THROWS_WITH(adam.load_state_dict(replaced("state.0.step", Array(1.5f))),
                       Contains("'state.0.step' must be a 0-d whole number >= 0, got shape () value 1.5"));
   REQUIRE_THROWS_WITH(adam.load_state_dict(replaced("state.0.step", zeros({2}).value())),

@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <attograd/core/autograd.hpp>
 #include <attograd/core/elementwise.hpp>
@@ -60,7 +60,8 @@ bool check_gradients(const TensorFn& f, std::vector<Tensor> inputs, const Gradch
       const double got = analytic.data()[i];
       if (std::abs(got - numeric) > tol.atol + tol.rtol * std::abs(numeric)) {
         ok = false;
-        FAIL_CHECK(fmt::format("input {} element {}: backward gives {:.6f}, central difference {:.6f}", k, i, got, numeric));
+        FAIL_CHECK(
+            fmt::format("input {} element {}: backward gives {:.6f}, central difference {:.6f}", k, i, got, numeric));
       }
     }
   }

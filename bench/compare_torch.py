@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Runs attograd-bench and the same workloads in PyTorch on this machine, side by side.
+
+    /usr/bin/python3 bench/compare_torch.py [--bench build/release/bench/attograd-bench]
+                                            [--iters 20] [workload ...]
+
+Each workload runs in its own process on both sides (so peak RSS is per workload), PyTorch
+with torch.set_num_threads(os.cpu_count()). Prints one line per workload with both figures and
+the ratio attograd / PyTorch (lower is better for times and memory; for matmul, attograd's
+GFLOP/s over raw OpenBLAS sgemm, higher is better). Needs Debian's python3-torch.
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+WORKLOADS = ["matmul", "mha", "seq2seq", "transformer", "tiny"]
+
+
+def median_ms(step, iters, warmup):
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(iters):
+        start = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - start) * 1000.0)
+    return statistics.median(times)
+
+
+def torch_workload(name, iters, warmup):
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    torch.set_num_threads(os.cpu_count())
+    torch.manual_seed(0)
+    result = {"workload": name}
+    if name == "matmul":
+        a, b = torch.randn(512, 512), torch.randn(512, 512)
+        with torch.no_grad():
+            ms = median_ms(lambda: torch.matmul(a, b), iters, warmup)
+        result["gflops"] = 2 * 512**3 / ms / 1e6
+    elif name == "mha":
+        mha = nn.MultiheadAttention(256, 8, batch_first=True)
+        adam = torch.optim.Adam(mha.parameters(), lr=1e-4)
+        x = torch.randn(16, 64, 256)
+
+        def step():
+            adam.zero_grad()
+            out, _ = mha(x, x, x, need_weights=False)
+            (out * out).mean().backward()
+            adam.step()
+
+        result["ms_per_step"] = median_ms(step, iters, warmup)
+    elif name == "seq2seq":
+        V, E, H, B, S, T = 64, 64, 128, 32, 16, 16
+
+        class Seq2Seq(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.src_embed, self.tgt_embed = nn.Embedding(V, E), nn.Embedding(V, E)
+                self.encoder = nn.GRU(E, H, batch_first=True)
+                self.W_q, self.W_k = nn.Linear(H, H, bias=False), nn.Linear(H, H, bias=True)
+                self.v = nn.Linear(H, 1, bias=False)
+                self.decoder = nn.GRUCell(E + H, H)
+                self.out = nn.Linear(H + H, V)
+
+            def forward(self, src, tgt_in, tgt_out):
+                memory, h = self.encoder(self.src_embed(src))  # (B, S, H)
+                h = h[0]
+                keys = self.W_k(memory)
+                embedded = self.tgt_embed(tgt_in)
+                logits = []
+                for t in range(tgt_in.shape[1]):
+                    scores = self.v(torch.tanh(self.W_q(h).unsqueeze(1) + keys)).squeeze(-1)  # (B, S)
+                    weights = torch.softmax(scores, -1)
+                    context = torch.bmm(weights.unsqueeze(1), memory).squeeze(1)  # (B, H)
+                    h = self.decoder(torch.cat([embedded[:, t], context], 1), h)
+                    logits.append(self.out(torch.cat([h, context], 1)))
+                return F.cross_entropy(torch.stack(logits, 1).reshape(-1, V), tgt_out.reshape(-1))
+
+        model = Seq2Seq()
+        adam = torch.optim.Adam(model.parameters(), lr=1e-3)
+        src, tgt_in, tgt_out = (torch.randint(0, V, (B, S)) for _ in range(3))
+
+        def step():
+            adam.zero_grad()
+            model(src, tgt_in, tgt_out).backward()
+            adam.step()
+
+        result["ms_per_step"] = median_ms(step, iters, warmup)
+    elif name == "transformer":
+        V, D, B, L = 64, 128, 32, 16
+        src_embed, tgt_embed = nn.Embedding(V, D), nn.Embedding(V, D)
+        transformer = nn.Transformer(D, 4, 2, 2, 256, dropout=0.0, batch_first=True)
+        out = nn.Linear(D, V)
+        params = [*src_embed.parameters(), *tgt_embed.parameters(), *transformer.parameters(), *out.parameters()]
+        adam = torch.optim.Adam(params, lr=1e-4)
+        src, tgt_in, tgt_out = (torch.randint(0, V, (B, L)) for _ in range(3))
+        mask = nn.Transformer.generate_square_subsequent_mask(L)
+
+        def step():
+            adam.zero_grad()
+            y = transformer(src_embed(src), tgt_embed(tgt_in), tgt_mask=mask)
+            F.cross_entropy(out(y).reshape(-1, V), tgt_out.reshape(-1)).backward()
+            adam.step()
+
+        result["ms_per_step"] = median_ms(step, iters, warmup)
+    elif name == "tiny":
+        x = torch.randn(16, requires_grad=True)
+
+        def step():
+            x.grad = None
+            y = x
+            for _ in range(1000):
+                y = y * 1.0001 + 0.001
+            y.sum().backward()
+
+        result["us_per_op"] = median_ms(step, iters, warmup) * 1000.0 / 2000
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return result
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bench", default=os.path.join(here, "..", "build", "release", "bench", "attograd-bench"))
+    parser.add_argument("--iters", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--torch-only", metavar="WORKLOAD", help=argparse.SUPPRESS)
+    parser.add_argument("workloads", nargs="*", default=WORKLOADS)
+    args = parser.parse_args()
+    if args.torch_only:
+        print(json.dumps(torch_workload(args.torch_only, args.iters, args.warmup)))
+        return 0
+    for w in args.workloads:
+        if w not in WORKLOADS:
+            sys.exit(f"compare_torch.py: unknown workload '{w}' (choose from {' '.join(WORKLOADS)})")
+    if not os.path.exists(args.bench):
+        sys.exit(f"compare_torch.py: {args.bench} not found; build it first (cmake --build --preset release)")
+    print(f"{'workload':<12} {'metric':<12} {'attograd':>10} {'pytorch':>10} {'ratio':>7}   "
+          f"{'rss attograd':>12} {'rss torch':>10} {'ratio':>6}")
+    for w in args.workloads:
+        ours = json.loads(subprocess.check_output(
+            [args.bench, w, "--iters", str(args.iters), "--warmup", str(args.warmup)], text=True).strip())
+        theirs = json.loads(subprocess.check_output(
+            [sys.executable, __file__, "--torch-only", w, "--iters", str(args.iters), "--warmup", str(args.warmup)],
+            text=True).strip())
+        if w == "matmul":
+            metric, a, b = "gflops", ours["gflops"], ours["openblas_gflops"]
+            label = "vs sgemm"
+        else:
+            metric = "us_per_op" if w == "tiny" else "ms_per_step"
+            a, b, label = ours[metric], theirs[metric], ""
+        print(f"{w:<12} {metric:<12} {a:>10.3f} {b:>10.3f} {a / b:>7.3f}   "
+              f"{ours['peak_rss_mb']:>12.1f} {theirs['peak_rss_mb']:>10.1f} "
+              f"{ours['peak_rss_mb'] / theirs['peak_rss_mb']:>6.3f} {label}")
+        if w == "matmul":
+            print(f"{'':<12} {'gflops':<12} {'':>10} {theirs['gflops']:>10.3f}   (PyTorch matmul, for reference)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+// attograd-bench: times the workloads attograd is built for, one JSON object per line.
+//
+//   attograd-bench [matmul] [mha] [seq2seq] [transformer] [tiny] [--iters N] [--warmup N]
+//
+// Each figure is the median over the timed iterations after warm-up; peak_rss_mb is the
+// process's peak resident memory so far (run one workload per process to compare memory, as
+// bench/compare_torch.py does). bench/compare_torch.py runs the same workloads in PyTorch.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <attograd/attograd.hpp>
+
+#include "openblas_sgemm.hpp"
+
+using namespace attograd;
+
+namespace {
+
+struct Settings {
+  int iters = 20;
+  int warmup = 3;
+};
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+// Median wall time of `step` in milliseconds.
+double median_ms(const Settings& s, const std::function<void()>& step) {
+  for (int i = 0; i < s.warmup; ++i) step();
+  std::vector<double> times;
+  for (int i = 0; i < s.iters; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    step();
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());
+  return times[times.size() / 2];
+}
+
+Index random_ids(const Shape& shape, std::int64_t vocab, Generator& gen) {
+  Index ids = Index::from_shape(shape);
+  for (auto& id : ids) id = static_cast<std::int64_t>(gen.below(static_cast<std::uint64_t>(vocab)));
+  return ids;
+}
+
+// 512×512 @ 512×512 through attograd's matmul (no grad), against raw cblas_sgemm.
+void bench_matmul(const Settings& s) {
+  constexpr std::size_t n = 512;
+  const Tensor a = randn({n, n}), b = randn({n, n});
+  Array c = Array::from_shape({n, n});
+  const double flops = 2.0 * n * n * n;
+  const double ours = median_ms(s, [&] { matmul(a, b); });
+  const double raw = median_ms(s, [&] { bench::raw_sgemm(n, a.value().data(), b.value().data(), c.data()); });
+  fmt::print("{{\"workload\": \"matmul\", \"gflops\": {:.2f}, \"openblas_gflops\": {:.2f}, \"peak_rss_mb\": {:.1f}}}\n",
+             flops / ours / 1e6, flops / raw / 1e6, peak_rss_mb());
+}
+
+void print_step(const char* name, double ms) {
+  fmt::print("{{\"workload\": \"{}\", \"ms_per_step\": {:.3f}, \"peak_rss_mb\": {:.1f}}}\n", name, ms, peak_rss_mb());
+}
+
+// Self-attention MultiheadAttention(256, 8) on (16, 64, 256): forward, mean(out²), backward, Adam.
+void bench_mha(const Settings& s) {
+  nn::MultiheadAttention mha(256, 8);
+  optim::Adam adam(mha.parameters(), {.lr = 1e-4});
+  const Tensor x = randn({16, 64, 256});  // (B, T, E)
+  print_step("mha", median_ms(s, [&] {
+               adam.zero_grad();
+               const Tensor out = mha.forward(x, x, x, {}, false).output;  // (B, T, E)
+               mean(out * out).backward();
+               adam.step();
+             }));
+}
+
+// GRU encoder + GRUCell decoder with Bahdanau attention, teacher forced (see issue text).
+struct Seq2Seq : nn::Module {
+  static constexpr std::size_t V = 64, E = 64, H = 128;
+  std::shared_ptr<nn::Embedding> src_embed = register_module("src_embed", std::make_shared<nn::Embedding>(V, E));
+  std::shared_ptr<nn::Embedding> tgt_embed = register_module("tgt_embed", std::make_shared<nn::Embedding>(V, E));
+  std::shared_ptr<nn::GRU> encoder =
+      register_module("encoder", std::make_shared<nn::GRU>(E, H, nn::RNNOptions{.batch_first = true}));
+  std::shared_ptr<nn::AdditiveAttention> attention =
+      register_module("attention", std::make_shared<nn::AdditiveAttention>(H, H, H));
+  std::shared_ptr<nn::GRUCell> decoder = register_module("decoder", std::make_shared<nn::GRUCell>(E + H, H));
+  std::shared_ptr<nn::Linear> out = register_module("out", std::make_shared<nn::Linear>(H + H, V));
+
+  Tensor loss(const Index& src, const Index& tgt_in, const Index& tgt_out) {
+    const auto encoded = encoder->forward(src_embed->forward(src));  // output (B, S, H)
+    const Tensor memory = encoded.output;
+    Tensor h = squeeze(encoded.h_n, 0);                  // (B, H)
+    const Tensor embedded = tgt_embed->forward(tgt_in);  // (B, T, E)
+    std::vector<Tensor> logits;
+    for (std::size_t t = 0; t < tgt_in.shape()[1]; ++t) {
+      const Tensor context = attention->forward(h, memory, memory).output;  // (B, H)
+      const Tensor input =
+          cat({squeeze(narrow(embedded, 1, static_cast<std::int64_t>(t), 1), 1), context}, 1);  // (B, E + H)
+      h = decoder->forward(input, h);                                                           // (B, H)
+      logits.push_back(out->forward(cat({h, context}, 1)));                                     // (B, V)
+    }
+    const Tensor all = stack(logits, 1);  // (B, T, V)
+    Index targets = tgt_out;
+    targets.reshape({tgt_out.size()});
+    return cross_entropy(reshape(all, {-1, static_cast<std::int64_t>(V)}), targets);
+  }
+};
+
+void bench_seq2seq(const Settings& s) {
+  Seq2Seq model;
+  optim::Adam adam(model.parameters(), {.lr = 1e-3});
+  Generator gen(1);
+  const Index src = random_ids({32, 16}, 64, gen), tgt_in = random_ids({32, 16}, 64, gen),
+              tgt_out = random_ids({32, 16}, 64, gen);
+  print_step("seq2seq", median_ms(s, [&] {
+               adam.zero_grad();
+               model.loss(src, tgt_in, tgt_out).backward();
+               adam.step();
+             }));
+}
+
+struct TransformerModel : nn::Module {
+  static constexpr std::size_t V = 64, D = 128;
+  std::shared_ptr<nn::Embedding> src_embed = register_module("src_embed", std::make_shared<nn::Embedding>(V, D));
+  std::shared_ptr<nn::Embedding> tgt_embed = register_module("tgt_embed", std::make_shared<nn::Embedding>(V, D));
+  std::shared_ptr<nn::Transformer> transformer =
+      register_module("transformer", std::make_shared<nn::Transformer>(nn::TransformerOptions{.d_model = D,
+                                                                                              .nhead = 4,
+                                                                                              .num_encoder_layers = 2,
+                                                                                              .num_decoder_layers = 2,
+                                                                                              .dim_feedforward = 256,
+                                                                                              .dropout = 0.0f}));
+  std::shared_ptr<nn::Linear> out = register_module("out", std::make_shared<nn::Linear>(D, V));
+
+  Tensor loss(const Index& src, const Index& tgt_in, const Index& tgt_out) {
+    const std::size_t T = tgt_in.shape()[1];
+    const Tensor y = transformer->forward(src_embed->forward(src), tgt_embed->forward(tgt_in), {},
+                                          nn::Transformer::generate_square_subsequent_mask(T));  // (B, T, D)
+    Index targets = tgt_out;
+    targets.reshape({tgt_out.size()});
+    return cross_entropy(reshape(out->forward(y), {-1, static_cast<std::int64_t>(V)}), targets);
+  }
+};
+
+void bench_transformer(const Settings& s) {
+  TransformerModel model;
+  optim::Adam adam(model.parameters(), {.lr = 1e-4});
+  Generator gen(2);
+  const Index src = random_ids({32, 16}, 64, gen), tgt_in = random_ids({32, 16}, 64, gen),
+              tgt_out = random_ids({32, 16}, 64, gen);
+  print_step("transformer", median_ms(s, [&] {
+               adam.zero_grad();
+               model.loss(src, tgt_in, tgt_out).backward();
+               adam.step();
+             }));
+}
+
+// Per-op overhead: 1 000 × (y * 1.0001 + 0.001) on 16 floats, then sum and backward.
+void bench_tiny(const Settings& s) {
+  Tensor x = randn({16}, true);
+  constexpr int ops = 2000;
+  const double ms = median_ms(s, [&] {
+    x.zero_grad();
+    Tensor y = x;
+    for (int i = 0; i < ops / 2; ++i) y = y * 1.0001f + 0.001f;
+    sum(y).backward();
+  });
+  fmt::print("{{\"workload\": \"tiny\", \"us_per_op\": {:.3f}, \"peak_rss_mb\": {:.1f}}}\n", ms * 1000.0 / ops,
+             peak_rss_mb());
+}
+
+int parse_count(const char* flag, const char* text) {
+  char* end = nullptr;
+  const long v = std::strtol(text, &end, 10);
+  if (*text == '\0' || *end != '\0' || v < 0 || v > 1000000)
+    throw std::invalid_argument(fmt::format("{} needs a whole number from 0 to 1000000, got '{}'", flag, text));
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::map<std::string, std::function<void(const Settings&)>> workloads{{"matmul", bench_matmul},
+                                                                              {"mha", bench_mha},
+                                                                              {"seq2seq", bench_seq2seq},
+                                                                              {"transformer", bench_transformer},
+                                                                              {"tiny", bench_tiny}};
+  const std::vector<std::string> order{"matmul", "mha", "seq2seq", "transformer", "tiny"};
+  Settings settings;
+  std::vector<std::string> chosen;
+  try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string arg = argv[i];
+      if ((arg == "--iters" || arg == "--warmup") && i + 1 < argc) {
+        (arg == "--iters" ? settings.iters : settings.warmup) = parse_count(arg.c_str(), argv[++i]);
+      } else if (arg == "--help" || arg == "-h") {
+        fmt::print("usage: attograd-bench [matmul] [mha] [seq2seq] [transformer] [tiny] [--iters N] [--warmup N]\n");
+        return 0;
+      } else if (workloads.count(arg)) {
+        chosen.push_back(arg);
+      } else {
+        throw std::invalid_argument(
+            fmt::format("unknown argument '{}' (workloads: matmul mha seq2seq transformer tiny)", arg));
+      }
+    }
+    if (settings.iters == 0) throw std::invalid_argument("--iters must be at least 1");
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "attograd-bench: {}\n", e.what());
+    return 2;
+  }
+  if (chosen.empty()) chosen = order;
+  manual_seed(0);
+  for (const std::string& name : chosen) workloads.at(name)(settings);
+  return 0;
+}

@@ -1,0 +1,41 @@
+// Activation modules, so nonlinearities can sit in a Sequential. Each wraps one core op.
+#pragma once
+
+#include <string>
+
+#include <attograd/nn/unary_module.hpp>
+
+namespace attograd::nn {
+
+// max(x, 0)
+class ReLU : public UnaryModule {
+ public:
+  Tensor forward(const Tensor& input) override;
+  std::string describe() const override { return "ReLU()"; }
+};
+
+// x · Φ(x) with the exact erf form by default, or PyTorch's approximate="tanh" form.
+class GELU : public UnaryModule {
+ public:
+  explicit GELU(bool tanh_approximation = false) : tanh_approximation_(tanh_approximation) {}
+  Tensor forward(const Tensor& input) override;
+  std::string describe() const override;
+
+ private:
+  bool tanh_approximation_;
+};
+
+class Tanh : public UnaryModule {
+ public:
+  Tensor forward(const Tensor& input) override;
+  std::string describe() const override { return "Tanh()"; }
+};
+
+// 1 / (1 + e^-x)
+class Sigmoid : public UnaryModule {
+ public:
+  Tensor forward(const Tensor& input) override;
+  std::string describe() const override { return "Sigmoid()"; }
+};
+
+}  // namespace attograd::nn

@@ -1,0 +1,73 @@
+// Bahdanau additive attention from core ops: two projections, tanh, a dot with v, masked softmax.
+#include <attograd/nn/additive_attention.hpp>
+
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include <attograd/core/creation.hpp>
+#include <attograd/core/elementwise.hpp>
+#include <attograd/core/linalg.hpp>
+#include <attograd/core/shape_ops.hpp>
+#include <attograd/nn/init.hpp>
+
+namespace attograd::nn {
+
+namespace {
+// U(-1/√fan_in, 1/√fan_in), PyTorch's default for Linear weights and biases.
+Tensor uniform_init(const Shape& shape, std::size_t fan_in) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+  return init::uniform_(zeros(shape), -bound, bound);
+}
+}  // namespace
+
+AdditiveAttention::AdditiveAttention(std::size_t query_dim, std::size_t key_dim, std::size_t attention_dim)
+    : query_dim_(query_dim), key_dim_(key_dim), attention_dim_(attention_dim == 0 ? query_dim : attention_dim) {
+  if (query_dim == 0 || key_dim == 0)
+    throw std::invalid_argument(
+        fmt::format("AdditiveAttention: query_dim and key_dim must be positive, got {} and {}", query_dim, key_dim));
+  const std::size_t A = attention_dim_;
+  query_weight = register_parameter("query_weight", uniform_init({A, query_dim}, query_dim));  // (A, Dq)
+  key_weight = register_parameter("key_weight", uniform_init({A, key_dim}, key_dim));          // (A, Dk)
+  bias = register_parameter("bias", uniform_init({A}, key_dim));                               // (A)
+  v = register_parameter("v", uniform_init({A}, A));                                           // (A)
+}
+
+std::string AdditiveAttention::describe() const {
+  return fmt::format("AdditiveAttention(query_dim={}, key_dim={}, attention_dim={})", query_dim_, key_dim_,
+                     attention_dim_);
+}
+
+functional::AttentionOutput AdditiveAttention::forward(const Tensor& query, const Tensor& keys, const Tensor& values,
+                                                       const AttentionMask& mask) const {
+  const bool one_step = query.dim() == 2;
+  if (!(query.dim() == 2 || query.dim() == 3) || keys.dim() != 3 || values.dim() != 3)
+    throw std::invalid_argument(fmt::format(
+        "AdditiveAttention: expected query (B, Dq) or (B, T, Dq), keys (B, S, Dk), values (B, S, Dv); got {}, {}, {}",
+        shape_str(query.shape()), shape_str(keys.shape()), shape_str(values.shape())));
+  if (query.shape()[0] != keys.shape()[0] || keys.shape()[0] != values.shape()[0] ||
+      keys.shape()[1] != values.shape()[1])
+    throw std::invalid_argument(
+        fmt::format("AdditiveAttention: query {}, keys {} and values {} disagree on the batch size B or keys and "
+                    "values on the length S",
+                    shape_str(query.shape()), shape_str(keys.shape()), shape_str(values.shape())));
+  if (query.shape().back() != query_dim_ || keys.shape().back() != key_dim_)
+    throw std::invalid_argument(fmt::format("AdditiveAttention: built for Dq = {}, Dk = {}, got query {} and keys {}",
+                                            query_dim_, key_dim_, shape_str(query.shape()), shape_str(keys.shape())));
+
+  const Tensor q = one_step ? unsqueeze(query, 1) : query;                 // (B, T, Dq)
+  const Tensor q_proj = matmul(q, transpose(query_weight, 0, 1));          // (B, T, A)
+  const Tensor k_proj = matmul(keys, transpose(key_weight, 0, 1)) + bias;  // (B, S, A)
+  const Tensor hidden =
+      tanh(unsqueeze(q_proj, 2) + unsqueeze(k_proj, 1));  // (B, T, 1, A) + (B, 1, S, A) -> (B, T, S, A)
+  Tensor scores = matmul(hidden, v);                      // (B, T, S)
+  if (one_step) scores = squeeze(scores, 1);              // (B, S)
+
+  const Tensor weights = functional::masked_softmax(scores, mask, "AdditiveAttention");  // (B, S) or (B, T, S)
+  if (one_step)
+    return {squeeze(matmul(unsqueeze(weights, 1), values), 1), weights};  // (B, 1, S) @ (B, S, Dv) -> (B, Dv)
+  return {matmul(weights, values), weights};                              // (B, T, S) @ (B, S, Dv) -> (B, T, Dv)
+}
+
+}  // namespace attograd::nn

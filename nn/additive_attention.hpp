@@ -1,0 +1,41 @@
+// AdditiveAttention: Bahdanau, Cho & Bengio (2015), "Neural Machine Translation by Jointly
+// Learning to Align and Translate", the first attention over encoder states.
+//
+//   score(q, k_j) = vᵀ tanh(W_q q + W_k k_j + b)      (paper: v_aᵀ tanh(W_a s_{i-1} + U_a h_j);
+//                                                      the bias b is the usual addition to it)
+//   weights = softmax_j(score)   context = Σ_j weights_j · value_j
+//
+// Parameters, named by role (paper symbol in brackets), each with an A-wide attention space:
+//   query_weight (A, Dq) [W_a]   key_weight (A, Dk) [U_a]   bias (A)   v (A) [v_a]
+// Both projections are real parameters: the query and the keys each get their own matrix.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include <attograd/nn/attention_functional.hpp>
+#include <attograd/nn/mask.hpp>
+#include <attograd/nn/module.hpp>
+
+namespace attograd::nn {
+
+class AdditiveAttention : public Module {
+ public:
+  // attention_dim A: the width of the tanh layer; 0 means query_dim.
+  AdditiveAttention(std::size_t query_dim, std::size_t key_dim, std::size_t attention_dim = 0);
+
+  // query (B, Dq) for one decoder step, or (B, T, Dq) for T steps; keys (B, S, Dk);
+  // values (B, S, Dv). Returns context (B, Dv) or (B, T, Dv) and weights (B, S) or (B, T, S);
+  // the mask is resolved against those weights' shape.
+  functional::AttentionOutput forward(const Tensor& query, const Tensor& keys, const Tensor& values,
+                                      const AttentionMask& mask = {}) const;
+
+  std::string describe() const override;
+
+  Tensor query_weight, key_weight, bias, v;
+
+ private:
+  std::size_t query_dim_, key_dim_, attention_dim_;
+};
+
+}  // namespace attograd::nn

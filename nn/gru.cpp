@@ -1,0 +1,81 @@
+// GRUCell and GRU: one shared step function, driven once (the cell) or over time (RNNBase).
+#include <attograd/nn/gru.hpp>
+
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include <attograd/core/creation.hpp>
+#include <attograd/core/elementwise.hpp>
+#include <attograd/core/linalg.hpp>
+#include <attograd/core/shape_ops.hpp>
+#include <attograd/nn/init.hpp>
+
+namespace attograd::nn {
+
+namespace {
+// gates_x = x W_ihᵀ + b_ih (B, 3H), h (B, H), w_hh_t = W_hhᵀ (H, 3H) -> h' (B, H).
+// The input and hidden parts stay apart because r multiplies only the hidden part of n.
+Tensor gru_step(const Tensor& gates_x, const Tensor& h, const Tensor& w_hh_t, const Tensor& b_hh) {
+  Tensor gates_h = matmul(h, w_hh_t);  // (B, 3H)
+  if (b_hh.defined()) gates_h = gates_h + b_hh;
+  const std::vector<Tensor> x_part = chunk(gates_x, 3, -1);  // r, z, n: each (B, H)
+  const std::vector<Tensor> h_part = chunk(gates_h, 3, -1);
+  const Tensor r = sigmoid(x_part[0] + h_part[0]);   // (B, H)
+  const Tensor z = sigmoid(x_part[1] + h_part[1]);   // (B, H)
+  const Tensor n = tanh(x_part[2] + r * h_part[2]);  // (B, H)
+  return (1.0f - z) * n + z * h;                     // (B, H)
+}
+}  // namespace
+
+GRUCell::GRUCell(std::size_t input_size, std::size_t hidden_size, bool bias)
+    : input_size_(input_size), hidden_size_(hidden_size) {
+  if (hidden_size == 0) throw std::invalid_argument("GRUCell: hidden_size must be positive");
+  const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
+  weight_ih = init::uniform_(register_parameter("weight_ih", zeros({3 * hidden_size, input_size})), -bound, bound);
+  weight_hh = init::uniform_(register_parameter("weight_hh", zeros({3 * hidden_size, hidden_size})), -bound, bound);
+  if (bias) {
+    bias_ih = init::uniform_(register_parameter("bias_ih", zeros({3 * hidden_size})), -bound, bound);
+    bias_hh = init::uniform_(register_parameter("bias_hh", zeros({3 * hidden_size})), -bound, bound);
+  }
+}
+
+Tensor GRUCell::forward(const Tensor& input, const Tensor& hx) const {
+  if ((input.dim() != 1 && input.dim() != 2) || input.shape().back() != input_size_)
+    throw std::invalid_argument(fmt::format("GRUCell: expected input of shape (B, {}) or ({},), got {}", input_size_,
+                                            input_size_, shape_str(input.shape())));
+  const bool batched = input.dim() == 2;
+  const Tensor x = batched ? input : unsqueeze(input, 0);  // (B, I)
+  const std::size_t B = x.shape()[0];
+  Tensor h = zeros({B, hidden_size_});  // (B, H)
+  if (hx.defined()) {
+    const Shape expected = batched ? Shape{B, hidden_size_} : Shape{hidden_size_};
+    if (hx.shape() != expected)
+      throw std::invalid_argument(fmt::format("GRUCell: hx has shape {} but expected {} for input of shape {}",
+                                              shape_str(hx.shape()), shape_str(expected), shape_str(input.shape())));
+    h = batched ? hx : unsqueeze(hx, 0);
+  }
+  Tensor gates_x = matmul(x, transpose(weight_ih, 0, 1));  // (B, 3H)
+  if (bias_ih.defined()) gates_x = gates_x + bias_ih;
+  const Tensor h_next = gru_step(gates_x, h, transpose(weight_hh, 0, 1), bias_hh);  // (B, H)
+  return batched ? h_next : squeeze(h_next, 0);
+}
+
+std::string GRUCell::describe() const {
+  return fmt::format("GRUCell(input_size={}, hidden_size={}, bias={})", input_size_, hidden_size_, bias_ih.defined());
+}
+
+GRU::GRU(std::size_t input_size, std::size_t hidden_size, const RNNOptions& options)
+    : RNNBase("GRU", 3, {"h0"}, input_size, hidden_size, options) {}
+
+GRUOutput GRU::forward(const Tensor& input, const Tensor& h0, const SequenceLengths& lengths) const {
+  Result r = run(input, {h0}, lengths);
+  return {r.output, r.final[0]};
+}
+
+RNNBase::State GRU::step(const Tensor& gates_x, const State& state, const StepWeights& w) const {
+  return {gru_step(gates_x, state[0], w.w_hh_t, w.b_hh)};
+}
+
+}  // namespace attograd::nn

@@ -1,0 +1,85 @@
+// LSTMCell and LSTM: one shared step function, driven once (the cell) or over time (RNNBase).
+#include <attograd/nn/lstm.hpp>
+
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include <attograd/core/creation.hpp>
+#include <attograd/core/elementwise.hpp>
+#include <attograd/core/linalg.hpp>
+#include <attograd/core/shape_ops.hpp>
+#include <attograd/nn/init.hpp>
+
+namespace attograd::nn {
+
+namespace {
+// gates_x = x W_ihᵀ + b_ih (B, 4H), h and c (B, H), w_hh_t = W_hhᵀ (H, 4H) -> {h', c'} (B, H).
+LSTMState lstm_step(const Tensor& gates_x, const Tensor& h, const Tensor& c, const Tensor& w_hh_t, const Tensor& b_hh) {
+  Tensor gates = gates_x + matmul(h, w_hh_t);  // (B, 4H)
+  if (b_hh.defined()) gates = gates + b_hh;
+  const std::vector<Tensor> part = chunk(gates, 4, -1);  // i, f, g, o: each (B, H)
+  const Tensor i = sigmoid(part[0]);
+  const Tensor f = sigmoid(part[1]);
+  const Tensor g = tanh(part[2]);
+  const Tensor o = sigmoid(part[3]);
+  const Tensor c_next = f * c + i * g;  // (B, H)
+  return {o * tanh(c_next), c_next};    // (B, H), (B, H)
+}
+}  // namespace
+
+LSTMCell::LSTMCell(std::size_t input_size, std::size_t hidden_size, bool bias)
+    : input_size_(input_size), hidden_size_(hidden_size) {
+  if (hidden_size == 0) throw std::invalid_argument("LSTMCell: hidden_size must be positive");
+  const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
+  weight_ih = init::uniform_(register_parameter("weight_ih", zeros({4 * hidden_size, input_size})), -bound, bound);
+  weight_hh = init::uniform_(register_parameter("weight_hh", zeros({4 * hidden_size, hidden_size})), -bound, bound);
+  if (bias) {
+    bias_ih = init::uniform_(register_parameter("bias_ih", zeros({4 * hidden_size})), -bound, bound);
+    bias_hh = init::uniform_(register_parameter("bias_hh", zeros({4 * hidden_size})), -bound, bound);
+  }
+}
+
+LSTMState LSTMCell::forward(const Tensor& input, const Tensor& h, const Tensor& c) const {
+  if ((input.dim() != 1 && input.dim() != 2) || input.shape().back() != input_size_)
+    throw std::invalid_argument(fmt::format("LSTMCell: expected input of shape (B, {}) or ({},), got {}", input_size_,
+                                            input_size_, shape_str(input.shape())));
+  const bool batched = input.dim() == 2;
+  const Tensor x = batched ? input : unsqueeze(input, 0);  // (B, I)
+  const std::size_t B = x.shape()[0];
+  const Shape expected = batched ? Shape{B, hidden_size_} : Shape{hidden_size_};
+  auto state = [&](const Tensor& given, const char* name) {  // (B, H)
+    if (!given.defined()) return zeros({B, hidden_size_});
+    if (given.shape() != expected)
+      throw std::invalid_argument(fmt::format("LSTMCell: {} has shape {} but expected {} for input of shape {}", name,
+                                              shape_str(given.shape()), shape_str(expected), shape_str(input.shape())));
+    return batched ? given : unsqueeze(given, 0);
+  };
+  const Tensor h_prev = state(h, "h"), c_prev = state(c, "c");
+  Tensor gates_x = matmul(x, transpose(weight_ih, 0, 1));  // (B, 4H)
+  if (bias_ih.defined()) gates_x = gates_x + bias_ih;
+  LSTMState next = lstm_step(gates_x, h_prev, c_prev, transpose(weight_hh, 0, 1), bias_hh);
+  if (!batched) next = {squeeze(next.h, 0), squeeze(next.c, 0)};
+  return next;
+}
+
+std::string LSTMCell::describe() const {
+  return fmt::format("LSTMCell(input_size={}, hidden_size={}, bias={})", input_size_, hidden_size_, bias_ih.defined());
+}
+
+LSTM::LSTM(std::size_t input_size, std::size_t hidden_size, const RNNOptions& options)
+    : RNNBase("LSTM", 4, {"h0", "c0"}, input_size, hidden_size, options) {}
+
+LSTMOutput LSTM::forward(const Tensor& input, const Tensor& h0, const Tensor& c0,
+                         const SequenceLengths& lengths) const {
+  Result r = run(input, {h0, c0}, lengths);
+  return {r.output, r.final[0], r.final[1]};
+}
+
+RNNBase::State LSTM::step(const Tensor& gates_x, const State& state, const StepWeights& w) const {
+  LSTMState next = lstm_step(gates_x, state[0], state[1], w.w_hh_t, w.b_hh);
+  return {next.h, next.c};
+}
+
+}  // namespace attograd::nn

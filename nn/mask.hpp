@@ -1,0 +1,82 @@
+// AttentionMask: the one mask vocabulary every attention layer in attograd takes.
+//
+// Polarity is in the name, never in a convention you must remember:
+//   AttentionMask::allowed(m)    m true  = the query MAY attend to that key
+//   AttentionMask::blocked(m)    m true  = the query may NOT attend to that key
+//   AttentionMask::padded_keys(m) m (B, S) true = that key is padding (PyTorch's key_padding_mask)
+//   AttentionMask::key_padding(lengths, S)   keys j >= lengths[b] of sequence b are blocked
+//   AttentionMask::causal(T, S, alignment)   future keys blocked; the alignment says which:
+//     TopLeft      query i sees keys j <= i           (torch.tril; T == S in training)
+//     BottomRight  query i sees keys j <= i + S - T   (the last query sees every key: decoding
+//                                                      with a key/value cache, where the T
+//                                                      queries are the newest of S positions)
+//   AttentionMask::additive(bias)  a float tensor added to the scores; -inf blocks a key
+//   combine(a, b) or a & b         blocked if either blocks; additive biases add up
+// A default-constructed AttentionMask (or AttentionMask::none()) blocks nothing.
+//
+// For contrast: PyTorch's scaled_dot_product_attention takes boolean True = attend, while its
+// MultiheadAttention takes True = blocked. Here both are spelled out.
+//
+// A mask is resolved against the attention scores (…, T, S) - (B, H, T, S) inside multi-head
+// attention, (B, T, S) for single-head layers, (B, S) for one decoder step of Bahdanau/Luong:
+//   - allowed, blocked and additive masks have either the scores' rank or at most two dims
+//     (T, S), and broadcast like NumPy (size-1 dims stretch) without growing the scores. A
+//     per-sequence mask for multi-head scores is (B, 1, T, S): a (B, T, S) mask is refused, since
+//     lined up at the right its B would meet H;
+//   - key padding lines up its B with the scores' first dim and its S with the last;
+//   - causal masks must match the scores' last two dims (T, S) exactly.
+// Anything else throws std::invalid_argument naming the layer, the mask and the scores' shapes.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <attograd/core/tensor.hpp>
+
+namespace attograd::nn {
+
+enum class CausalAlignment { TopLeft, BottomRight };
+
+class AttentionMask {
+ public:
+  AttentionMask() = default;  // blocks nothing
+  static AttentionMask none() { return {}; }
+
+  static AttentionMask allowed(Mask may_attend);
+  static AttentionMask blocked(Mask may_not_attend);
+  static AttentionMask causal(std::size_t T, std::size_t S, CausalAlignment alignment);
+  // lengths (B,): sequence b has lengths[b] real keys, then padding up to S.
+  static AttentionMask key_padding(const Index& lengths, std::size_t S);
+  // is_padding (B, S): true where the key is padding.
+  static AttentionMask padded_keys(Mask is_padding);
+  // bias broadcast to the scores and added to them; may require grad (e.g. a learned
+  // relative-position bias). Entries equal to -inf block their key.
+  static AttentionMask additive(Tensor bias);
+
+  bool empty() const { return terms_.empty(); }
+  std::string describe() const;  // e.g. "causal(T=3, S=5, BottomRight) & key_padding(B=2, S=5)"
+
+  // The mask as it applies to scores of shape `scores`: true where the key is blocked.
+  // Additive terms contribute their -inf entries. `who` names the layer in errors.
+  Mask blocked_positions(const Shape& scores, const std::string& who) const;
+  // The additive terms, each checked to broadcast to `scores` (empty if there are none).
+  std::vector<Tensor> additive_biases(const Shape& scores, const std::string& who) const;
+
+  friend AttentionMask combine(const AttentionMask& a, const AttentionMask& b);
+
+ private:
+  enum class Kind { Blocked, Causal, KeyPadding, Additive };
+  struct Term {
+    Kind kind;
+    Mask blocked;  // Blocked: any shape; Causal: (T, S); KeyPadding: (B, S) true = padding
+    Tensor bias;   // Additive only
+    std::string description;
+  };
+  std::vector<Term> terms_;
+};
+
+AttentionMask combine(const AttentionMask& a, const AttentionMask& b);
+inline AttentionMask operator&(const AttentionMask& a, const AttentionMask& b) { return combine(a, b); }
+
+}  // namespace attograd::nn

@@ -1,0 +1,100 @@
+// What GRU and LSTM share: their options, the lengths of padded sequences, and RNNBase, which
+// owns the weights of every layer and direction and unrolls them over time. A subclass only
+// supplies one time step of its cell.
+//
+// Layout, as PyTorch: input (T, B, I), or (B, T, I) with batch_first, or (T, I) unbatched;
+// output (T, B, D·H) with D = 2 when bidirectional; states (L·D, B, H) whatever batch_first
+// says, ordered layer by layer with the forward direction before the reverse one.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include <attograd/nn/module.hpp>
+
+namespace attograd::nn {
+
+struct RNNOptions {
+  std::size_t num_layers = 1;
+  bool bias = true;
+  bool batch_first = false;  // input and output (B, T, ·); the states keep (L·D, B, H)
+  float dropout = 0.0f;      // applied to every layer's output except the last, while training
+  bool bidirectional = false;
+};
+
+// How many steps of each padded sequence are real, as the lengths given to PyTorch's
+// pack_padded_sequence (any order: no sorting needed). Converts from a std::vector, a braced
+// list or a 1-D Index; a default-constructed one means "every sequence fills the time dim".
+class SequenceLengths {
+ public:
+  SequenceLengths() = default;
+  SequenceLengths(std::vector<std::int64_t> lengths) : values_(std::move(lengths)), given_(true) {}
+  SequenceLengths(std::initializer_list<std::int64_t> lengths) : values_(lengths), given_(true) {}
+  SequenceLengths(const Index& lengths);
+
+  bool given() const { return given_; }
+  const std::vector<std::int64_t>& values() const { return values_; }
+  const Shape& shape() const { return shape_; }  // of the Index it came from ((n,) otherwise)
+
+ private:
+  std::vector<std::int64_t> values_;
+  Shape shape_;
+  bool given_ = false;
+};
+
+class RNNBase : public Module {
+ public:
+  std::size_t input_size() const { return input_size_; }
+  std::size_t hidden_size() const { return hidden_size_; }
+  const RNNOptions& options() const { return options_; }
+  std::size_t num_directions() const { return options_.bidirectional ? 2 : 1; }
+  std::string describe() const override;
+
+ protected:
+  // The state a cell carries from step to step: {h} for a GRU, {h, c} for an LSTM, each (B, H).
+  using State = std::vector<Tensor>;
+
+  // One layer and direction's parameters (b_ih and b_hh undefined without bias). The
+  // recurrent weight is passed transposed, (H, G·H), made once per sequence rather than per step.
+  struct StepWeights {
+    Tensor w_hh_t;  // (H, G·H)
+    Tensor b_hh;    // (G·H)
+  };
+
+  // `gates` is the number of gate blocks stacked in each weight (3 for GRU, 4 for LSTM);
+  // `state_names` name the initial states in error messages ({"h0"} or {"h0", "c0"}).
+  RNNBase(std::string name, std::size_t gates, std::vector<std::string> state_names, std::size_t input_size,
+          std::size_t hidden_size, const RNNOptions& options);
+
+  // One time step. gates_x = x_t W_ihᵀ + b_ih (B, G·H) is computed for all steps beforehand.
+  virtual State step(const Tensor& gates_x, const State& state, const StepWeights& w) const = 0;
+
+  struct Result {
+    Tensor output;  // laid out like the input: (T, B, D·H), (B, T, D·H) or (T, D·H)
+    State final;    // per state part: (L·D, B, H), or (L·D, H) unbatched
+  };
+  // Checks every shape, then runs all layers and directions. `initial` holds one tensor per
+  // state part, (L·D, B, H) or undefined for zeros.
+  Result run(const Tensor& input, const State& initial, const SequenceLengths& lengths) const;
+
+ private:
+  struct LayerWeights {
+    Tensor w_ih, w_hh, b_ih, b_hh;  // (G·H, in), (G·H, H), (G·H), (G·H)
+  };
+
+  Tensor time_major(const Tensor& input) const;
+  State initial_states(const State& given, const Tensor& input, std::size_t B) const;
+  std::vector<Mask> valid_steps(const SequenceLengths& lengths, const Tensor& input, std::size_t T,
+                                std::size_t B) const;
+
+  std::string name_;
+  std::vector<std::string> state_names_;
+  std::size_t input_size_, hidden_size_;
+  RNNOptions options_;
+  std::vector<LayerWeights> weights_;  // per layer · direction, in PyTorch's order
+};
+
+}  // namespace attograd::nn
