@@ -101,11 +101,12 @@ struct Seq2Seq : nn::Module {
   Tensor loss(const Index& src, const Index& tgt_in, const Index& tgt_out) {
     const auto encoded = encoder->forward(src_embed->forward(src));  // output (B, S, H)
     const Tensor memory = encoded.output;
-    Tensor h = squeeze(encoded.h_n, 0);                  // (B, H)
-    const Tensor embedded = tgt_embed->forward(tgt_in);  // (B, T, E)
+    Tensor h = squeeze(encoded.h_n, 0);                   // (B, H)
+    const Tensor embedded = tgt_embed->forward(tgt_in);   // (B, T, E)
+    const Tensor keys = attention->project_keys(memory);  // (B, S, H), once for all steps
     std::vector<Tensor> logits;
     for (std::size_t t = 0; t < tgt_in.shape()[1]; ++t) {
-      const Tensor context = attention->forward(h, memory, memory).output;  // (B, H)
+      const Tensor context = attention->forward_projected(h, keys, memory).output;  // (B, H)
       const Tensor input =
           cat({squeeze(narrow(embedded, 1, static_cast<std::int64_t>(t), 1), 1), context}, 1);  // (B, E + H)
       h = decoder->forward(input, h);                                                           // (B, H)

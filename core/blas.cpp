@@ -14,4 +14,12 @@ void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std
               static_cast<blasint>(ldc));
 }
 
+SingleThreaded::SingleThreaded() : previous_(openblas_get_num_threads()) {
+  if (previous_ > 1) openblas_set_num_threads(1);
+}
+
+SingleThreaded::~SingleThreaded() {
+  if (previous_ > 1) openblas_set_num_threads(previous_);
+}
+
 }  // namespace attograd::blas

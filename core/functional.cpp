@@ -1,23 +1,28 @@
 // softmax, log_softmax, dropout and layer_norm, composed from core ops.
 #include <attograd/core/functional.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
+#include <attograd/core/autograd.hpp>
 #include <attograd/core/elementwise.hpp>
+#include <attograd/core/kernels.hpp>
 #include <attograd/core/random.hpp>
 #include <attograd/core/reduction.hpp>
 
 namespace attograd {
 
-Tensor softmax(const Tensor& x, int dim) {
+Tensor softmax_composite(const Tensor& x, int dim) {
   const Tensor shifted = x - max(x, {dim}, true).detach();  // (.., n, ..) minus (.., 1, ..)
   const Tensor e = exp(shifted);
   return e / sum(e, {dim}, true);
 }
 
-Tensor log_softmax(const Tensor& x, int dim) {
+Tensor log_softmax_composite(const Tensor& x, int dim) {
   const Tensor shifted = x - max(x, {dim}, true).detach();
   return shifted - log(sum(exp(shifted), {dim}, true));
 }
@@ -32,8 +37,8 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator* gen) {
   return x * Tensor(std::move(keep));
 }
 
-// y = (x - mean) / √(var + eps) · weight + bias, statistics over the trailing dims
-Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias, float eps) {
+namespace {
+void check_layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias) {
   const std::size_t k = normalized_shape.size();
   bool fits = k > 0 && k <= x.dim();
   for (std::size_t i = 0; fits && i < k; ++i) fits = x.shape()[x.dim() - k + i] == normalized_shape[i];
@@ -46,6 +51,14 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
       throw std::invalid_argument(fmt::format("layer_norm: {} has shape {} but normalized_shape is {}",
                                               t == &weight ? "weight" : "bias", shape_str(t->shape()),
                                               shape_str(normalized_shape)));
+}
+}  // namespace
+
+// y = (x - mean) / √(var + eps) · weight + bias, statistics over the trailing dims
+Tensor layer_norm_composite(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias,
+                            float eps) {
+  check_layer_norm(x, normalized_shape, weight, bias);
+  const std::size_t k = normalized_shape.size();
   Dims dims;
   for (std::size_t i = 0; i < k; ++i) dims.push_back(-static_cast<int>(i) - 1);
   const Tensor centred = x - mean(x, dims, true);
@@ -54,6 +67,154 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   if (weight.defined()) y = y * weight;
   if (bias.defined()) y = y + bias;
   return y;
+}
+
+namespace {
+using Inputs = std::vector<Tensor>;
+
+// x seen as (outer, n, inner) around dim; a "row" is the n elements at one (outer, inner),
+// `inner` apart in memory.
+struct Rows {
+  std::size_t outer = 1, n = 1, inner = 1;
+  Rows(const Shape& s, std::size_t dim) {
+    for (std::size_t d = 0; d < s.size(); ++d) (d < dim ? outer : d == dim ? n : inner) *= s[d];
+  }
+  template <class F>
+  void each(F&& f) const {  // f(offset of the row's first element, stride)
+    for (std::size_t o = 0; o < outer; ++o)
+      for (std::size_t i = 0; i < inner; ++i) f(o * n * inner + i, inner);
+  }
+};
+
+// y = exp(x - m - log Σ exp(x - m)) per row (log_space: y is the log-probability instead).
+Array softmax_rows(const Array& x, const Rows& rows, bool log_space) {
+  Array y = Array::from_shape(x.shape());
+  const float* px = x.data();
+  float* py = y.data();
+  rows.each([&](std::size_t at, std::size_t stride) {
+    float m = -std::numeric_limits<float>::infinity();
+    for (std::size_t j = 0; j < rows.n; ++j) m = std::max(m, px[at + j * stride]);
+    float total = 0.0f;
+    for (std::size_t j = 0; j < rows.n; ++j) {
+      const float e = std::exp(px[at + j * stride] - m);
+      py[at + j * stride] = e;
+      total += e;
+    }
+    if (log_space) {
+      const float shift = m + std::log(total);
+      for (std::size_t j = 0; j < rows.n; ++j) py[at + j * stride] = px[at + j * stride] - shift;
+    } else {
+      const float inv = 1.0f / total;
+      for (std::size_t j = 0; j < rows.n; ++j) py[at + j * stride] *= inv;
+    }
+  });
+  return y;
+}
+}  // namespace
+
+// y = softmax(x)           dx = y ⊙ (g - Σ_row g ⊙ y)
+Tensor softmax(const Tensor& x, int dim) {
+  const Rows rows(x.shape(), normalize_dim("softmax", dim, x.dim()));
+  return make_result("softmax", softmax_rows(x.value(), rows, false), {x},
+                     [rows](const Array& g, const Array& y, const Inputs& in) {
+                       Array dx = Array::from_shape(y.shape());
+                       rows.each([&](std::size_t at, std::size_t stride) {
+                         float dot = 0.0f;
+                         for (std::size_t j = 0; j < rows.n; ++j)
+                           dot += g.data()[at + j * stride] * y.data()[at + j * stride];
+                         for (std::size_t j = 0; j < rows.n; ++j) {
+                           const std::size_t k = at + j * stride;
+                           dx.data()[k] = y.data()[k] * (g.data()[k] - dot);
+                         }
+                       });
+                       accumulate_grad(in[0], std::move(dx));
+                     });
+}
+
+// y = log softmax(x)       dx = g - exp(y) Σ_row g
+Tensor log_softmax(const Tensor& x, int dim) {
+  const Rows rows(x.shape(), normalize_dim("log_softmax", dim, x.dim()));
+  return make_result("log_softmax", softmax_rows(x.value(), rows, true), {x},
+                     [rows](const Array& g, const Array& y, const Inputs& in) {
+                       Array dx = Array::from_shape(y.shape());
+                       rows.each([&](std::size_t at, std::size_t stride) {
+                         float total = 0.0f;
+                         for (std::size_t j = 0; j < rows.n; ++j) total += g.data()[at + j * stride];
+                         for (std::size_t j = 0; j < rows.n; ++j) {
+                           const std::size_t k = at + j * stride;
+                           dx.data()[k] = g.data()[k] - std::exp(y.data()[k]) * total;
+                         }
+                       });
+                       accumulate_grad(in[0], std::move(dx));
+                     });
+}
+
+// Per row of N = prod(normalized_shape) values: x̂ = (x - mean) · rstd, rstd = 1/√(var + eps),
+// y = x̂ ⊙ weight + bias. Backward (see the header) from x, mean and rstd.
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias, float eps) {
+  check_layer_norm(x, normalized_shape, weight, bias);
+  const std::size_t n = shape_numel(normalized_shape), rows = n == 0 ? 0 : x.numel() / n;
+  const float* px = x.value().data();
+  const float* pw = weight.defined() ? weight.value().data() : nullptr;
+  const float* pb = bias.defined() ? bias.value().data() : nullptr;
+  Array y = Array::from_shape(x.shape());
+  std::vector<float> means(rows), rstds(rows);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* xr = px + r * n;
+    double total = 0.0;
+    for (std::size_t j = 0; j < n; ++j) total += xr[j];
+    const auto m = static_cast<float>(total / static_cast<double>(n));
+    double squares = 0.0;
+    for (std::size_t j = 0; j < n; ++j) squares += static_cast<double>(xr[j] - m) * (xr[j] - m);
+    const auto rstd = static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(n) + eps));
+    means[r] = m;
+    rstds[r] = rstd;
+    float* yr = y.data() + r * n;
+    for (std::size_t j = 0; j < n; ++j) yr[j] = (xr[j] - m) * rstd * (pw ? pw[j] : 1.0f) + (pb ? pb[j] : 0.0f);
+  }
+  std::vector<Tensor> inputs{x};
+  if (weight.defined()) inputs.push_back(weight);
+  if (bias.defined()) inputs.push_back(bias);
+  const bool has_weight = weight.defined(), has_bias = bias.defined();
+  return make_result("layer_norm", std::move(y), std::move(inputs),
+                     [n, rows, means = std::move(means), rstds = std::move(rstds), has_weight, has_bias](
+                         const Array& g, const Array&, const Inputs& in) {
+                       const float* xv = in[0].value().data();
+                       const float* w = has_weight ? in[1].value().data() : nullptr;
+                       Array dx = Array::from_shape(in[0].shape());
+                       Array dw = xt::zeros<float>({n}), db = xt::zeros<float>({n});
+                       for (std::size_t r = 0; r < rows; ++r) {
+                         const float* xr = xv + r * n;
+                         const float* gr = g.data() + r * n;
+                         float mean_dxhat = 0.0f, mean_dxhat_xhat = 0.0f;
+                         for (std::size_t j = 0; j < n; ++j) {
+                           const float xhat = (xr[j] - means[r]) * rstds[r];
+                           const float dxhat = gr[j] * (w ? w[j] : 1.0f);
+                           mean_dxhat += dxhat;
+                           mean_dxhat_xhat += dxhat * xhat;
+                           dw.data()[j] += gr[j] * xhat;
+                           db.data()[j] += gr[j];
+                         }
+                         mean_dxhat /= static_cast<float>(n);
+                         mean_dxhat_xhat /= static_cast<float>(n);
+                         float* dxr = dx.data() + r * n;
+                         for (std::size_t j = 0; j < n; ++j) {
+                           const float xhat = (xr[j] - means[r]) * rstds[r];
+                           const float dxhat = gr[j] * (w ? w[j] : 1.0f);
+                           dxr[j] = rstds[r] * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat);
+                         }
+                       }
+                       accumulate_grad(in[0], std::move(dx));
+                       const Shape param_shape = in.size() > 1 ? in[1].shape() : Shape{};  // weight's = bias's
+                       if (has_weight) {
+                         dw.reshape(param_shape);
+                         accumulate_grad(in[1], std::move(dw));
+                       }
+                       if (has_bias) {
+                         db.reshape(param_shape);
+                         accumulate_grad(in[has_weight ? 2 : 1], std::move(db));
+                       }
+                     });
 }
 
 }  // namespace attograd

@@ -11,9 +11,14 @@ namespace attograd {
 class Generator;
 
 // exp(x - max) / Σ exp(x - max) along dim (the shift changes nothing but stops overflow).
+// Fused: one pass forward, and the backward dx = y ⊙ (g - Σ g ⊙ y) from the saved output.
 Tensor softmax(const Tensor& x, int dim);
-// x - max - log Σ exp(x - max): stable for any logits.
+// x - max - log Σ exp(x - max): stable for any logits. Fused; backward dx = g - softmax · Σ g.
 Tensor log_softmax(const Tensor& x, int dim);
+// The same two functions composed from core ops: the readable reference the fused ones are
+// tested against.
+Tensor softmax_composite(const Tensor& x, int dim);
+Tensor log_softmax_composite(const Tensor& x, int dim);
 
 // Zeroes each element with probability p and scales the rest by 1 / (1 - p) while training;
 // the identity otherwise. Draws from `gen` (the default generator if null).
@@ -21,8 +26,13 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator* gen = nullptr
 
 // Normalises over the trailing dims given by normalized_shape, then scales and shifts.
 // weight and bias have normalized_shape; pass undefined tensors to leave them out.
+// Fused: statistics and output in one pass per row; the backward is
+//   dx = rstd · (dx̂ - mean(dx̂) - x̂ · mean(dx̂ ⊙ x̂)),  dx̂ = g ⊙ weight,  x̂ = (x - mean) · rstd.
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = {}, const Tensor& bias = {},
                   float eps = 1e-5f);
+// The same, composed from core ops (the reference).
+Tensor layer_norm_composite(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = {},
+                            const Tensor& bias = {}, float eps = 1e-5f);
 
 enum class Reduction { None, Mean, Sum };
 

@@ -10,6 +10,16 @@ namespace attograd {
 // leading (batch) dims broadcast, e.g. (B, 1, T, D) @ (H, D, S) -> (B, H, T, S).
 Tensor matmul(const Tensor& a, const Tensor& b);
 
+// op(a) @ op(b) where op transposes the last two dims when its flag is set, without copying:
+// the flags go straight to BLAS. matmul_transposed(q, k, false, true) is q @ kᵀ (attention scores).
+// Both operands need at least 2 dims; batch dims broadcast as in matmul.
+Tensor matmul_transposed(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b);
+
+// y = x wᵀ + b, as torch.nn.functional.linear: x (..., in), weight (out, in), bias (out) or
+// undefined -> (..., out). One BLAS call with the weight's transpose as a flag, the bias added
+// in the same pass; the backward is two BLAS calls and a column sum.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});
+
 // Batched product of plain arrays with transposes as flags (nothing is copied for them):
 // op(a) (..., M, K) @ op(b) (..., K, N) -> (broadcast batch..., M, N). Both at least 2-D.
 Array matmul_arrays(const Array& a, bool transpose_a, const Array& b, bool transpose_b);

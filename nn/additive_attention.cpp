@@ -41,7 +41,6 @@ std::string AdditiveAttention::describe() const {
 
 functional::AttentionOutput AdditiveAttention::forward(const Tensor& query, const Tensor& keys, const Tensor& values,
                                                        const AttentionMask& mask) const {
-  const bool one_step = query.dim() == 2;
   if (!(query.dim() == 2 || query.dim() == 3) || keys.dim() != 3 || values.dim() != 3)
     throw std::invalid_argument(fmt::format(
         "AdditiveAttention: expected query (B, Dq) or (B, T, Dq), keys (B, S, Dk), values (B, S, Dv); got {}, {}, {}",
@@ -56,9 +55,37 @@ functional::AttentionOutput AdditiveAttention::forward(const Tensor& query, cons
     throw std::invalid_argument(fmt::format("AdditiveAttention: built for Dq = {}, Dk = {}, got query {} and keys {}",
                                             query_dim_, key_dim_, shape_str(query.shape()), shape_str(keys.shape())));
 
-  const Tensor q = one_step ? unsqueeze(query, 1) : query;                 // (B, T, Dq)
-  const Tensor q_proj = matmul(q, transpose(query_weight, 0, 1));          // (B, T, A)
-  const Tensor k_proj = matmul(keys, transpose(key_weight, 0, 1)) + bias;  // (B, S, A)
+  return attend(query, project_keys(keys), values, mask);
+}
+
+Tensor AdditiveAttention::project_keys(const Tensor& keys) const {
+  if (keys.dim() != 3 || keys.shape()[2] != key_dim_)
+    throw std::invalid_argument(
+        fmt::format("AdditiveAttention: expected keys (B, S, {}), got {}", key_dim_, shape_str(keys.shape())));
+  return linear(keys, key_weight, bias);  // (B, S, A)
+}
+
+functional::AttentionOutput AdditiveAttention::forward_projected(const Tensor& query, const Tensor& projected_keys,
+                                                                 const Tensor& values,
+                                                                 const AttentionMask& mask) const {
+  if (!(query.dim() == 2 || query.dim() == 3) || query.shape().back() != query_dim_ || projected_keys.dim() != 3 ||
+      projected_keys.shape()[2] != attention_dim_ || values.dim() != 3 ||
+      query.shape()[0] != projected_keys.shape()[0] || projected_keys.shape()[0] != values.shape()[0] ||
+      projected_keys.shape()[1] != values.shape()[1])
+    throw std::invalid_argument(fmt::format(
+        "AdditiveAttention: expected query (B, {}) or (B, T, {}), projected keys (B, S, {}) and values (B, S, Dv); "
+        "got {}, {}, {}",
+        query_dim_, query_dim_, attention_dim_, shape_str(query.shape()), shape_str(projected_keys.shape()),
+        shape_str(values.shape())));
+  return attend(query, projected_keys, values, mask);
+}
+
+// score(q, k_j) = vᵀ tanh(W_q q + W_k k_j + b), with W_k k_j + b already computed
+functional::AttentionOutput AdditiveAttention::attend(const Tensor& query, const Tensor& k_proj, const Tensor& values,
+                                                      const AttentionMask& mask) const {
+  const bool one_step = query.dim() == 2;
+  const Tensor q = one_step ? unsqueeze(query, 1) : query;  // (B, T, Dq)
+  const Tensor q_proj = linear(q, query_weight);            // (B, T, A)
   const Tensor hidden =
       tanh(unsqueeze(q_proj, 2) + unsqueeze(k_proj, 1));  // (B, T, 1, A) + (B, 1, S, A) -> (B, T, S, A)
   Tensor scores = matmul(hidden, v);                      // (B, T, S)

@@ -30,11 +30,20 @@ class AdditiveAttention : public Module {
   functional::AttentionOutput forward(const Tensor& query, const Tensor& keys, const Tensor& values,
                                       const AttentionMask& mask = {}) const;
 
+  // A decoder attends to the same keys at every step: project them once (W_k k + b, (B, S, A))
+  // and pass them to forward_projected, which is forward without that product.
+  Tensor project_keys(const Tensor& keys) const;
+  functional::AttentionOutput forward_projected(const Tensor& query, const Tensor& projected_keys, const Tensor& values,
+                                                const AttentionMask& mask = {}) const;
+
   std::string describe() const override;
 
   Tensor query_weight, key_weight, bias, v;
 
  private:
+  functional::AttentionOutput attend(const Tensor& query, const Tensor& projected_keys, const Tensor& values,
+                                     const AttentionMask& mask) const;
+
   std::size_t query_dim_, key_dim_, attention_dim_;
 };
 

@@ -65,8 +65,8 @@ AttentionOutput scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
     throw std::invalid_argument(fmt::format("{}: dropout_p must be in [0, 1], got {}", who, dropout_p));
 
   const float s = scale.value_or(1.0f / std::sqrt(static_cast<float>(D)));
-  const Tensor scores = matmul(q * s, transpose(k, -2, -1));  // (…, T, D) @ (…, D, S) -> (…, T, S)
-  const Tensor weights = masked_softmax(scores, mask, who);   // (…, T, S)
+  const Tensor scores = matmul_transposed(q * s, k, false, true);  // (…, T, D) @ (…, D, S) -> (…, T, S)
+  const Tensor weights = masked_softmax(scores, mask, who);        // (…, T, S)
   const Tensor dropped = dropout(weights, dropout_p, training && dropout_p > 0.0f, generator);  // (…, T, S)
   const Tensor output = matmul(dropped, v);  // (…, T, S) @ (…, S, Dv) -> (…, T, Dv)
   return {output, weights};

@@ -15,11 +15,10 @@
 namespace attograd::nn {
 
 namespace {
-// gates_x = x W_ihᵀ + b_ih (B, 3H), h (B, H), w_hh_t = W_hhᵀ (H, 3H) -> h' (B, H).
+// gates_x = x W_ihᵀ + b_ih (B, 3H), h (B, H), w_hh = W_hh (3H, H) -> h' (B, H).
 // The input and hidden parts stay apart because r multiplies only the hidden part of n.
-Tensor gru_step(const Tensor& gates_x, const Tensor& h, const Tensor& w_hh_t, const Tensor& b_hh) {
-  Tensor gates_h = matmul(h, w_hh_t);  // (B, 3H)
-  if (b_hh.defined()) gates_h = gates_h + b_hh;
+Tensor gru_step(const Tensor& gates_x, const Tensor& h, const Tensor& w_hh, const Tensor& b_hh) {
+  const Tensor gates_h = linear(h, w_hh, b_hh);              // h W_hhᵀ + b_hh: (B, 3H)
   const std::vector<Tensor> x_part = chunk(gates_x, 3, -1);  // r, z, n: each (B, H)
   const std::vector<Tensor> h_part = chunk(gates_h, 3, -1);
   const Tensor r = sigmoid(x_part[0] + h_part[0]);   // (B, H)
@@ -56,9 +55,9 @@ Tensor GRUCell::forward(const Tensor& input, const Tensor& hx) const {
                                               shape_str(hx.shape()), shape_str(expected), shape_str(input.shape())));
     h = batched ? hx : unsqueeze(hx, 0);
   }
-  Tensor gates_x = matmul(x, transpose(weight_ih, 0, 1));  // (B, 3H)
+  Tensor gates_x = linear(x, weight_ih);  // (B, 3H)
   if (bias_ih.defined()) gates_x = gates_x + bias_ih;
-  const Tensor h_next = gru_step(gates_x, h, transpose(weight_hh, 0, 1), bias_hh);  // (B, H)
+  const Tensor h_next = gru_step(gates_x, h, weight_hh, bias_hh);  // (B, H)
   return batched ? h_next : squeeze(h_next, 0);
 }
 
@@ -75,7 +74,7 @@ GRUOutput GRU::forward(const Tensor& input, const Tensor& h0, const SequenceLeng
 }
 
 RNNBase::State GRU::step(const Tensor& gates_x, const State& state, const StepWeights& w) const {
-  return {gru_step(gates_x, state[0], w.w_hh_t, w.b_hh)};
+  return {gru_step(gates_x, state[0], w.w_hh, w.b_hh)};
 }
 
 }  // namespace attograd::nn

@@ -30,9 +30,7 @@ Tensor Linear::forward(const Tensor& input) {
   if (input.dim() == 0 || input.shape().back() != in_features_)
     throw std::invalid_argument(fmt::format("{}: expected input of shape (..., {}), got {}", describe(), in_features_,
                                             shape_str(input.shape())));
-  Tensor y = matmul(input, transpose(weight, 0, 1));  // (..., out)
-  if (bias.defined()) y = y + bias;                   // (..., out) + (out)
-  return y;
+  return attograd::linear(input, weight, bias);  // (..., in) -> (..., out)
 }
 
 std::string Linear::describe() const {

@@ -15,10 +15,9 @@
 namespace attograd::nn {
 
 namespace {
-// gates_x = x W_ihᵀ + b_ih (B, 4H), h and c (B, H), w_hh_t = W_hhᵀ (H, 4H) -> {h', c'} (B, H).
-LSTMState lstm_step(const Tensor& gates_x, const Tensor& h, const Tensor& c, const Tensor& w_hh_t, const Tensor& b_hh) {
-  Tensor gates = gates_x + matmul(h, w_hh_t);  // (B, 4H)
-  if (b_hh.defined()) gates = gates + b_hh;
+// gates_x = x W_ihᵀ + b_ih (B, 4H), h and c (B, H), w_hh = W_hh (4H, H) -> {h', c'} (B, H).
+LSTMState lstm_step(const Tensor& gates_x, const Tensor& h, const Tensor& c, const Tensor& w_hh, const Tensor& b_hh) {
+  const Tensor gates = gates_x + linear(h, w_hh, b_hh);  // (B, 4H)
   const std::vector<Tensor> part = chunk(gates, 4, -1);  // i, f, g, o: each (B, H)
   const Tensor i = sigmoid(part[0]);
   const Tensor f = sigmoid(part[1]);
@@ -57,9 +56,9 @@ LSTMState LSTMCell::forward(const Tensor& input, const Tensor& h, const Tensor& 
     return batched ? given : unsqueeze(given, 0);
   };
   const Tensor h_prev = state(h, "h"), c_prev = state(c, "c");
-  Tensor gates_x = matmul(x, transpose(weight_ih, 0, 1));  // (B, 4H)
+  Tensor gates_x = linear(x, weight_ih);  // (B, 4H)
   if (bias_ih.defined()) gates_x = gates_x + bias_ih;
-  LSTMState next = lstm_step(gates_x, h_prev, c_prev, transpose(weight_hh, 0, 1), bias_hh);
+  LSTMState next = lstm_step(gates_x, h_prev, c_prev, weight_hh, bias_hh);
   if (!batched) next = {squeeze(next.h, 0), squeeze(next.c, 0)};
   return next;
 }
@@ -78,7 +77,7 @@ LSTMOutput LSTM::forward(const Tensor& input, const Tensor& h0, const Tensor& c0
 }
 
 RNNBase::State LSTM::step(const Tensor& gates_x, const State& state, const StepWeights& w) const {
-  LSTMState next = lstm_step(gates_x, state[0], state[1], w.w_hh_t, w.b_hh);
+  LSTMState next = lstm_step(gates_x, state[0], state[1], w.w_hh, w.b_hh);
   return {next.h, next.c};
 }
 

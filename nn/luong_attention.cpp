@@ -92,19 +92,19 @@ Tensor LuongAttention::score(const Tensor& query, const Tensor& keys) const {
   Tensor scores;
   switch (score_) {
     case LuongScore::Dot:
-      scores = matmul(q, transpose(keys, 1, 2));  // (B, T, D) @ (B, D, S) -> (B, T, S)
+      scores = matmul_transposed(q, keys, false, true);  // (B, T, D) @ (B, D, S) -> (B, T, S)
       break;
     case LuongScore::General:
-      scores =
-          matmul(matmul(q, score_weight), transpose(keys, 1, 2));  // (B, T, Dq) @ (Dq, Dk) @ (B, Dk, S) -> (B, T, S)
+      scores = matmul_transposed(matmul(q, score_weight), keys, false,
+                                 true);  // (B, T, Dq) @ (Dq, Dk) @ (B, Dk, S) -> (B, T, S)
       break;
     case LuongScore::Concat: {
       // W_a [q; k] = W_q q + W_k k, with W_a = [W_q | W_k] split by columns.
       const Tensor w_q = slice(score_weight, 1, 0, static_cast<std::int64_t>(query_dim_));  // (A, Dq)
       const Tensor w_k = slice(score_weight, 1, static_cast<std::int64_t>(query_dim_),
                                static_cast<std::int64_t>(query_dim_ + key_dim_));  // (A, Dk)
-      const Tensor q_part = matmul(q, transpose(w_q, 0, 1));                       // (B, T, A)
-      const Tensor k_part = matmul(keys, transpose(w_k, 0, 1));                    // (B, S, A)
+      const Tensor q_part = linear(q, w_q);                                        // (B, T, A)
+      const Tensor k_part = linear(keys, w_k);                                     // (B, S, A)
       const Tensor hidden = tanh(unsqueeze(q_part, 2) + unsqueeze(k_part, 1));     // (B, T, S, A)
       scores = matmul(hidden, v);                                                  // (B, T, S)
       break;
@@ -131,8 +131,8 @@ Tensor LuongAttention::attentional_hidden(const Tensor& context, const Tensor& h
         fmt::format("LuongAttention::attentional_hidden: expected context (…, Dv = {}) and hidden (…, Dq = {}) "
                     "with the same leading dims, got {} and {}",
                     value_dim_, query_dim_, shape_str(context.shape()), shape_str(hidden.shape())));
-  const Tensor joined = cat({context, hidden}, -1);             // (…, Dv + Dq)
-  return tanh(matmul(joined, transpose(output_weight, 0, 1)));  // (…, Dq)
+  const Tensor joined = cat({context, hidden}, -1);  // (…, Dv + Dq)
+  return tanh(linear(joined, output_weight));        // (…, Dq)
 }
 
 }  // namespace attograd::nn

@@ -56,9 +56,8 @@ Tensor MultiheadAttention::project(const Tensor& x, std::size_t which) const {
                                             : (which == 0   ? q_proj_weight
                                                : which == 1 ? k_proj_weight
                                                             : v_proj_weight);
-  Tensor y = matmul(x, transpose(w, 0, 1));                                // (B, L, in) @ (in, E) -> (B, L, E)
-  if (in_proj_bias.defined()) y = y + slice(in_proj_bias, 0, lo, lo + E);  // + (E)
-  return y;
+  const Tensor b = in_proj_bias.defined() ? slice(in_proj_bias, 0, lo, lo + E) : Tensor();  // (E)
+  return linear(x, w, b);                                                                   // (B, L, in) -> (B, L, E)
 }
 
 Tensor MultiheadAttention::split_heads(const Tensor& x) const {

@@ -141,9 +141,9 @@ RNNBase::Result RNNBase::run(const Tensor& input, const State& initial, const Se
       const std::size_t k = layer * D + direction;
       const LayerWeights& w = weights_[k];
       // The input's share of every gate at every step, in one product.
-      Tensor gates_x = matmul(layer_input, transpose(w.w_ih, 0, 1));  // (T, B, G·H)
+      Tensor gates_x = linear(layer_input, w.w_ih);  // (T, B, G·H)
       if (w.b_ih.defined()) gates_x = gates_x + w.b_ih;
-      const StepWeights step_weights{transpose(w.w_hh, 0, 1), w.b_hh};  // (H, G·H), (G·H)
+      const StepWeights step_weights{w.w_hh, w.b_hh};  // (G·H, H), (G·H)
 
       State state;
       for (const Tensor& s : initial_state)

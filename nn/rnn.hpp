@@ -60,8 +60,8 @@ class RNNBase : public Module {
   // One layer and direction's parameters (b_ih and b_hh undefined without bias). The
   // recurrent weight is passed transposed, (H, G·H), made once per sequence rather than per step.
   struct StepWeights {
-    Tensor w_hh_t;  // (H, G·H)
-    Tensor b_hh;    // (G·H)
+    Tensor w_hh;  // (G·H, H)
+    Tensor b_hh;  // (G·H)
   };
 
   // `gates` is the number of gate blocks stacked in each weight (3 for GRU, 4 for LSTM);

@@ -304,3 +304,68 @@ TEST_CASE("loss values") {
   CHECK(binary_cross_entropy_with_logits(from_vector({0}), from_vector({1})).item() == Approx(std::log(2.0f)));
   CHECK(binary_cross_entropy_with_logits(from_vector({-200}), from_vector({0})).item() == Approx(0.0f));
 }
+
+TEST_CASE("gradcheck: linear and matmul_transposed") {
+  CHECK(check_gradients([](const Ts& in) { return linear(in[0], in[1], in[2]); },
+                        {random_input({2, 3, 4}), random_input({5, 4}), random_input({5})}));
+  CHECK(
+      check_gradients([](const Ts& in) { return linear(in[0], in[1]); }, {random_input({3, 4}), random_input({2, 4})}));
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      INFO("transpose_a " << ta << ", transpose_b " << tb);
+      const Shape sa = ta ? Shape{2, 4, 3} : Shape{2, 3, 4}, sb = tb ? Shape{5, 4} : Shape{4, 5};
+      CHECK(check_gradients([ta, tb](const Ts& in) { return matmul_transposed(in[0], in[1], ta, tb); },
+                            {random_input(sa), random_input(sb)}));
+    }
+}
+
+TEST_CASE("linear and matmul_transposed agree with matmul and transpose") {
+  Tensor x = random_input({2, 3, 4}), w = random_input({5, 4}), b = random_input({5});
+  CHECK(allclose(linear(x, w, b).value(), (matmul(x, transpose(w, 0, 1)) + b).value(), 1e-5f, 1e-6f));
+  Tensor q = random_input({2, 3, 4}), k = random_input({2, 6, 4});
+  CHECK(allclose(matmul_transposed(q, k, false, true).value(), matmul(q, transpose(k, 1, 2)).value(), 1e-5f, 1e-6f));
+  REQUIRE_THROWS_WITH(linear(x, random_input({5, 3})),
+                      Catch::Contains("linear: input (2, 3, 4) does not end in the weight's in_features 3"));
+  REQUIRE_THROWS_WITH(linear(x, w, random_input({4})),
+                      Catch::Contains("linear: bias must be (5,) for weight (5, 4), got (4,)"));
+  REQUIRE_THROWS_WITH(linear(x, random_input({4})), Catch::Contains("linear: weight must be (out, in), got (4,)"));
+  REQUIRE_THROWS_WITH(matmul_transposed(q, k, false, false), Catch::Contains("inner dimensions 4 and 6 differ"));
+  REQUIRE_THROWS_WITH(matmul_transposed(q, random_input({4}), false, true), Catch::Contains("need at least 2 dims"));
+}
+
+TEST_CASE("fused softmax, log_softmax and layer_norm agree with their composite versions") {
+  auto agree = [](const std::function<Tensor(const Ts&)>& fused, const std::function<Tensor(const Ts&)>& composite,
+                  const std::vector<Shape>& shapes) {
+    Ts a, b;
+    for (const Shape& s : shapes) {
+      Tensor t = random_input(s, -3.0f, 3.0f);
+      a.push_back(t.detach().requires_grad_());
+      b.push_back(t.detach().requires_grad_());
+    }
+    Tensor ya = fused(a), yb = composite(b);
+    CHECK(allclose(ya.value(), yb.value(), 1e-5f, 1e-6f));
+    Tensor up = random_input(ya.shape());
+    sum(ya * up.detach()).backward();
+    sum(yb * up.detach()).backward();
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK(allclose(a[i].grad(), b[i].grad(), 1e-4f, 1e-5f));
+  };
+  for (int dim : {0, 1, -1}) {
+    INFO("dim " << dim);
+    agree([dim](const Ts& in) { return softmax(in[0], dim); },
+          [dim](const Ts& in) { return softmax_composite(in[0], dim); }, {{3, 4, 5}});
+    agree([dim](const Ts& in) { return log_softmax(in[0], dim); },
+          [dim](const Ts& in) { return log_softmax_composite(in[0], dim); }, {{3, 4, 5}});
+  }
+  agree([](const Ts& in) { return layer_norm(in[0], {5}, in[1], in[2]); },
+        [](const Ts& in) { return layer_norm_composite(in[0], {5}, in[1], in[2]); }, {{3, 4, 5}, {5}, {5}});
+  agree(
+      [](const Ts& in) {
+        return layer_norm(in[0], {4, 5});
+      },
+      [](const Ts& in) {
+        return layer_norm_composite(in[0], {4, 5});
+      },
+      {{3, 4, 5}});
+  agree([](const Ts& in) { return layer_norm(in[0], {5}, Tensor(), in[1]); },
+        [](const Ts& in) { return layer_norm_composite(in[0], {5}, Tensor(), in[1]); }, {{2, 5}, {5}});
+}
