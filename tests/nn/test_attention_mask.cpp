@@ -1,6 +1,7 @@
 // The mask vocabulary: polarity, causal alignment, key padding, additive biases, combining,
 // and the shape errors.
 #include <catch2/catch.hpp>
+#include <xtensor/xbuilder.hpp>
 
 #include <limits>
 
@@ -63,7 +64,7 @@ TEST_CASE("AttentionMask: key padding from lengths lines up B and S with the sco
                       Catch::Contains("MultiheadAttention: key_padding(B=2, S=4) mask (B = 2, S = 4) does not match "
                                       "the attention scores (B, H, T, S) = (3, 2, 1, 4)"));
   REQUIRE_THROWS_WITH(pad.blocked_positions({2, 3, 5}, "SelfAttention"), Catch::Contains("(B, T, S) = (2, 3, 5)"));
-  REQUIRE_THROWS_WITH(AttentionMask::padded_keys(Mask::from_shape({2, 1, 4})),
+  REQUIRE_THROWS_WITH(AttentionMask::padded_keys(Mask(xt::zeros<bool>({2, 1, 4}))),
                       Catch::Contains("must be (B, S), got shape (2, 1, 4)"));
 }
 
@@ -89,14 +90,14 @@ TEST_CASE("AttentionMask: combine blocks where either blocks") {
 
 TEST_CASE("AttentionMask: shape errors name the layer, the mask and the scores") {
   REQUIRE_THROWS_WITH(
-      AttentionMask::allowed(Mask::from_shape({3, 4})).blocked_positions({2, 4, 3, 5}, "MultiheadAttention"),
+      AttentionMask::allowed(Mask(xt::zeros<bool>({3, 4}))).blocked_positions({2, 4, 3, 5}, "MultiheadAttention"),
       Catch::Contains("MultiheadAttention: allowed(3, 4) mask of shape (3, 4) does not broadcast to the "
                       "attention scores (B, H, T, S) = (2, 4, 3, 5)"));
   // A (B, T, S) mask does not silently broadcast against (B, H, T, S) scores: it must be (B, 1, T, S).
   // Even when B happens to equal H, where NumPy broadcasting would quietly line B up with H.
   for (const Shape& scores : {Shape{2, 4, 3, 5}, Shape{2, 2, 3, 5}})
     REQUIRE_THROWS_WITH(
-        AttentionMask::blocked(Mask::from_shape({2, 3, 5})).blocked_positions(scores, "MultiheadAttention"),
+        AttentionMask::blocked(Mask(xt::zeros<bool>({2, 3, 5}))).blocked_positions(scores, "MultiheadAttention"),
         Catch::Contains("MultiheadAttention: blocked(2, 3, 5) mask of shape (2, 3, 5) is ambiguous against the "
                         "attention scores (B, H, T, S) = " +
                         shape_str(scores) +
@@ -104,9 +105,10 @@ TEST_CASE("AttentionMask: shape errors name the layer, the mask and the scores")
                         "or only the last two (T, S)"));
   REQUIRE_THROWS_WITH(AttentionMask::additive(zeros({2, 3, 5})).additive_biases({2, 2, 3, 5}, "MultiheadAttention"),
                       Catch::Contains("additive mask of shape (2, 3, 5) is ambiguous"));
-  CHECK_NOTHROW(AttentionMask::blocked(Mask::from_shape({5})).blocked_positions({2, 4, 3, 5}, "MultiheadAttention"));
   CHECK_NOTHROW(
-      AttentionMask::blocked(Mask::from_shape({2, 1, 3, 5})).blocked_positions({2, 4, 3, 5}, "MultiheadAttention"));
+      AttentionMask::blocked(Mask(xt::zeros<bool>({5}))).blocked_positions({2, 4, 3, 5}, "MultiheadAttention"));
+  CHECK_NOTHROW(AttentionMask::blocked(Mask(xt::zeros<bool>({2, 1, 3, 5})))
+                    .blocked_positions({2, 4, 3, 5}, "MultiheadAttention"));
   REQUIRE_THROWS_WITH(
       AttentionMask::causal(3, 3, CausalAlignment::TopLeft).blocked_positions({2, 3, 5}, "SelfAttention"),
       Catch::Contains("SelfAttention: causal(T=3, S=3, TopLeft) mask does not match the attention scores "

@@ -54,7 +54,7 @@ struct TempDir {
 
 // Same shape and the same bytes: NaN payloads and the sign of zero included.
 bool same_bits(const Array& a, const Array& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  return a.shape() == b.shape() && (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
 // proj = Linear(3, 4), rnn = GRU(4, 5), norm = LayerNorm(5), and a buffer: parameters,
