@@ -25,6 +25,7 @@
 #include <attograd/core/core.hpp>
 #include <attograd/nn/nn.hpp>
 
+#include "../support/temp_dir.hpp"
 #include "nn_test_support.hpp"
 
 using namespace attograd;
@@ -32,30 +33,10 @@ using attograd::testing::random_array;
 using Catch::Contains;
 using Catch::StartsWith;
 namespace fs = std::filesystem;
+using attograd::testing::same_bits;
+using attograd::testing::TempDir;
 
 namespace {
-
-// A fresh directory under the system's temporary one, removed with everything in it.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> count{0};
-    path = fs::temp_directory_path() / fmt::format("attograd_test_checkpoint_{}_{}", ::getpid(), count++);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
-
-// Same shape and the same bytes: NaN payloads and the sign of zero included.
-bool same_bits(const Array& a, const Array& b) {
-  return a.shape() == b.shape() && (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
-}
 
 // proj = Linear(3, 4), rnn = GRU(4, 5), norm = LayerNorm(5), and a buffer: parameters,
 // buffers and children at two depths.
@@ -80,7 +61,7 @@ class SmallNet : public nn::Module {
 }  // namespace
 
 TEST_CASE("checkpoint: save then load gives every tensor's bits, in order, and the metadata") {
-  TempDir dir;
+  TempDir dir("checkpoint");
   const fs::path path = dir.path / "odd_values.safetensors";
   const float nan_payload = [] {
     const std::uint32_t bits = 0x7fc01234u;  // a quiet NaN with a payload
@@ -114,7 +95,7 @@ TEST_CASE("checkpoint: save then load gives every tensor's bits, in order, and t
 }
 
 TEST_CASE("checkpoint: save_module / load_module restore a module exactly, with the same outputs") {
-  TempDir dir;
+  TempDir dir("checkpoint");
   const fs::path path = dir.path / "small_net.safetensors";
   manual_seed(1);
   SmallNet trained;
@@ -145,7 +126,7 @@ TEST_CASE("checkpoint: save_module / load_module restore a module exactly, with 
 }
 
 TEST_CASE("checkpoint: a file whose shapes do not fit the module names the file and every mismatch") {
-  TempDir dir;
+  TempDir dir("checkpoint");
   const fs::path path = dir.path / "linear_3_to_4.safetensors";
   nn::save_module(path, nn::Linear(3, 4));
 
@@ -169,7 +150,7 @@ TEST_CASE("checkpoint: a file whose shapes do not fit the module names the file 
 }
 
 TEST_CASE("checkpoint: missing and unexpected keys are listed with the file name; strict=false loads the rest") {
-  TempDir dir;
+  TempDir dir("checkpoint");
   const fs::path path = dir.path / "renamed.safetensors";
   const Array weight = random_array({4, 3});
   nn::save(path, {{"weight", Tensor(weight)}, {"scale", ones({4})}}, {{"note", "bias renamed to scale"}});
@@ -192,7 +173,7 @@ TEST_CASE("checkpoint: missing and unexpected keys are listed with the file name
 }
 
 TEST_CASE("checkpoint: unreadable files and unsavable dicts fail with the file name") {
-  TempDir dir;
+  TempDir dir("checkpoint");
   const fs::path missing = dir.path / "no_such_file.safetensors";
   nn::Linear linear(2, 2);
   REQUIRE_THROWS_AS(nn::load(missing), std::runtime_error);
@@ -210,7 +191,7 @@ TEST_CASE("checkpoint: unreadable files and unsavable dicts fail with the file n
 }
 
 TEST_CASE("checkpoint: a writer killed mid-save leaves the previous checkpoint whole") {
-  TempDir dir;
+  TempDir dir("checkpoint");
   const fs::path path = dir.path / "model.safetensors";
   // About 2 MB per save, so that a kill usually lands inside one; round r fills every value
   // with ±r, so a file mixing two saves would show.

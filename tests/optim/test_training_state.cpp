@@ -20,33 +20,19 @@
 #include <attograd/core/core.hpp>
 #include <attograd/optim/optim.hpp>
 
+#include "../support/temp_dir.hpp"
+
 using namespace attograd;
 using namespace attograd::optim;
 using Catch::Contains;
 using Catch::StartsWith;
 namespace fs = std::filesystem;
+using attograd::testing::same_bits;
+using attograd::testing::TempDir;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> count{0};
-    path = fs::temp_directory_path() / fmt::format("attograd_test_training_state_{}_{}", ::getpid(), count++);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
-
-bool same_bits(const Array& a, const Array& b) {
-  return a.shape() == b.shape() && (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
-}
+using attograd::testing::same_bits;  // the Array overload, beside this one
 
 bool same_bits(const NamedArrays& a, const NamedArrays& b) {
   if (a.size() != b.size()) return false;
@@ -121,7 +107,7 @@ struct Data {
 }  // namespace
 
 TEST_CASE("training state: 10 steps, save, fresh model/optimizer/schedule, load, 10 steps == 20 steps, bitwise") {
-  TempDir dir;
+  TempDir dir("training_state");
   const fs::path path = dir.path / "run.safetensors";
   const Data data;
 
@@ -155,7 +141,7 @@ TEST_CASE("training state: 10 steps, save, fresh model/optimizer/schedule, load,
 }
 
 TEST_CASE("training state: model under its own names, then optimizer. and scheduler. entries") {
-  TempDir dir;
+  TempDir dir("training_state");
   const fs::path path = dir.path / "layout.safetensors";
   const Data data;
   Training training(1);
@@ -195,7 +181,7 @@ TEST_CASE("training state: model under its own names, then optimizer. and schedu
 }
 
 TEST_CASE("training state: misfits name the file and change neither model, optimizer nor schedule") {
-  TempDir dir;
+  TempDir dir("training_state");
   const fs::path path = dir.path / "run.safetensors";
   const Data data;
   Training saved(1);
@@ -269,7 +255,7 @@ TEST_CASE("training state: misfits name the file and change neither model, optim
 }
 
 TEST_CASE("training state: save refuses model names that would collide with the optimizer's") {
-  TempDir dir;
+  TempDir dir("training_state");
   const fs::path path = dir.path / "collide.safetensors";
   Training training(1);
   ModelState model = training.model.state_dict();
