@@ -9,11 +9,21 @@
 #include <fmt/format.h>
 
 #include <attograd/core/autograd.hpp>
+#include <attograd/core/fast_math.hpp>
 #include <attograd/core/kernels.hpp>
 
 namespace attograd {
 
 using Inputs = std::vector<Tensor>;
+
+namespace {
+// y = f(x) through one of fast_math.hpp's vectorised array functions.
+Array map_fast(const Array& x, void (*f)(const float*, float*, std::size_t)) {
+  Array y = Array::from_shape(x.shape());
+  f(x.data(), y.data(), x.size());
+  return y;
+}
+}  // namespace
 
 // c = a + b        dc/da = 1, dc/db = 1
 Tensor add(const Tensor& a, const Tensor& b) {
@@ -112,10 +122,9 @@ Tensor pow(const Tensor& x, float p) {
 
 // y = e^x          dy/dx = e^x = y
 Tensor exp(const Tensor& x) {
-  return make_result("exp", map1(x.value(), [](float v) { return std::exp(v); }), {x},
-                     [](const Array& g, const Array& y, const Inputs& in) {
-                       accumulate_grad(in[0], map2("exp", g, y, [](float gv, float yv) { return gv * yv; }));
-                     });
+  return make_result("exp", map_fast(x.value(), fast::exp), {x}, [](const Array& g, const Array& y, const Inputs& in) {
+    accumulate_grad(in[0], map2("exp", g, y, [](float gv, float yv) { return gv * yv; }));
+  });
 }
 
 // y = ln x         dy/dx = 1 / x
@@ -145,23 +154,16 @@ Tensor abs(const Tensor& x) {
 
 // y = tanh x       dy/dx = 1 - y²
 Tensor tanh(const Tensor& x) {
-  return make_result("tanh", map1(x.value(), [](float v) { return std::tanh(v); }), {x},
-                     [](const Array& g, const Array& y, const Inputs& in) {
-                       accumulate_grad(in[0],
-                                       map2("tanh", g, y, [](float gv, float yv) { return gv * (1.0f - yv * yv); }));
-                     });
+  return make_result(
+      "tanh", map_fast(x.value(), fast::tanh), {x}, [](const Array& g, const Array& y, const Inputs& in) {
+        accumulate_grad(in[0], map2("tanh", g, y, [](float gv, float yv) { return gv * (1.0f - yv * yv); }));
+      });
 }
 
 // y = 1 / (1 + e^-x)   dy/dx = y (1 - y)
 Tensor sigmoid(const Tensor& x) {
-  auto stable_sigmoid = [](float v) {
-    // Never exponentiate a large positive number.
-    if (v >= 0.0f) return 1.0f / (1.0f + std::exp(-v));
-    const float e = std::exp(v);
-    return e / (1.0f + e);
-  };
   return make_result(
-      "sigmoid", map1(x.value(), stable_sigmoid), {x}, [](const Array& g, const Array& y, const Inputs& in) {
+      "sigmoid", map_fast(x.value(), fast::sigmoid), {x}, [](const Array& g, const Array& y, const Inputs& in) {
         accumulate_grad(in[0], map2("sigmoid", g, y, [](float gv, float yv) { return gv * yv * (1.0f - yv); }));
       });
 }
@@ -195,10 +197,10 @@ Tensor gelu(const Tensor& x, bool tanh_approximation) {
                        });
   }
   return make_result("gelu_tanh",
-                     map1(x.value(), [=](float v) { return 0.5f * v * (1.0f + std::tanh(k * (v + c * v * v * v))); }),
+                     map1(x.value(), [=](float v) { return 0.5f * v * (1.0f + fast::tanh(k * (v + c * v * v * v))); }),
                      {x}, [=](const Array& g, const Array&, const Inputs& in) {
                        auto dydx = [=](float gv, float v) {
-                         const float t = std::tanh(k * (v + c * v * v * v));
+                         const float t = fast::tanh(k * (v + c * v * v * v));
                          return gv * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * k * (1.0f + 3.0f * c * v * v));
                        };
                        accumulate_grad(in[0], map2("gelu", g, in[0].value(), dydx));

@@ -10,6 +10,7 @@
 
 #include <attograd/core/autograd.hpp>
 #include <attograd/core/elementwise.hpp>
+#include <attograd/core/fast_math.hpp>
 #include <attograd/core/kernels.hpp>
 #include <attograd/core/random.hpp>
 #include <attograd/core/reduction.hpp>
@@ -96,7 +97,7 @@ Array softmax_rows(const Array& x, const Rows& rows, bool log_space) {
     for (std::size_t j = 0; j < rows.n; ++j) m = std::max(m, px[at + j * stride]);
     float total = 0.0f;
     for (std::size_t j = 0; j < rows.n; ++j) {
-      const float e = std::exp(px[at + j * stride] - m);
+      const float e = fast::exp(px[at + j * stride] - m);
       py[at + j * stride] = e;
       total += e;
     }
@@ -142,7 +143,7 @@ Tensor log_softmax(const Tensor& x, int dim) {
                          for (std::size_t j = 0; j < rows.n; ++j) total += g.data()[at + j * stride];
                          for (std::size_t j = 0; j < rows.n; ++j) {
                            const std::size_t k = at + j * stride;
-                           dx.data()[k] = g.data()[k] - std::exp(y.data()[k]) * total;
+                           dx.data()[k] = g.data()[k] - fast::exp(y.data()[k]) * total;
                          }
                        });
                        accumulate_grad(in[0], std::move(dx));

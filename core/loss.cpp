@@ -10,6 +10,7 @@
 
 #include <attograd/core/autograd.hpp>
 #include <attograd/core/elementwise.hpp>
+#include <attograd/core/fast_math.hpp>
 #include <attograd/core/functional.hpp>
 #include <attograd/core/indexing.hpp>
 #include <attograd/core/reduction.hpp>
@@ -93,12 +94,12 @@ Tensor cross_entropy_rows(const Tensor& logits, const Index& targets, const Cros
     float* pi = probs.data() + i * classes;
     const float m = *std::max_element(xi, xi + classes);
     double total = 0.0;
-    for (std::size_t c = 0; c < classes; ++c) total += std::exp(static_cast<double>(xi[c] - m));
+    for (std::size_t c = 0; c < classes; ++c) total += fast::exp(xi[c] - m);
     const float log_total = static_cast<float>(std::log(total));
     const auto inv_total = static_cast<float>(1.0 / total);
     double sum_logp = 0.0;
     for (std::size_t c = 0; c < classes; ++c) {
-      pi[c] = std::exp(xi[c] - m) * inv_total;
+      pi[c] = fast::exp(xi[c] - m) * inv_total;
       sum_logp += xi[c] - m - log_total;
     }
     const std::int64_t y = targets.data()[i];
