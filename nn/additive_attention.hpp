@@ -19,6 +19,15 @@
 
 namespace attograd::nn {
 
+namespace functional {
+// scores[b, t, s] = vᵀ tanh(q_proj[b, t] + k_proj[b, s]) for q_proj (B, T, A), k_proj (B, S, A)
+// and v (A) -> (B, T, S). One op with a hand-written backward that never materialises the
+// broadcast sum or its gradient separately; additive_scores_composite is the same from core
+// ops (unsqueeze, add, tanh, matmul) and is what the fused op is tested against.
+Tensor additive_scores(const Tensor& q_proj, const Tensor& k_proj, const Tensor& v);
+Tensor additive_scores_composite(const Tensor& q_proj, const Tensor& k_proj, const Tensor& v);
+}  // namespace functional
+
 class AdditiveAttention : public Module {
  public:
   // attention_dim A: the width of the tanh layer; 0 means query_dim.

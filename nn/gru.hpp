@@ -15,6 +15,15 @@
 
 namespace attograd::nn {
 
+namespace functional {
+// The GRU update from the gate pre-activations gates_x = x W_ihᵀ + b_ih and
+// gates_h = h W_hhᵀ + b_hh (B, 3H each, gates r, z, n) and the state h (B, H) -> h' (B, H).
+// One op with a hand-written backward (see gru.cpp); gru_update_composite builds the same from
+// core ops (chunk, sigmoid, tanh, ...) and is what the fused op is tested against.
+Tensor gru_update(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h);
+Tensor gru_update_composite(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h);
+}  // namespace functional
+
 // One step: weight_ih (3H, I), weight_hh (3H, H), bias_ih (3H), bias_hh (3H), all
 // U(-1/√H, 1/√H).
 class GRUCell : public Module {
