@@ -57,6 +57,11 @@ inline float tanh(float x) {
 // 1 / (1 + e^-x): e^-x overflowing to inf gives exactly 0, so no branch is needed.
 inline float sigmoid(float x) { return 1.0f / (1.0f + fast::exp(-x)); }
 
+// Σ x[i] and Σ x[i] y[i] for i < n, in 16 interleaved partial sums (so the compiler may use
+// vector registers; the order of additions is not sequential, as in BLAS).
+float sum(const float* x, std::size_t n);
+float dot(const float* x, const float* y, std::size_t n);
+
 // y[i] = f(x[i]) for i < n; x and y may be the same array.
 void exp(const float* x, float* y, std::size_t n);
 void tanh(const float* x, float* y, std::size_t n);

@@ -2,9 +2,12 @@
 #include <attograd/core/functional.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <tuple>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -74,41 +77,57 @@ namespace {
 using Inputs = std::vector<Tensor>;
 
 // x seen as (outer, n, inner) around dim; a "row" is the n elements at one (outer, inner),
-// `inner` apart in memory.
+// `inner` apart in memory. for_each_row hands each row to a kernel as contiguous memory: in
+// place when dim is the last one (inner == 1, the usual case), through scratch copies otherwise.
 struct Rows {
   std::size_t outer = 1, n = 1, inner = 1;
   Rows(const Shape& s, std::size_t dim) {
     for (std::size_t d = 0; d < s.size(); ++d) (d < dim ? outer : d == dim ? n : inner) *= s[d];
   }
-  template <class F>
-  void each(F&& f) const {  // f(offset of the row's first element, stride)
-    for (std::size_t o = 0; o < outer; ++o)
-      for (std::size_t i = 0; i < inner; ++i) f(o * n * inner + i, inner);
+
+  // row(in[0] row, ..., in[N-1] row, out row) for every row, each pointer to n contiguous floats.
+  template <std::size_t N, class F>
+  void for_each_row(const std::array<const float*, N>& in, float* out, F&& row) const {
+    if (inner == 1) {
+      for (std::size_t o = 0; o < outer; ++o) std::apply([&](auto... x) { row((x + o * n)..., out + o * n); }, in);
+      return;
+    }
+    std::vector<float> scratch((N + 1) * n);
+    for (std::size_t o = 0; o < outer; ++o) {
+      for (std::size_t i = 0; i < inner; ++i) {
+        const std::size_t at = o * n * inner + i;
+        for (std::size_t k = 0; k < N; ++k)
+          for (std::size_t j = 0; j < n; ++j) scratch[k * n + j] = in[k][at + j * inner];
+        std::array<const float*, N> rows_in;
+        for (std::size_t k = 0; k < N; ++k) rows_in[k] = scratch.data() + k * n;
+        float* row_out = scratch.data() + N * n;
+        std::apply([&](auto... x) { row(x..., row_out); }, rows_in);
+        for (std::size_t j = 0; j < n; ++j) out[at + j * inner] = row_out[j];
+      }
+    }
   }
 };
 
-// y = exp(x - m - log Σ exp(x - m)) per row (log_space: y is the log-probability instead).
+// y = exp(x - m - log Σ exp(x - m)) over one row (log_space: y is the log-probability instead).
+void softmax_row(const float* x, float* y, std::size_t n, bool log_space) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (std::size_t j = 0; j < n; ++j) m = std::max(m, x[j]);
+  for (std::size_t j = 0; j < n; ++j) y[j] = x[j] - m;
+  fast::exp(y, y, n);
+  const float total = fast::sum(y, n);
+  if (log_space) {
+    const float shift = m + std::log(total);
+    for (std::size_t j = 0; j < n; ++j) y[j] = x[j] - shift;
+  } else {
+    const float inv = 1.0f / total;
+    for (std::size_t j = 0; j < n; ++j) y[j] *= inv;
+  }
+}
+
 Array softmax_rows(const Array& x, const Rows& rows, bool log_space) {
   Array y = Array::from_shape(x.shape());
-  const float* px = x.data();
-  float* py = y.data();
-  rows.each([&](std::size_t at, std::size_t stride) {
-    float m = -std::numeric_limits<float>::infinity();
-    for (std::size_t j = 0; j < rows.n; ++j) m = std::max(m, px[at + j * stride]);
-    float total = 0.0f;
-    for (std::size_t j = 0; j < rows.n; ++j) {
-      const float e = fast::exp(px[at + j * stride] - m);
-      py[at + j * stride] = e;
-      total += e;
-    }
-    if (log_space) {
-      const float shift = m + std::log(total);
-      for (std::size_t j = 0; j < rows.n; ++j) py[at + j * stride] = px[at + j * stride] - shift;
-    } else {
-      const float inv = 1.0f / total;
-      for (std::size_t j = 0; j < rows.n; ++j) py[at + j * stride] *= inv;
-    }
-  });
+  rows.for_each_row<1>({x.data()}, y.data(),
+                       [&](const float* x_row, float* y_row) { softmax_row(x_row, y_row, rows.n, log_space); });
   return y;
 }
 }  // namespace
@@ -119,15 +138,12 @@ Tensor softmax(const Tensor& x, int dim) {
   return make_result("softmax", softmax_rows(x.value(), rows, false), {x},
                      [rows](const Array& g, const Array& y, const Inputs& in) {
                        Array dx = Array::from_shape(y.shape());
-                       rows.each([&](std::size_t at, std::size_t stride) {
-                         float dot = 0.0f;
-                         for (std::size_t j = 0; j < rows.n; ++j)
-                           dot += g.data()[at + j * stride] * y.data()[at + j * stride];
-                         for (std::size_t j = 0; j < rows.n; ++j) {
-                           const std::size_t k = at + j * stride;
-                           dx.data()[k] = y.data()[k] * (g.data()[k] - dot);
-                         }
-                       });
+                       rows.for_each_row<2>({g.data(), y.data()}, dx.data(),
+                                            [n = rows.n](const float* g_row, const float* y_row, float* dx_row) {
+                                              const float dot = fast::dot(g_row, y_row, n);
+                                              for (std::size_t j = 0; j < n; ++j)
+                                                dx_row[j] = y_row[j] * (g_row[j] - dot);
+                                            });
                        accumulate_grad(in[0], std::move(dx));
                      });
 }
@@ -138,14 +154,13 @@ Tensor log_softmax(const Tensor& x, int dim) {
   return make_result("log_softmax", softmax_rows(x.value(), rows, true), {x},
                      [rows](const Array& g, const Array& y, const Inputs& in) {
                        Array dx = Array::from_shape(y.shape());
-                       rows.each([&](std::size_t at, std::size_t stride) {
-                         float total = 0.0f;
-                         for (std::size_t j = 0; j < rows.n; ++j) total += g.data()[at + j * stride];
-                         for (std::size_t j = 0; j < rows.n; ++j) {
-                           const std::size_t k = at + j * stride;
-                           dx.data()[k] = g.data()[k] - fast::exp(y.data()[k]) * total;
-                         }
-                       });
+                       rows.for_each_row<2>({g.data(), y.data()}, dx.data(),
+                                            [n = rows.n](const float* g_row, const float* y_row, float* dx_row) {
+                                              const float total = fast::sum(g_row, n);
+                                              fast::exp(y_row, dx_row, n);
+                                              for (std::size_t j = 0; j < n; ++j)
+                                                dx_row[j] = g_row[j] - dx_row[j] * total;
+                                            });
                        accumulate_grad(in[0], std::move(dx));
                      });
 }

@@ -55,11 +55,7 @@ Tensor additive_scores(const Tensor& q_proj, const Tensor& k_proj, const Tensor&
         for (std::size_t a = 0; a < A; ++a) rows[s * A + a] = q[a] + k[a];
       }
       fast::tanh(rows, rows, S * A);
-      for (std::size_t s = 0; s < S; ++s) {
-        float dot = 0.0f;
-        for (std::size_t a = 0; a < A; ++a) dot += rows[s * A + a] * pv[a];
-        scores.data()[(b * T + t) * S + s] = dot;
-      }
+      for (std::size_t s = 0; s < S; ++s) scores.data()[(b * T + t) * S + s] = fast::dot(rows + s * A, pv, A);
     }
   }
   return make_result(
