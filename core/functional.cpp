@@ -170,55 +170,52 @@ Tensor log_softmax(const Tensor& x, int dim) {
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias, float eps) {
   check_layer_norm(x, normalized_shape, weight, bias);
   const std::size_t n = shape_numel(normalized_shape), rows = n == 0 ? 0 : x.numel() / n;
+  const float inv_n = 1.0f / static_cast<float>(n);
   const float* px = x.value().data();
-  const float* pw = weight.defined() ? weight.value().data() : nullptr;
-  const float* pb = bias.defined() ? bias.value().data() : nullptr;
+  // Absent weight and bias act as ones and zeros, so the row loops have no branches.
+  const std::vector<float> ones(weight.defined() ? 0 : n, 1.0f), zeros(bias.defined() ? 0 : n, 0.0f);
+  const float* pw = weight.defined() ? weight.value().data() : ones.data();
+  const float* pb = bias.defined() ? bias.value().data() : zeros.data();
   Array y = Array::from_shape(x.shape());
   std::vector<float> means(rows), rstds(rows);
   for (std::size_t r = 0; r < rows; ++r) {
     const float* xr = px + r * n;
-    double total = 0.0;
-    for (std::size_t j = 0; j < n; ++j) total += xr[j];
-    const auto m = static_cast<float>(total / static_cast<double>(n));
-    double squares = 0.0;
-    for (std::size_t j = 0; j < n; ++j) squares += static_cast<double>(xr[j] - m) * (xr[j] - m);
-    const auto rstd = static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(n) + eps));
+    float* yr = y.data() + r * n;
+    const float m = fast::sum(xr, n) * inv_n;
+    for (std::size_t j = 0; j < n; ++j) yr[j] = xr[j] - m;  // centred, then scaled in place
+    const float rstd = 1.0f / std::sqrt(fast::dot(yr, yr, n) * inv_n + eps);
+    for (std::size_t j = 0; j < n; ++j) yr[j] = yr[j] * rstd * pw[j] + pb[j];
     means[r] = m;
     rstds[r] = rstd;
-    float* yr = y.data() + r * n;
-    for (std::size_t j = 0; j < n; ++j) yr[j] = (xr[j] - m) * rstd * (pw ? pw[j] : 1.0f) + (pb ? pb[j] : 0.0f);
   }
   std::vector<Tensor> inputs{x};
   if (weight.defined()) inputs.push_back(weight);
   if (bias.defined()) inputs.push_back(bias);
   const bool has_weight = weight.defined(), has_bias = bias.defined();
   return make_result("layer_norm", std::move(y), std::move(inputs),
-                     [n, rows, means = std::move(means), rstds = std::move(rstds), has_weight, has_bias](
+                     [n, rows, inv_n, means = std::move(means), rstds = std::move(rstds), has_weight, has_bias](
                          const Array& g, const Array&, const Inputs& in) {
                        const float* xv = in[0].value().data();
-                       const float* w = has_weight ? in[1].value().data() : nullptr;
+                       const std::vector<float> unit_weight(has_weight ? 0 : n, 1.0f);
+                       const float* w = has_weight ? in[1].value().data() : unit_weight.data();
                        Array dx = Array::from_shape(in[0].shape());
                        Array dw = xt::zeros<float>({n}), db = xt::zeros<float>({n});
+                       std::vector<float> xhat(n), dxhat(n);
                        for (std::size_t r = 0; r < rows; ++r) {
                          const float* xr = xv + r * n;
                          const float* gr = g.data() + r * n;
-                         float mean_dxhat = 0.0f, mean_dxhat_xhat = 0.0f;
+                         const float m = means[r], rstd = rstds[r];
                          for (std::size_t j = 0; j < n; ++j) {
-                           const float xhat = (xr[j] - means[r]) * rstds[r];
-                           const float dxhat = gr[j] * (w ? w[j] : 1.0f);
-                           mean_dxhat += dxhat;
-                           mean_dxhat_xhat += dxhat * xhat;
-                           dw.data()[j] += gr[j] * xhat;
+                           xhat[j] = (xr[j] - m) * rstd;
+                           dxhat[j] = gr[j] * w[j];
+                           dw.data()[j] += gr[j] * xhat[j];
                            db.data()[j] += gr[j];
                          }
-                         mean_dxhat /= static_cast<float>(n);
-                         mean_dxhat_xhat /= static_cast<float>(n);
+                         const float mean_dxhat = fast::sum(dxhat.data(), n) * inv_n;
+                         const float mean_dxhat_xhat = fast::dot(dxhat.data(), xhat.data(), n) * inv_n;
                          float* dxr = dx.data() + r * n;
-                         for (std::size_t j = 0; j < n; ++j) {
-                           const float xhat = (xr[j] - means[r]) * rstds[r];
-                           const float dxhat = gr[j] * (w ? w[j] : 1.0f);
-                           dxr[j] = rstds[r] * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat);
-                         }
+                         for (std::size_t j = 0; j < n; ++j)
+                           dxr[j] = rstd * (dxhat[j] - mean_dxhat - xhat[j] * mean_dxhat_xhat);
                        }
                        accumulate_grad(in[0], std::move(dx));
                        const Shape param_shape = in.size() > 1 ? in[1].shape() : Shape{};  // weight's = bias's
