@@ -2,12 +2,15 @@
 """Runs attograd-bench and the same workloads in PyTorch on this machine, side by side.
 
     /usr/bin/python3 bench/compare_torch.py [--bench build/release/bench/attograd-bench]
-                                            [--iters 20] [workload ...]
+                                            [--iters 20] [--repeat 3] [workload ...]
 
 Each workload runs in its own process on both sides (so peak RSS is per workload), PyTorch
 with torch.set_num_threads(os.cpu_count()). Prints one line per workload with both figures and
 the ratio attograd / PyTorch (lower is better for times and memory; for matmul, attograd's
-GFLOP/s over raw OpenBLAS sgemm, higher is better). Needs Debian's python3-torch.
+GFLOP/s over raw OpenBLAS sgemm, higher is better). Shared machines drift by tens of percent
+from minute to minute, so each workload runs --repeat times on each side, alternating, and
+every figure is the median over those runs (the ratio is the median of the per-run ratios).
+Needs Debian's python3-torch.
 """
 import argparse
 import json
@@ -132,6 +135,7 @@ def main():
     parser.add_argument("--bench", default=os.path.join(here, "..", "build", "release", "bench", "attograd-bench"))
     parser.add_argument("--iters", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--torch-only", metavar="WORKLOAD", help=argparse.SUPPRESS)
     parser.add_argument("workloads", nargs="*", default=WORKLOADS)
     args = parser.parse_args()
@@ -146,22 +150,30 @@ def main():
     print(f"{'workload':<12} {'metric':<12} {'attograd':>10} {'pytorch':>10} {'ratio':>7}   "
           f"{'rss attograd':>12} {'rss torch':>10} {'ratio':>6}")
     for w in args.workloads:
-        ours = json.loads(subprocess.check_output(
-            [args.bench, w, "--iters", str(args.iters), "--warmup", str(args.warmup)], text=True).strip())
-        theirs = json.loads(subprocess.check_output(
-            [sys.executable, __file__, "--torch-only", w, "--iters", str(args.iters), "--warmup", str(args.warmup)],
-            text=True).strip())
+        runs = []  # (ours, theirs) per repeat
+        for _ in range(max(1, args.repeat)):
+            ours = json.loads(subprocess.check_output(
+                [args.bench, w, "--iters", str(args.iters), "--warmup", str(args.warmup)], text=True).strip())
+            theirs = json.loads(subprocess.check_output(
+                [sys.executable, __file__, "--torch-only", w, "--iters", str(args.iters), "--warmup",
+                 str(args.warmup)], text=True).strip())
+            runs.append((ours, theirs))
         if w == "matmul":
-            metric, a, b = "gflops", ours["gflops"], ours["openblas_gflops"]
-            label = "vs sgemm"
+            metric, label = "gflops", "vs sgemm"
+            pairs = [(o["gflops"], o["openblas_gflops"]) for o, _ in runs]
         else:
-            metric = "us_per_op" if w == "tiny" else "ms_per_step"
-            a, b, label = ours[metric], theirs[metric], ""
-        print(f"{w:<12} {metric:<12} {a:>10.3f} {b:>10.3f} {a / b:>7.3f}   "
-              f"{ours['peak_rss_mb']:>12.1f} {theirs['peak_rss_mb']:>10.1f} "
-              f"{ours['peak_rss_mb'] / theirs['peak_rss_mb']:>6.3f} {label}")
+            metric, label = ("us_per_op" if w == "tiny" else "ms_per_step"), ""
+            pairs = [(o[metric], t[metric]) for o, t in runs]
+        a = statistics.median(p[0] for p in pairs)
+        b = statistics.median(p[1] for p in pairs)
+        ratio = statistics.median(p[0] / p[1] for p in pairs)
+        rss_ours = statistics.median(o["peak_rss_mb"] for o, _ in runs)
+        rss_theirs = statistics.median(t["peak_rss_mb"] for _, t in runs)
+        print(f"{w:<12} {metric:<12} {a:>10.3f} {b:>10.3f} {ratio:>7.3f}   "
+              f"{rss_ours:>12.1f} {rss_theirs:>10.1f} {rss_ours / rss_theirs:>6.3f} {label}")
         if w == "matmul":
-            print(f"{'':<12} {'gflops':<12} {'':>10} {theirs['gflops']:>10.3f}   (PyTorch matmul, for reference)")
+            torch_gflops = statistics.median(t["gflops"] for _, t in runs)
+            print(f"{'':<12} {'gflops':<12} {'':>10} {torch_gflops:>10.3f}   (PyTorch matmul, for reference)")
     return 0
 
 

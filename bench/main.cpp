@@ -38,6 +38,11 @@ double peak_rss_mb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
 }
 
+double median(std::vector<double> times) {
+  std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());
+  return times[times.size() / 2];
+}
+
 // Median wall time of `step` in milliseconds.
 double median_ms(const Settings& s, const std::function<void()>& step) {
   for (int i = 0; i < s.warmup; ++i) step();
@@ -47,8 +52,7 @@ double median_ms(const Settings& s, const std::function<void()>& step) {
     step();
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
-  std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());
-  return times[times.size() / 2];
+  return median(std::move(times));
 }
 
 Index random_ids(const Shape& shape, std::int64_t vocab, Generator& gen) {
@@ -57,16 +61,28 @@ Index random_ids(const Shape& shape, std::int64_t vocab, Generator& gen) {
   return ids;
 }
 
-// 512×512 @ 512×512 through attograd's matmul (no grad), against raw cblas_sgemm.
+// 512×512 @ 512×512 through attograd's matmul (no grad), against raw cblas_sgemm. The two
+// alternate within one loop so that both see the same machine state.
 void bench_matmul(const Settings& s) {
   constexpr std::size_t n = 512;
   const Tensor a = randn({n, n}), b = randn({n, n});
   Array c = Array::from_shape({n, n});
   const double flops = 2.0 * n * n * n;
-  const double ours = median_ms(s, [&] { matmul(a, b); });
-  const double raw = median_ms(s, [&] { bench::raw_sgemm(n, a.value().data(), b.value().data(), c.data()); });
+  std::vector<double> ours, raw;
+  auto time_ms = [](auto&& f) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  };
+  for (int i = 0; i < s.warmup + s.iters; ++i) {
+    const double t_ours = time_ms([&] { matmul(a, b); });
+    const double t_raw = time_ms([&] { bench::raw_sgemm(n, a.value().data(), b.value().data(), c.data()); });
+    if (i < s.warmup) continue;
+    ours.push_back(t_ours);
+    raw.push_back(t_raw);
+  }
   fmt::print("{{\"workload\": \"matmul\", \"gflops\": {:.2f}, \"openblas_gflops\": {:.2f}, \"peak_rss_mb\": {:.1f}}}\n",
-             flops / ours / 1e6, flops / raw / 1e6, peak_rss_mb());
+             flops / median(ours) / 1e6, flops / median(raw) / 1e6, peak_rss_mb());
 }
 
 void print_step(const char* name, double ms) {

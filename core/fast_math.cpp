@@ -3,12 +3,6 @@
 // stays portable while using the whole vector unit of the machine it runs on.
 #include <attograd/core/fast_math.hpp>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define ATTOGRAD_VECTOR_CLONES [[gnu::target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")]]
-#else
-#define ATTOGRAD_VECTOR_CLONES
-#endif
-
 namespace attograd::fast {
 
 ATTOGRAD_VECTOR_CLONES void exp(const float* x, float* y, std::size_t n) {

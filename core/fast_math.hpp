@@ -13,6 +13,14 @@
 #include <cstddef>
 #include <cstdint>
 
+// Marks a function to be compiled for AVX-512, AVX2 and the x86-64 baseline, the best picked
+// when the library loads (GCC function multi-versioning); nothing elsewhere.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ATTOGRAD_VECTOR_CLONES [[gnu::target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")]]
+#else
+#define ATTOGRAD_VECTOR_CLONES
+#endif
+
 namespace attograd::fast {
 
 // e^x, after Cephes expf: x = n ln2 + r with |r| <= ln2 / 2, e^r by a degree-6 polynomial,

@@ -1,0 +1,84 @@
+// blas::sgemm and its small-product loops against a double-precision triple loop: every
+// transpose combination, alpha and beta, padded row strides, and BLAS's beta = 0 contract.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <attograd/core/blas.hpp>
+#include <attograd/core/random.hpp>
+
+using namespace attograd;
+
+namespace {
+
+struct Case {
+  bool ta, tb;
+  std::size_t m, n, k;
+  float alpha, beta;
+};
+
+// Row-major storage of op(X) (rows × cols) as X itself is stored: transposed or not, with a
+// row stride two wider than needed so that the strides are exercised.
+struct Stored {
+  std::vector<float> data;
+  std::size_t ld;
+  bool transposed;
+  float at(std::size_t r, std::size_t c) const { return transposed ? data[c * ld + r] : data[r * ld + c]; }
+};
+
+Stored random_stored(std::size_t rows, std::size_t cols, bool transposed, Generator& gen) {
+  const std::size_t stored_rows = transposed ? cols : rows, stored_cols = transposed ? rows : cols;
+  Stored s{std::vector<float>(stored_rows * (stored_cols + 2)), stored_cols + 2, transposed};
+  for (float& x : s.data) x = static_cast<float>(gen.uniform()) * 2.0f - 1.0f;
+  return s;
+}
+
+// Runs `gemm` on one case and compares with the exact result.
+template <class Gemm>
+void check_case(const Case& t, Gemm gemm) {
+  Generator gen(7);
+  const Stored a = random_stored(t.m, t.k, t.ta, gen), b = random_stored(t.k, t.n, t.tb, gen);
+  const std::size_t ldc = t.n + 1;
+  std::vector<float> c(t.m * ldc);
+  for (float& x : c) x = static_cast<float>(gen.uniform());
+  if (t.beta == 0.0f) c[0] = std::numeric_limits<float>::quiet_NaN();  // must not be read
+  const std::vector<float> c_before = c;
+  gemm(t.ta, t.tb, t.m, t.n, t.k, t.alpha, a.data.data(), a.ld, b.data.data(), b.ld, t.beta, c.data(), ldc);
+  for (std::size_t i = 0; i < t.m; ++i) {
+    for (std::size_t j = 0; j < ldc; ++j) {
+      if (j >= t.n) {  // padding between rows is left alone
+        CHECK(c[i * ldc + j] == c_before[i * ldc + j]);
+        continue;
+      }
+      double want = t.beta == 0.0f ? 0.0 : double{t.beta} * c_before[i * ldc + j];
+      for (std::size_t p = 0; p < t.k; ++p) want += double{t.alpha} * a.at(i, p) * b.at(p, j);
+      INFO("ta " << t.ta << " tb " << t.tb << " m " << t.m << " n " << t.n << " k " << t.k << " alpha " << t.alpha
+                 << " beta " << t.beta << " at (" << i << ", " << j << ")");
+      CHECK(c[i * ldc + j] == Approx(want).margin(1e-5).epsilon(1e-5));
+    }
+  }
+}
+
+std::vector<Case> cases(std::size_t m, std::size_t n, std::size_t k) {
+  std::vector<Case> all;
+  for (const bool ta : {false, true})
+    for (const bool tb : {false, true})
+      for (const auto& [alpha, beta] : {std::pair{1.0f, 0.0f}, {1.0f, 1.0f}, {0.5f, -2.0f}})
+        all.push_back({ta, tb, m, n, k, alpha, beta});
+  return all;
+}
+
+}  // namespace
+
+TEST_CASE("small_sgemm computes alpha op(A) op(B) + beta C for every transpose combination") {
+  for (const auto& [m, n, k] : std::vector<std::array<std::size_t, 3>>{{1, 1, 1}, {3, 17, 5}, {16, 32, 16}, {5, 2, 0}})
+    for (const Case& c : cases(m, n, k)) check_case(c, blas::small_sgemm);
+}
+
+TEST_CASE("sgemm agrees on both sides of the small-product limit") {
+  static_assert(17 * 33 * 65 > blas::small_product_limit && 8 * 8 * 8 <= blas::small_product_limit);
+  for (const auto& [m, n, k] : std::vector<std::array<std::size_t, 3>>{{8, 8, 8}, {17, 33, 65}})
+    for (const Case& c : cases(m, n, k)) check_case(c, blas::sgemm);
+}
