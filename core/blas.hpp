@@ -6,18 +6,9 @@
 namespace attograd::blas {
 
 // C (m×n) = alpha · op(A) · op(B) + beta · C, row-major; op(X) is X or Xᵀ as the flag says,
-// so transposes are never copied. lda/ldb/ldc are the row strides as stored. Products of at
-// most small_product_limit multiply-adds (an attention head's 16×16×32, say) go to
-// small_sgemm: OpenBLAS's fixed cost per call (packing, dispatch) is larger than their work.
+// so transposes are never copied. lda/ldb/ldc are the row strides as stored.
 void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
            std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc);
-
-inline constexpr std::size_t small_product_limit = 32 * 32 * 32;  // m·n·k
-
-// The same contract as sgemm, as plain loops vectorised along rows (blas_small.cpp).
-void small_sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
-                 const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
-                 std::size_t ldc);
 
 // While one lives, OpenBLAS runs on the calling thread only. Many small products in a row (the
 // per-head matrices of attention) spend more time waking and parking BLAS threads than
