@@ -1,5 +1,6 @@
 // The reverse-mode engine: make_result records an op, Tensor::backward walks the graph back.
 #include <attograd/core/autograd.hpp>
+#include <attograd/core/kernels.hpp>
 
 #include <cmath>
 #include <stdexcept>
@@ -72,6 +73,18 @@ void accumulate_grad(const Tensor& input, Array grad) {
   float* acc = n.grad.data();
   const float* g = grad.data();
   for (std::size_t i = 0; i < grad.size(); ++i) acc[i] += g[i];
+}
+
+void accumulate_grad_view(const Tensor& input, const Array& grad, std::size_t offset,
+                          const std::vector<std::size_t>& strides) {
+  Node& n = *input.node();
+  if (!n.requires_grad) return;
+  if (anomaly_enabled) check_finite(grad, input);
+  if (!n.has_grad) {
+    n.grad = xt::zeros<float>(n.value.shape());
+    n.has_grad = true;
+  }
+  add_into_view(n.grad, offset, strides, grad);
 }
 
 namespace {

@@ -19,6 +19,12 @@ Tensor make_result(const char* op, Array value, std::vector<Tensor> inputs, Back
 // In anomaly mode it throws if `grad` holds NaN or Inf, naming the op that produced it.
 void accumulate_grad(const Tensor& input, Array grad);
 
+// The same for the backward of a view: adds `grad` into the part of `input`'s gradient that
+// the view (offset, strides, grad's shape) selected, in place, so no full-size zero array is
+// made per view. Offset and strides count elements of input's contiguous value.
+void accumulate_grad_view(const Tensor& input, const Array& grad, std::size_t offset,
+                          const std::vector<std::size_t>& strides);
+
 // While one of these lives, ops record no graph on this thread (inference, optimizer updates).
 class NoGradGuard {
  public:

@@ -97,4 +97,49 @@ Array expand_array(const Array& a, const Shape& shape) {
   return out;
 }
 
+namespace {
+// Calls run(offset of the run's first element, its stride) for each run of the last dim of
+// (offset, strides, shape), in row-major order: one call per row instead of per element.
+template <class F>
+void for_each_run(const Shape& shape, const Strides& strides, std::size_t offset, F&& run) {
+  if (shape.empty()) {
+    run(offset, std::size_t{1}, std::size_t{1});
+    return;
+  }
+  const Shape outer(shape.begin(), shape.end() - 1);
+  const Strides outer_strides(strides.begin(), strides.end() - 1);
+  const std::size_t length = shape.back(), stride = strides.back();
+  for_each_offset<1>(outer, {outer_strides}, {offset},
+                     [&](const std::array<std::size_t, 1>& at) { run(at[0], length, stride); });
+}
+}  // namespace
+
+Array read_view(const Array& src, std::size_t offset, const Strides& strides, const Shape& shape) {
+  Array out = Array::from_shape(shape);
+  const float* ps = src.data();
+  float* po = out.data();
+  for_each_run(shape, strides, offset, [&](std::size_t at, std::size_t length, std::size_t stride) {
+    if (stride == 1) {
+      std::copy(ps + at, ps + at + length, po);
+    } else {
+      for (std::size_t j = 0; j < length; ++j) po[j] = ps[at + j * stride];
+    }
+    po += length;
+  });
+  return out;
+}
+
+void add_into_view(Array& dst, std::size_t offset, const Strides& strides, const Array& src) {
+  float* pd = dst.data();
+  const float* ps = src.data();
+  for_each_run(src.shape(), strides, offset, [&](std::size_t at, std::size_t length, std::size_t stride) {
+    if (stride == 1) {
+      for (std::size_t j = 0; j < length; ++j) pd[at + j] += ps[j];
+    } else {
+      for (std::size_t j = 0; j < length; ++j) pd[at + j * stride] += ps[j];
+    }
+    ps += length;
+  });
+}
+
 }  // namespace attograd

@@ -35,6 +35,13 @@ Strides broadcast_strides(const Shape& from, const Shape& to);
 // e.g. grad (4, 5, 3) -> shape (5, 1): sum over dim 0 and dim 2 (keeping it as size 1).
 Array sum_to(const Array& grad, const Shape& shape);
 
+// Elements of `src` seen through (offset, strides) with `shape`, copied out contiguously (the
+// forward of every view op: slice, permute, select, ...).
+Array read_view(const Array& src, std::size_t offset, const Strides& strides, const Shape& shape);
+
+// The reverse: adds the contiguous `src` into `dst` seen through (offset, strides).
+void add_into_view(Array& dst, std::size_t offset, const Strides& strides, const Array& src);
+
 // Broadcasts `a` to `shape` and materialises it (the forward of expand, backward of sum).
 Array expand_array(const Array& a, const Shape& shape);
 

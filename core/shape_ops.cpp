@@ -16,32 +16,13 @@ namespace attograd {
 using Inputs = std::vector<Tensor>;
 
 namespace {
-// Elements of `src` seen through (offset, strides) with `shape`, copied out contiguously.
-Array read_view(const Array& src, std::size_t offset, const Strides& strides, const Shape& shape) {
-  Array out = Array::from_shape(shape);
-  const float* ps = src.data();
-  float* po = out.data();
-  std::size_t i = 0;
-  for_each_offset<1>(shape, {strides}, {offset}, [&](const std::array<std::size_t, 1>& at) { po[i++] = ps[at[0]]; });
-  return out;
-}
-
-// The reverse: adds the contiguous `src` into `dst` seen through (offset, strides).
-void add_into_view(Array& dst, std::size_t offset, const Strides& strides, const Array& src) {
-  float* pd = dst.data();
-  const float* ps = src.data();
-  std::size_t i = 0;
-  for_each_offset<1>(src.shape(), {strides}, {offset},
-                     [&](const std::array<std::size_t, 1>& at) { pd[at[0]] += ps[i++]; });
-}
-
-// A differentiable view: forward reads it, backward adds the gradient back into zeros.
+// A differentiable view: forward reads it, backward adds the gradient back through the same
+// view into the input's gradient (no full-size temporary, so many views of one tensor, such
+// as the chunks of a packed projection or the time steps of an RNN, share one buffer).
 Tensor view_op(const char* op, const Tensor& x, std::size_t offset, const Strides& strides, const Shape& shape) {
   return make_result(op, read_view(x.value(), offset, strides, shape), {x},
                      [offset, strides](const Array& g, const Array&, const Inputs& in) {
-                       Array dx = xt::zeros<float>(in[0].shape());
-                       add_into_view(dx, offset, strides, g);
-                       accumulate_grad(in[0], std::move(dx));
+                       accumulate_grad_view(in[0], g, offset, strides);
                      });
 }
 

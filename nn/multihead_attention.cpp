@@ -51,13 +51,25 @@ std::string MultiheadAttention::describe() const {
 
 // x W_whichᵀ + b_which, where W_which is one third of in_proj_weight or its own matrix.
 Tensor MultiheadAttention::project(const Tensor& x, std::size_t which) const {
+  if (in_proj_weight.defined()) return project_packed(x, which, 1);
+  const Tensor& w = which == 0 ? q_proj_weight : which == 1 ? k_proj_weight : v_proj_weight;
   const auto E = static_cast<std::int64_t>(embed_dim_), lo = static_cast<std::int64_t>(which) * E;
-  const Tensor w = in_proj_weight.defined() ? slice(in_proj_weight, 0, lo, lo + E)  // (E, E)
-                                            : (which == 0   ? q_proj_weight
-                                               : which == 1 ? k_proj_weight
-                                                            : v_proj_weight);
   const Tensor b = in_proj_bias.defined() ? slice(in_proj_bias, 0, lo, lo + E) : Tensor();  // (E)
   return linear(x, w, b);                                                                   // (B, L, in) -> (B, L, E)
+}
+
+// When the query, key and value are one tensor (self-attention), or the key and value are
+// (cross-attention over a memory), their projections share the input: one product with the
+// stacked rows of in_proj_weight does the work of two or three, as in PyTorch.
+Tensor MultiheadAttention::project_packed(const Tensor& x, std::size_t first, std::size_t count) const {
+  const auto E = static_cast<std::int64_t>(embed_dim_);
+  const auto lo = static_cast<std::int64_t>(first) * E, hi = static_cast<std::int64_t>(first + count) * E;
+  const bool whole = first == 0 && count == 3;
+  const Tensor w = whole ? in_proj_weight : slice(in_proj_weight, 0, lo, hi);  // (count·E, E)
+  const Tensor b = !in_proj_bias.defined() ? Tensor()
+                   : whole                 ? in_proj_bias
+                                           : slice(in_proj_bias, 0, lo, hi);  // (count·E)
+  return linear(x, w, b);                                     // (B, L, E) -> (B, L, count·E)
 }
 
 Tensor MultiheadAttention::split_heads(const Tensor& x) const {
@@ -69,6 +81,10 @@ Tensor MultiheadAttention::split_heads(const Tensor& x) const {
 Tensor MultiheadAttention::project_query(const Tensor& query) const { return split_heads(project(query, 0)); }
 
 MultiheadAttention::KeyValue MultiheadAttention::project_key_value(const Tensor& key, const Tensor& value) const {
+  if (in_proj_weight.defined() && key.is_same(value)) {
+    const std::vector<Tensor> kv = chunk(project_packed(key, 1, 2), 2, -1);  // (B, S, E) twice
+    return {split_heads(kv[0]), split_heads(kv[1])};                         // (B, H, S, D) twice
+  }
   return {split_heads(project(key, 1)), split_heads(project(value, 2))};  // (B, H, S, D) twice
 }
 
@@ -118,10 +134,19 @@ functional::AttentionOutput MultiheadAttention::forward(const Tensor& query, con
                                                         bool average_attn_weights) {
   check_inputs(query, key, value);
   auto batch_major = [this](const Tensor& x) { return batch_first_ ? x : transpose(x, 0, 1); };  // -> (B, L, ·)
-  const Tensor q_heads = project_query(batch_major(query));                                      // (B, H, T, D)
-  const KeyValue kv = project_key_value(batch_major(key), batch_major(value));                   // (B, H, S, D) twice
-  auto result = attend(q_heads, kv, mask, need_weights, average_attn_weights);                   // (B, T, E)
-  if (!batch_first_) result.output = transpose(result.output, 0, 1);                             // (T, B, E)
+  Tensor q_heads;                                                                                // (B, H, T, D)
+  KeyValue kv;                                                                                   // (B, H, S, D) twice
+  if (in_proj_weight.defined() && query.is_same(key) && key.is_same(value)) {
+    const std::vector<Tensor> qkv = chunk(project_packed(batch_major(query), 0, 3), 3, -1);  // (B, T, E) × 3
+    q_heads = split_heads(qkv[0]);
+    kv = {split_heads(qkv[1]), split_heads(qkv[2])};
+  } else {
+    const Tensor key_major = batch_major(key);
+    q_heads = project_query(batch_major(query));
+    kv = project_key_value(key_major, key.is_same(value) ? key_major : batch_major(value));
+  }
+  auto result = attend(q_heads, kv, mask, need_weights, average_attn_weights);  // (B, T, E)
+  if (!batch_first_) result.output = transpose(result.output, 0, 1);            // (T, B, E)
   return result;
 }
 

@@ -70,7 +70,9 @@ class MultiheadAttention : public Module {
 
  private:
   Tensor project(const Tensor& x, std::size_t which) const;  // which: 0 query, 1 key, 2 value
-  Tensor split_heads(const Tensor& x) const;                 // (B, L, E) -> (B, H, L, D)
+  // Projections first .. first + count - 1 of the packed in_proj in one product: (B, L, count·E).
+  Tensor project_packed(const Tensor& x, std::size_t first, std::size_t count) const;
+  Tensor split_heads(const Tensor& x) const;  // (B, L, E) -> (B, H, L, D)
   void check_inputs(const Tensor& query, const Tensor& key, const Tensor& value) const;
 
   std::size_t embed_dim_, num_heads_, kdim_, vdim_;

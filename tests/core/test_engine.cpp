@@ -131,6 +131,20 @@ TEST_CASE("NoGradGuard records no graph, and restores the previous mode") {
   CHECK((x * 2.0f).requires_grad());
 }
 
+TEST_CASE("views of one tensor add their gradients into its one gradient buffer") {
+  Tensor x = zeros({3, 4}, true);
+  auto loss = [&] {
+    const std::vector<Tensor> halves = chunk(x, 2, 1);  // (3, 2) twice
+    return sum(halves[0] * 2.0f) + sum(halves[1] * 3.0f) + sum(slice(x, 0, 0, 1) * 5.0f) +
+           sum(transpose(x, 0, 1) * 7.0f);
+  };
+  const Array once = {{14.0f, 14.0f, 15.0f, 15.0f}, {9.0f, 9.0f, 10.0f, 10.0f}, {9.0f, 9.0f, 10.0f, 10.0f}};
+  loss().backward();
+  CHECK((x.grad() == once));
+  loss().backward();  // a second backward adds to the existing gradient
+  CHECK((x.grad() == once * 2.0f));
+}
+
 TEST_CASE("anomaly mode names the op whose backward produced NaN") {
   Tensor x = from_vector({0.0f, 1.0f}, {2}, true);
   {
