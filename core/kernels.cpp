@@ -1,4 +1,5 @@
 // Shape arithmetic and the broadcasting loops shared by every op (see kernels.hpp).
+#include <attograd/core/fast_math.hpp>
 #include <attograd/core/kernels.hpp>
 
 #include <algorithm>
@@ -78,8 +79,26 @@ Array sum_to(const Array& grad, const Shape& shape) {
   broadcast_shapes("sum_to", shape, grad.shape());
   const float* pg = grad.data();
   float* po = out.data();
-  for_each_offset<2>(grad.shape(), {contiguous_strides(grad.shape()), broadcast_strides(shape, grad.shape())}, {0, 0},
-                     [&](const std::array<std::size_t, 2>& at) { po[at[1]] += pg[at[0]]; });
+  if (grad.dimension() == 0) {
+    po[0] += pg[0];
+    return out;
+  }
+  // Row by row along the last dim: either it was broadcast (stride 0: the row sums into one
+  // element) or not (stride 1: the row adds elementwise).
+  const Shape& gs = grad.shape();
+  const Strides out_strides = broadcast_strides(shape, gs);
+  const std::size_t length = gs.back(), last_stride = out_strides.back();
+  const Shape outer(gs.begin(), gs.end() - 1);
+  const Strides grad_outer = contiguous_strides(outer);
+  const Strides out_outer(out_strides.begin(), out_strides.end() - 1);
+  for_each_offset<2>(outer, {grad_outer, out_outer}, {0, 0}, [&](const std::array<std::size_t, 2>& at) {
+    const float* g_row = pg + at[0] * length;
+    if (last_stride == 0) {
+      po[at[1]] += fast::sum(g_row, length);
+    } else {
+      for (std::size_t j = 0; j < length; ++j) po[at[1] + j] += g_row[j];
+    }
+  });
   return out;
 }
 
