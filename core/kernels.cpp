@@ -68,7 +68,7 @@ Strides broadcast_strides(const Shape& from, const Shape& to) {
   return out;
 }
 
-Array sum_to(const Array& grad, const Shape& shape) {
+Array sum_to(Array grad, const Shape& shape) {
   if (grad.shape() == shape) return grad;
   // Reading `shape` as broadcast to grad's shape gives, for each grad element, the output
   // element it was copied from in the forward; the backward adds it back there.

@@ -33,7 +33,7 @@ Strides broadcast_strides(const Shape& from, const Shape& to);
 // Undoes broadcasting: sums `grad` over the dims that broadcasting added or stretched so that
 // it has `shape` again. Every backward of a broadcasting op ends with it.
 // e.g. grad (4, 5, 3) -> shape (5, 1): sum over dim 0 and dim 2 (keeping it as size 1).
-Array sum_to(const Array& grad, const Shape& shape);
+Array sum_to(Array grad, const Shape& shape);  // by value: a temporary moves through untouched
 
 // Elements of `src` seen through (offset, strides) with `shape`, copied out contiguously (the
 // forward of every view op: slice, permute, select, ...).
