@@ -11,6 +11,7 @@
 #include <attograd/core/linalg.hpp>
 #include <attograd/core/reduction.hpp>
 #include <attograd/core/shape_ops.hpp>
+#include <attograd/nn/attention_heads.hpp>
 #include <attograd/nn/init.hpp>
 
 namespace attograd::nn {
@@ -134,19 +135,44 @@ functional::AttentionOutput MultiheadAttention::forward(const Tensor& query, con
                                                         bool average_attn_weights) {
   check_inputs(query, key, value);
   auto batch_major = [this](const Tensor& x) { return batch_first_ ? x : transpose(x, 0, 1); };  // -> (B, L, ·)
-  Tensor q_heads;                                                                                // (B, H, T, D)
-  KeyValue kv;                                                                                   // (B, H, S, D) twice
-  if (in_proj_weight.defined() && query.is_same(key) && key.is_same(value)) {
-    const std::vector<Tensor> qkv = chunk(project_packed(batch_major(query), 0, 3), 3, -1);  // (B, T, E) × 3
-    q_heads = split_heads(qkv[0]);
-    kv = {split_heads(qkv[1]), split_heads(qkv[2])};
+  const bool self_attention = in_proj_weight.defined() && query.is_same(key) && key.is_same(value);
+  const bool drop = is_training() && dropout_ > 0.0f;
+  functional::AttentionOutput result;
+  if (!drop) {
+    // The fused op reads the heads in place from the (B, L, E) projections.
+    Tensor q, k, v;  // (B, T, E), (B, S, E), (B, S, E)
+    if (self_attention) {
+      const std::vector<Tensor> qkv = chunk(project_packed(batch_major(query), 0, 3), 3, -1);
+      q = qkv[0], k = qkv[1], v = qkv[2];
+    } else if (in_proj_weight.defined() && key.is_same(value)) {
+      q = project(batch_major(query), 0);
+      const std::vector<Tensor> kv = chunk(project_packed(batch_major(key), 1, 2), 2, -1);
+      k = kv[0], v = kv[1];
+    } else {
+      q = project(batch_major(query), 0), k = project(batch_major(key), 1), v = project(batch_major(value), 2);
+    }
+    const auto heads = functional::attention_heads(q, k, v, mask,
+                                                   {.num_heads = num_heads_,
+                                                    .need_weights = need_weights,
+                                                    .average_weights = average_attn_weights,
+                                                    .who = "MultiheadAttention"});
+    result = {out_proj->forward(heads.output), heads.weights};  // (B, T, E)
   } else {
-    const Tensor key_major = batch_major(key);
-    q_heads = project_query(batch_major(query));
-    kv = project_key_value(key_major, key.is_same(value) ? key_major : batch_major(value));
+    // Dropout on the weights: the composite path, head by head.
+    Tensor q_heads;  // (B, H, T, D)
+    KeyValue kv;     // (B, H, S, D) twice
+    if (self_attention) {
+      const std::vector<Tensor> qkv = chunk(project_packed(batch_major(query), 0, 3), 3, -1);  // (B, T, E) × 3
+      q_heads = split_heads(qkv[0]);
+      kv = {split_heads(qkv[1]), split_heads(qkv[2])};
+    } else {
+      const Tensor key_major = batch_major(key);
+      q_heads = project_query(batch_major(query));
+      kv = project_key_value(key_major, key.is_same(value) ? key_major : batch_major(value));
+    }
+    result = attend(q_heads, kv, mask, need_weights, average_attn_weights);  // (B, T, E)
   }
-  auto result = attend(q_heads, kv, mask, need_weights, average_attn_weights);  // (B, T, E)
-  if (!batch_first_) result.output = transpose(result.output, 0, 1);            // (T, B, E)
+  if (!batch_first_) result.output = transpose(result.output, 0, 1);  // (T, B, E)
   return result;
 }
 

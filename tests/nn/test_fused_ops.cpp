@@ -8,9 +8,11 @@
 
 #include <attograd/core/core.hpp>
 #include <attograd/nn/additive_attention.hpp>
+#include <attograd/nn/attention_heads.hpp>
 #include <attograd/nn/gru.hpp>
 
 #include "../support/gradcheck.hpp"
+#include "attention_test_support.hpp"
 
 using namespace attograd;
 using attograd::testing::allclose;
@@ -93,4 +95,89 @@ TEST_CASE("additive_scores names the shapes it cannot use") {
   CHECK_THROWS_WITH(
       nn::functional::additive_scores_composite(random_input({2, 4}), random_input({2, 5, 4}), random_input({4})),
       Contains("got (2, 4), (2, 5, 4) and (4,)"));
+}
+
+namespace {
+
+// Every mask kind for (B, H, T, S) scores, plus one that blocks every key of sequence 0.
+std::vector<std::pair<std::string, nn::AttentionMask>> head_mask_cases(std::size_t B, std::size_t T, std::size_t S) {
+  auto cases = attograd::testing::mask_cases(B, T, S);
+  Index lengths = Index::from_shape({B});
+  for (std::size_t b = 0; b < B; ++b) lengths(b) = b == 0 ? 0 : static_cast<std::int64_t>(S);
+  cases.emplace_back("fully blocked rows", nn::AttentionMask::key_padding(lengths, S));
+  return cases;
+}
+
+}  // namespace
+
+TEST_CASE("attention_heads equals its composite form: output, weights and all gradients, under every mask") {
+  using nn::functional::attention_heads;
+  using nn::functional::attention_heads_composite;
+  using nn::functional::HeadsOptions;
+  const std::size_t B = 2, H = 2, D = 3, E = H * D;
+  for (const auto& [T, S] : std::vector<std::pair<std::size_t, std::size_t>>{{3, 3}, {2, 5}}) {
+    for (const auto& [name, mask] : head_mask_cases(B, T, S)) {
+      for (const bool average : {true, false}) {
+        INFO("T = " << T << ", S = " << S << ", mask " << name << (average ? ", averaged" : ", per head"));
+        const HeadsOptions options{.num_heads = H, .average_weights = average};
+        // Output and weights both feed the loss, so both backwards are compared.
+        auto through = [&, m = mask](auto op) {
+          return [&, op, m](const Ts& in) {
+            const auto r = op(in[0], in[1], in[2], m, options);
+            return cat({reshape(r.output, {-1}), reshape(r.weights, {-1})}, 0);
+          };
+        };
+        check_same_as_composite(through(attention_heads), through(attention_heads_composite),
+                                {{B, T, E}, {B, S, E}, {B, S, E}});
+      }
+    }
+  }
+}
+
+TEST_CASE("gradcheck: attention_heads, through the output and through the weights") {
+  const nn::functional::HeadsOptions options{.num_heads = 2};
+  const auto mask = nn::AttentionMask::causal(3, 4, nn::CausalAlignment::BottomRight);
+  CHECK(check_gradients(
+      [&](const Ts& in) { return nn::functional::attention_heads(in[0], in[1], in[2], mask, options).output; },
+      {random_input({2, 3, 4}), random_input({2, 4, 4}), random_input({2, 4, 4})}));
+  CHECK(check_gradients(
+      [&](const Ts& in) { return nn::functional::attention_heads(in[0], in[1], in[2], mask, options).weights; },
+      {random_input({2, 3, 4}), random_input({2, 4, 4}), random_input({2, 4, 4})}));
+}
+
+TEST_CASE("attention_heads: a fully blocked row gives zeros and finite zero gradients") {
+  Index lengths = Index::from_shape({2});
+  lengths(0) = 0;
+  lengths(1) = 2;
+  Tensor q = random_input({2, 3, 4}), k = random_input({2, 2, 4}), v = random_input({2, 2, 4});
+  AnomalyModeGuard anomaly;
+  const auto r = nn::functional::attention_heads(q, k, v, nn::AttentionMask::key_padding(lengths, 2), {.num_heads = 2});
+  (sum(r.output) + sum(r.weights)).backward();
+  for (std::size_t i = 0; i < 3 * 4; ++i) CHECK(r.output.value().data()[i] == 0.0f);  // sequence 0
+  for (const Tensor& t : {q, k, v})
+    for (const float g : t.grad()) CHECK(std::isfinite(g));
+  for (std::size_t i = 0; i < 3 * 4; ++i) CHECK(q.grad().data()[i] == 0.0f);
+}
+
+TEST_CASE("attention_heads hands a learned additive mask to the composite form, which differentiates it") {
+  Tensor bias = random_input({3, 4});  // (T, S), requires grad
+  const Tensor q = random_input({1, 3, 4}), k = random_input({1, 4, 4}), v = random_input({1, 4, 4});
+  const auto r = nn::functional::attention_heads(q, k, v, nn::AttentionMask::additive(bias), {.num_heads = 2});
+  sum(r.output * r.output).backward();
+  REQUIRE(bias.has_grad());
+  double total = 0.0;
+  for (const float g : bias.grad()) total += std::fabs(g);
+  CHECK(total > 0.0);
+}
+
+TEST_CASE("attention_heads names the shapes it cannot use") {
+  using nn::functional::attention_heads;
+  const nn::functional::HeadsOptions two{.num_heads = 2, .who = "MyLayer"};
+  CHECK_THROWS_WITH(attention_heads(random_input({2, 3, 4}), random_input({2, 5, 4}), random_input({2, 6, 4}), {}, two),
+                    Contains("MyLayer: query, key and value must share B and E, and key and value S, got query (2, 3, "
+                             "4), key (2, 5, 4), value (2, 6, 4)"));
+  CHECK_THROWS_WITH(attention_heads(random_input({2, 3, 4}), random_input({2, 5, 4}), random_input({2, 5}), {}, two),
+                    Contains("MyLayer: expected query (B, T, E), key (B, S, E) and value (B, S, E), got"));
+  CHECK_THROWS_WITH(attention_heads(random_input({2, 3, 5}), random_input({2, 5, 5}), random_input({2, 5, 5}), {}, two),
+                    Contains("MyLayer: E = 5 does not split into num_heads = 2 heads"));
 }

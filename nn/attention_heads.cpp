@@ -1,0 +1,214 @@
+// attention_heads: multi-head attention as one op (see the header for the equations), and its
+// composite form.
+#include <attograd/nn/attention_heads.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <attograd/core/autograd.hpp>
+#include <attograd/core/blas.hpp>
+#include <attograd/core/fast_math.hpp>
+#include <attograd/core/kernels.hpp>
+#include <attograd/core/reduction.hpp>
+#include <attograd/core/shape_ops.hpp>
+
+namespace attograd::nn::functional {
+
+namespace {
+
+struct Sizes {
+  std::size_t B, T, S, E, H, D;
+};
+
+Sizes check_sizes(const Tensor& q, const Tensor& k, const Tensor& v, const HeadsOptions& o) {
+  const auto shapes = [&] {
+    return fmt::format("query {}, key {}, value {}", shape_str(q.shape()), shape_str(k.shape()), shape_str(v.shape()));
+  };
+  if (q.dim() != 3 || k.dim() != 3 || v.dim() != 3)
+    throw std::invalid_argument(
+        fmt::format("{}: expected query (B, T, E), key (B, S, E) and value (B, S, E), got {}", o.who, shapes()));
+  const std::size_t E = q.shape()[2];
+  if (k.shape()[0] != q.shape()[0] || v.shape()[0] != q.shape()[0] || k.shape()[1] != v.shape()[1] ||
+      k.shape()[2] != E || v.shape()[2] != E)
+    throw std::invalid_argument(
+        fmt::format("{}: query, key and value must share B and E, and key and value S, got {}", o.who, shapes()));
+  if (o.num_heads == 0 || E % o.num_heads != 0)
+    throw std::invalid_argument(
+        fmt::format("{}: E = {} does not split into num_heads = {} heads", o.who, E, o.num_heads));
+  return {q.shape()[0], q.shape()[1], k.shape()[1], E, o.num_heads, E / o.num_heads};
+}
+
+// Scores (T, S) to weights in place, row by row. Blocked keys take the most negative finite
+// float, as in masked_softmax; a row with every key blocked becomes zeros.
+void softmax_rows_in_place(float* p, const bool* blocked, std::size_t T, std::size_t S) {
+  if (S == 0) return;
+  for (std::size_t i = 0; i < T; ++i) {
+    float* row = p + i * S;
+    if (blocked != nullptr) {
+      const bool* row_blocked = blocked + i * S;
+      bool all_blocked = S > 0;
+      for (std::size_t j = 0; j < S; ++j) {
+        if (row_blocked[j]) row[j] = std::numeric_limits<float>::lowest();
+        all_blocked = all_blocked && row_blocked[j];
+      }
+      if (all_blocked) {
+        std::fill(row, row + S, 0.0f);
+        continue;
+      }
+    }
+    const float m = *std::max_element(row, row + S);
+    for (std::size_t j = 0; j < S; ++j) row[j] -= m;
+    fast::exp(row, row, S);
+    const float inv = 1.0f / fast::sum(row, S);
+    for (std::size_t j = 0; j < S; ++j) row[j] *= inv;
+  }
+}
+
+// dP (T, S) becomes dS = P ⊙ (dP - Σ_row dP ⊙ P) in place.
+void softmax_backward_in_place(const float* p, float* dp, std::size_t T, std::size_t S) {
+  for (std::size_t i = 0; i < T; ++i) {
+    const float* p_row = p + i * S;
+    float* d_row = dp + i * S;
+    const float dot = fast::dot(d_row, p_row, S);
+    for (std::size_t j = 0; j < S; ++j) d_row[j] = p_row[j] * (d_row[j] - dot);
+  }
+}
+
+// The per-head products are small; below this many multiply-adds one BLAS thread is faster
+// than waking the others (as in batched matmul).
+constexpr std::size_t small_head_product = 64 * 64 * 64;
+
+// Column offset of head h of batch b in a (B, L, E) array.
+std::size_t head_at(const Sizes& z, std::size_t b, std::size_t L, std::size_t h) { return b * L * z.E + h * z.D; }
+
+// dQ_h = scale · dS K_h and dK_h = scale · dS_hᵀ Q_h for one (b, h), overwriting their columns.
+void scores_backward(const Sizes& z, std::size_t b, std::size_t h, float scale, const float* ds, const Array& q,
+                     const Array& k, Array& dq, Array& dk) {
+  blas::sgemm(false, false, z.T, z.D, z.S, scale, ds, z.S, k.data() + head_at(z, b, z.S, h), z.E, 0.0f,
+              dq.data() + head_at(z, b, z.T, h), z.E);
+  blas::sgemm(true, false, z.S, z.D, z.T, scale, ds, z.S, q.data() + head_at(z, b, z.T, h), z.E, 0.0f,
+              dk.data() + head_at(z, b, z.S, h), z.E);
+}
+
+}  // namespace
+
+AttentionOutput attention_heads_composite(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionMask& mask,
+                                          const HeadsOptions& options) {
+  const Sizes z = check_sizes(q, k, v, options);
+  const auto H = static_cast<std::int64_t>(z.H), D = static_cast<std::int64_t>(z.D);
+  auto split = [&](const Tensor& x) {  // (B, L, E) -> (B, L, H, D) -> (B, H, L, D)
+    return permute(reshape(x, {static_cast<std::int64_t>(z.B), static_cast<std::int64_t>(x.shape()[1]), H, D}),
+                   {0, 2, 1, 3});
+  };
+  const auto [heads, weights] =
+      scaled_dot_product_attention(split(q), split(k), split(v), mask, 0.0f, std::nullopt, false, nullptr,
+                                   options.who);  // (B, H, T, D), (B, H, T, S)
+  const Tensor merged = reshape(
+      permute(heads, {0, 2, 1, 3}),
+      {static_cast<std::int64_t>(z.B), static_cast<std::int64_t>(z.T), static_cast<std::int64_t>(z.E)});  // (B, T, E)
+  if (!options.need_weights) return {merged, Tensor()};
+  return {merged, options.average_weights ? mean(weights, {1}) : weights};
+}
+
+AttentionOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionMask& mask,
+                                const HeadsOptions& options) {
+  const Sizes z = check_sizes(q, k, v, options);
+  const Shape scores_shape{z.B, z.H, z.T, z.S};
+  const std::vector<Tensor> biases = mask.additive_biases(scores_shape, options.who);
+  if (is_grad_enabled() && std::any_of(biases.begin(), biases.end(), [](const Tensor& b) { return b.requires_grad(); }))
+    return attention_heads_composite(q, k, v, mask, options);
+  std::optional<Array> bias;  // (B, H, T, S), the additive terms summed
+  for (const Tensor& b : biases) {
+    if (!bias) bias = xt::zeros<float>(scores_shape);
+    const Array term = expand_array(b.value(), scores_shape);
+    for (std::size_t j = 0; j < term.size(); ++j) bias->data()[j] += term.data()[j];
+  }
+  const Mask blocked = mask.empty() ? Mask() : mask.blocked_positions(scores_shape, options.who);  // (B, H, T, S)
+  const float scale = 1.0f / std::sqrt(static_cast<float>(z.D));
+  const std::size_t per_head = z.T * z.S;
+
+  std::optional<blas::SingleThreaded> one_thread;
+  if (z.T * z.S * z.D <= small_head_product) one_thread.emplace();
+  auto probs = std::make_shared<Array>(Array::from_shape(scores_shape));  // P, kept for both backwards
+  Array out = Array::from_shape({z.B, z.T, z.E});
+  for (std::size_t b = 0; b < z.B; ++b) {
+    for (std::size_t h = 0; h < z.H; ++h) {
+      const std::size_t at = (b * z.H + h) * per_head;
+      float* p = probs->data() + at;
+      blas::sgemm(false, true, z.T, z.S, z.D, scale, q.value().data() + head_at(z, b, z.T, h), z.E,
+                  k.value().data() + head_at(z, b, z.S, h), z.E, 0.0f, p, z.S);  // Q_h K_hᵀ / √D
+      if (bias)
+        for (std::size_t j = 0; j < per_head; ++j) p[j] += bias->data()[at + j];
+      softmax_rows_in_place(p, mask.empty() ? nullptr : blocked.data() + at, z.T, z.S);
+      blas::sgemm(false, false, z.T, z.D, z.S, 1.0f, p, z.S, v.value().data() + head_at(z, b, z.S, h), z.E, 0.0f,
+                  out.data() + head_at(z, b, z.T, h), z.E);  // P_h V_h
+    }
+  }
+
+  const Tensor output = make_result(
+      "attention_heads", std::move(out), {q, k, v},
+      [z, scale, probs](const Array& g, const Array&, const std::vector<Tensor>& in) {
+        std::optional<blas::SingleThreaded> single;
+        if (z.T * z.S * z.D <= small_head_product) single.emplace();
+        Array dq = Array::from_shape(in[0].shape()), dk = Array::from_shape(in[1].shape());
+        Array dv = Array::from_shape(in[2].shape());
+        std::vector<float> ds(z.T * z.S);
+        for (std::size_t b = 0; b < z.B; ++b) {
+          for (std::size_t h = 0; h < z.H; ++h) {
+            const float* p = probs->data() + (b * z.H + h) * z.T * z.S;
+            const float* d_out = g.data() + head_at(z, b, z.T, h);
+            blas::sgemm(true, false, z.S, z.D, z.T, 1.0f, p, z.S, d_out, z.E, 0.0f, dv.data() + head_at(z, b, z.S, h),
+                        z.E);  // dV_h = P_hᵀ dO_h
+            blas::sgemm(false, true, z.T, z.S, z.D, 1.0f, d_out, z.E, in[2].value().data() + head_at(z, b, z.S, h), z.E,
+                        0.0f, ds.data(), z.S);  // dP_h = dO_h V_hᵀ
+            softmax_backward_in_place(p, ds.data(), z.T, z.S);
+            scores_backward(z, b, h, scale, ds.data(), in[0].value(), in[1].value(), dq, dk);
+          }
+        }
+        accumulate_grad(in[0], std::move(dq));
+        accumulate_grad(in[1], std::move(dk));
+        accumulate_grad(in[2], std::move(dv));
+      });
+  if (!options.need_weights) return {output, Tensor()};
+
+  // The weights: P itself or its mean over heads, differentiable with respect to q and k.
+  const bool average = options.average_weights;
+  Array weights = average ? Array(xt::zeros<float>(Shape{z.B, z.T, z.S})) : Array(*probs);
+  if (average) {
+    const float inv_h = 1.0f / static_cast<float>(z.H);
+    for (std::size_t b = 0; b < z.B; ++b)
+      for (std::size_t h = 0; h < z.H; ++h)
+        for (std::size_t j = 0; j < per_head; ++j)
+          weights.data()[b * per_head + j] += probs->data()[(b * z.H + h) * per_head + j] * inv_h;
+  }
+  const Tensor weights_out =
+      make_result("attention_heads_weights", std::move(weights), {q, k},
+                  [z, scale, probs, average](const Array& g, const Array&, const std::vector<Tensor>& in) {
+                    std::optional<blas::SingleThreaded> single;
+                    if (z.T * z.S * z.D <= small_head_product) single.emplace();
+                    Array dq = Array::from_shape(in[0].shape()), dk = Array::from_shape(in[1].shape());
+                    std::vector<float> ds(z.T * z.S);
+                    const float inv_h = 1.0f / static_cast<float>(z.H);
+                    for (std::size_t b = 0; b < z.B; ++b) {
+                      for (std::size_t h = 0; h < z.H; ++h) {
+                        const float* p = probs->data() + (b * z.H + h) * z.T * z.S;
+                        const float* dw = g.data() + (average ? b : b * z.H + h) * z.T * z.S;
+                        for (std::size_t j = 0; j < ds.size(); ++j) ds[j] = average ? dw[j] * inv_h : dw[j];
+                        softmax_backward_in_place(p, ds.data(), z.T, z.S);
+                        scores_backward(z, b, h, scale, ds.data(), in[0].value(), in[1].value(), dq, dk);
+                      }
+                    }
+                    accumulate_grad(in[0], std::move(dq));
+                    accumulate_grad(in[1], std::move(dk));
+                  });
+  return {output, weights_out};
+}
+
+}  // namespace attograd::nn::functional
