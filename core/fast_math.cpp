@@ -17,32 +17,8 @@ ATTOGRAD_VECTOR_CLONES void sigmoid(const float* x, float* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) y[i] = fast::sigmoid(x[i]);
 }
 
-namespace {
-constexpr std::size_t lanes = 16;
+ATTOGRAD_VECTOR_CLONES float sum(const float* x, std::size_t n) { return sum_inline(x, n); }
 
-float add_up(const float (&partial)[lanes]) {
-  float total = 0.0f;
-  for (float p : partial) total += p;
-  return total;
-}
-}  // namespace
-
-ATTOGRAD_VECTOR_CLONES float sum(const float* x, std::size_t n) {
-  float partial[lanes] = {};
-  std::size_t i = 0;
-  for (; i + lanes <= n; i += lanes)
-    for (std::size_t k = 0; k < lanes; ++k) partial[k] += x[i + k];
-  for (std::size_t k = 0; i < n; ++i, ++k) partial[k] += x[i];
-  return add_up(partial);
-}
-
-ATTOGRAD_VECTOR_CLONES float dot(const float* x, const float* y, std::size_t n) {
-  float partial[lanes] = {};
-  std::size_t i = 0;
-  for (; i + lanes <= n; i += lanes)
-    for (std::size_t k = 0; k < lanes; ++k) partial[k] += x[i + k] * y[i + k];
-  for (std::size_t k = 0; i < n; ++i, ++k) partial[k] += x[i] * y[i];
-  return add_up(partial);
-}
+ATTOGRAD_VECTOR_CLONES float dot(const float* x, const float* y, std::size_t n) { return dot_inline(x, y, n); }
 
 }  // namespace attograd::fast

@@ -66,7 +66,32 @@ inline float tanh(float x) {
 inline float sigmoid(float x) { return 1.0f / (1.0f + fast::exp(-x)); }
 
 // Σ x[i] and Σ x[i] y[i] for i < n, in 16 interleaved partial sums (so the compiler may use
-// vector registers; the order of additions is not sequential, as in BLAS).
+// vector registers; the order of additions is not sequential, as in BLAS). The inline forms
+// (sum_inline, dot_inline) are for loops that are themselves ATTOGRAD_VECTOR_CLONES.
+constexpr std::size_t partial_sums = 16;
+
+inline float sum_inline(const float* x, std::size_t n) {
+  float partial[partial_sums] = {};
+  std::size_t i = 0;
+  for (; i + partial_sums <= n; i += partial_sums)
+    for (std::size_t k = 0; k < partial_sums; ++k) partial[k] += x[i + k];
+  for (std::size_t k = 0; i < n; ++i, ++k) partial[k] += x[i];
+  float total = 0.0f;
+  for (float p : partial) total += p;
+  return total;
+}
+
+inline float dot_inline(const float* x, const float* y, std::size_t n) {
+  float partial[partial_sums] = {};
+  std::size_t i = 0;
+  for (; i + partial_sums <= n; i += partial_sums)
+    for (std::size_t k = 0; k < partial_sums; ++k) partial[k] += x[i + k] * y[i + k];
+  for (std::size_t k = 0; i < n; ++i, ++k) partial[k] += x[i] * y[i];
+  float total = 0.0f;
+  for (float p : partial) total += p;
+  return total;
+}
+
 float sum(const float* x, std::size_t n);
 float dot(const float* x, const float* y, std::size_t n);
 

@@ -109,12 +109,11 @@ struct Rows {
 };
 
 // y = exp(x - m - log Σ exp(x - m)) over one row (log_space: y is the log-probability instead).
-void softmax_row(const float* x, float* y, std::size_t n, bool log_space) {
+ATTOGRAD_VECTOR_CLONES void softmax_row(const float* x, float* y, std::size_t n, bool log_space) {
   float m = -std::numeric_limits<float>::infinity();
   for (std::size_t j = 0; j < n; ++j) m = std::max(m, x[j]);
-  for (std::size_t j = 0; j < n; ++j) y[j] = x[j] - m;
-  fast::exp(y, y, n);
-  const float total = fast::sum(y, n);
+  for (std::size_t j = 0; j < n; ++j) y[j] = fast::exp(x[j] - m);
+  const float total = fast::sum_inline(y, n);
   if (log_space) {
     const float shift = m + std::log(total);
     for (std::size_t j = 0; j < n; ++j) y[j] = x[j] - shift;
@@ -165,6 +164,36 @@ Tensor log_softmax(const Tensor& x, int dim) {
                      });
 }
 
+namespace {
+// One row of layer_norm's backward (formulas in the header); xhat and dxhat are scratch, dw and
+// db accumulate over rows. Separate pointers (restrict) so the loops vectorise.
+// One row of layer_norm: y = (x - mean) · rstd ⊙ w + b; mean and rstd are kept for the backward.
+ATTOGRAD_VECTOR_CLONES void layer_norm_forward_row(const float* __restrict__ x, const float* __restrict__ w,
+                                                   const float* __restrict__ b, float eps, float inv_n, std::size_t n,
+                                                   float* __restrict__ y, float& mean, float& rstd) {
+  mean = fast::sum_inline(x, n) * inv_n;
+  for (std::size_t j = 0; j < n; ++j) y[j] = x[j] - mean;  // centred, then scaled in place
+  rstd = 1.0f / std::sqrt(fast::dot_inline(y, y, n) * inv_n + eps);
+  for (std::size_t j = 0; j < n; ++j) y[j] = y[j] * rstd * w[j] + b[j];
+}
+
+ATTOGRAD_VECTOR_CLONES void layer_norm_backward_row(const float* __restrict__ x, const float* __restrict__ g,
+                                                    const float* __restrict__ w, float mean, float rstd, float inv_n,
+                                                    std::size_t n, float* __restrict__ xhat, float* __restrict__ dxhat,
+                                                    float* __restrict__ dw, float* __restrict__ db,
+                                                    float* __restrict__ dx) {
+  for (std::size_t j = 0; j < n; ++j) {
+    xhat[j] = (x[j] - mean) * rstd;
+    dxhat[j] = g[j] * w[j];
+    dw[j] += g[j] * xhat[j];
+    db[j] += g[j];
+  }
+  const float mean_dxhat = fast::sum_inline(dxhat, n) * inv_n;
+  const float mean_dxhat_xhat = fast::dot_inline(dxhat, xhat, n) * inv_n;
+  for (std::size_t j = 0; j < n; ++j) dx[j] = rstd * (dxhat[j] - mean_dxhat - xhat[j] * mean_dxhat_xhat);
+}
+}  // namespace
+
 // Per row of N = prod(normalized_shape) values: x̂ = (x - mean) · rstd, rstd = 1/√(var + eps),
 // y = x̂ ⊙ weight + bias. Backward (see the header) from x, mean and rstd.
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias, float eps) {
@@ -178,16 +207,8 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   const float* pb = bias.defined() ? bias.value().data() : zeros.data();
   Array y = Array::from_shape(x.shape());
   std::vector<float> means(rows), rstds(rows);
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* xr = px + r * n;
-    float* yr = y.data() + r * n;
-    const float m = fast::sum(xr, n) * inv_n;
-    for (std::size_t j = 0; j < n; ++j) yr[j] = xr[j] - m;  // centred, then scaled in place
-    const float rstd = 1.0f / std::sqrt(fast::dot(yr, yr, n) * inv_n + eps);
-    for (std::size_t j = 0; j < n; ++j) yr[j] = yr[j] * rstd * pw[j] + pb[j];
-    means[r] = m;
-    rstds[r] = rstd;
-  }
+  for (std::size_t r = 0; r < rows; ++r)
+    layer_norm_forward_row(px + r * n, pw, pb, eps, inv_n, n, y.data() + r * n, means[r], rstds[r]);
   std::vector<Tensor> inputs{x};
   if (weight.defined()) inputs.push_back(weight);
   if (bias.defined()) inputs.push_back(bias);
@@ -201,22 +222,9 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
                        Array dx = Array::from_shape(in[0].shape());
                        Array dw = xt::zeros<float>({n}), db = xt::zeros<float>({n});
                        std::vector<float> xhat(n), dxhat(n);
-                       for (std::size_t r = 0; r < rows; ++r) {
-                         const float* xr = xv + r * n;
-                         const float* gr = g.data() + r * n;
-                         const float m = means[r], rstd = rstds[r];
-                         for (std::size_t j = 0; j < n; ++j) {
-                           xhat[j] = (xr[j] - m) * rstd;
-                           dxhat[j] = gr[j] * w[j];
-                           dw.data()[j] += gr[j] * xhat[j];
-                           db.data()[j] += gr[j];
-                         }
-                         const float mean_dxhat = fast::sum(dxhat.data(), n) * inv_n;
-                         const float mean_dxhat_xhat = fast::dot(dxhat.data(), xhat.data(), n) * inv_n;
-                         float* dxr = dx.data() + r * n;
-                         for (std::size_t j = 0; j < n; ++j)
-                           dxr[j] = rstd * (dxhat[j] - mean_dxhat - xhat[j] * mean_dxhat_xhat);
-                       }
+                       for (std::size_t r = 0; r < rows; ++r)
+                         layer_norm_backward_row(xv + r * n, g.data() + r * n, w, means[r], rstds[r], inv_n, n,
+                                                 xhat.data(), dxhat.data(), dw.data(), db.data(), dx.data() + r * n);
                        accumulate_grad(in[0], std::move(dx));
                        const Shape param_shape = in.size() > 1 ? in[1].shape() : Shape{};  // weight's = bias's
                        if (has_weight) {

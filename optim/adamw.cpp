@@ -1,10 +1,8 @@
-// AdamW's option checks and update loop (Adam's, with the decay moved out of the gradient).
+// AdamW: Adam with the decay moved out of the gradient (see adam_update.hpp).
 #include <attograd/optim/adamw.hpp>
 
-#include <algorithm>
-#include <cmath>
-
 #include <attograd/core/autograd.hpp>
+#include <attograd/optim/adam_update.hpp>
 
 namespace attograd::optim {
 
@@ -25,46 +23,18 @@ std::vector<std::string> AdamW::buffer_names() const {
 
 void AdamW::step() {
   NoGradGuard no_grad;
-  const double beta1 = options_.beta1, beta2 = options_.beta2;
-  const auto b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
-  const auto one_minus_b1 = static_cast<float>(1.0 - beta1), one_minus_b2 = static_cast<float>(1.0 - beta2);
-  const auto eps = static_cast<float>(options_.eps);
-  const bool amsgrad = options_.amsgrad;
   for (ParamGroup& group : param_groups()) {
-    const auto decay = static_cast<float>(1.0 - *group.lr * *group.weight_decay);
     for (Tensor& param : group.params) {
       if (!param.has_grad()) continue;
-      const float* grad = grad_of(param).data();
-      float* p = param.mutable_value().data();
-      const std::size_t n = param.numel();
-
       ParamState& state = state_of(param);
       if (state.step == 0)
         for (const std::string& name : buffer_names()) state.buffers[name] = filled_like(param, 0.0f);
-      float* m = state.buffers.at("exp_avg").data();
-      float* v = state.buffers.at("exp_avg_sq").data();
-      float* v_max = amsgrad ? state.buffers.at("max_exp_avg_sq").data() : nullptr;
-
-      const auto t = static_cast<double>(++state.step);
-      const double step_size = *group.lr / (1.0 - std::pow(beta1, t));
-      const auto neg_step_size = static_cast<float>(-step_size);
-      const auto bc2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(beta2, t)));
-
-      // p ← p · (1 − lr · wd)              decoupled decay, before the Adam step
-      // m ← β1 · m + (1 − β1) · g
-      // v ← β2 · v + (1 − β2) · g²
-      // v̂ ← max(v̂, v)                    with amsgrad (v̂ replaces v below)
-      // p ← p − lr / (1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + eps)
-      for (std::size_t i = 0; i < n; ++i) {
-        const float g = grad[i];
-        p[i] *= decay;
-        m[i] = m[i] * b1 + one_minus_b1 * g;
-        v[i] = v[i] * b2 + one_minus_b2 * g * g;
-        float second = v[i];
-        if (amsgrad) second = v_max[i] = std::max(v_max[i], v[i]);
-        const float denom = std::sqrt(second) / bc2_sqrt + eps;
-        p[i] += neg_step_size * m[i] / denom;
-      }
+      const AdamUpdate update =
+          AdamUpdate::at_step(*group.lr, options_.beta1, options_.beta2, options_.eps, ++state.step, 0.0f,
+                              static_cast<float>(1.0 - *group.lr * *group.weight_decay));
+      adam_update(update, param.numel(), grad_of(param).data(), param.mutable_value().data(),
+                  state.buffers.at("exp_avg").data(), state.buffers.at("exp_avg_sq").data(),
+                  options_.amsgrad ? state.buffers.at("max_exp_avg_sq").data() : nullptr);
     }
   }
 }
