@@ -85,16 +85,134 @@ void softmax_backward_in_place(const float* p, float* dp, std::size_t T, std::si
 // than waking the others (as in batched matmul).
 constexpr std::size_t small_head_product = 64 * 64 * 64;
 
-// Column offset of head h of batch b in a (B, L, E) array.
-std::size_t head_at(const Sizes& z, std::size_t b, std::size_t L, std::size_t h) { return b * L * z.E + h * z.D; }
+// Where Q, K or V lives: which input of the op, its first column, and its row stride. Separate
+// projections are (i, 0, E); a packed (B, L, 3E) projection holds Q, K, V at columns 0, E, 2E.
+struct Operand {
+  std::size_t input, column, ld;
+};
+struct Layout {
+  Operand q, k, v;
+};
+
+// Head h of batch b of an operand with L rows per batch, in `a` (the operand's input or its
+// gradient, which share a shape).
+template <class P>
+P* head(P* a, const Operand& o, const Sizes& z, std::size_t b, std::size_t L, std::size_t h) {
+  return a + b * L * o.ld + o.column + h * z.D;
+}
 
 // dQ_h = scale · dS K_h and dK_h = scale · dS_hᵀ Q_h for one (b, h), overwriting their columns.
-void scores_backward(const Sizes& z, std::size_t b, std::size_t h, float scale, const float* ds, const Array& q,
-                     const Array& k, Array& dq, Array& dk) {
-  blas::sgemm(false, false, z.T, z.D, z.S, scale, ds, z.S, k.data() + head_at(z, b, z.S, h), z.E, 0.0f,
-              dq.data() + head_at(z, b, z.T, h), z.E);
-  blas::sgemm(true, false, z.S, z.D, z.T, scale, ds, z.S, q.data() + head_at(z, b, z.T, h), z.E, 0.0f,
-              dk.data() + head_at(z, b, z.S, h), z.E);
+void scores_backward(const Sizes& z, const Layout& at, std::size_t b, std::size_t h, float scale, const float* ds,
+                     const std::vector<Tensor>& in, std::vector<Array>& grads) {
+  blas::sgemm(false, false, z.T, z.D, z.S, scale, ds, z.S, head(in[at.k.input].value().data(), at.k, z, b, z.S, h),
+              at.k.ld, 0.0f, head(grads[at.q.input].data(), at.q, z, b, z.T, h), at.q.ld);
+  blas::sgemm(true, false, z.S, z.D, z.T, scale, ds, z.S, head(in[at.q.input].value().data(), at.q, z, b, z.T, h),
+              at.q.ld, 0.0f, head(grads[at.k.input].data(), at.k, z, b, z.S, h), at.k.ld);
+}
+
+void accumulate_all(const std::vector<Tensor>& in, std::vector<Array>& grads) {
+  for (std::size_t i = 0; i < in.size(); ++i) accumulate_grad(in[i], std::move(grads[i]));
+}
+
+// The fused op over any layout (see the header).
+AttentionOutput fused_heads(const std::vector<Tensor>& inputs, const Layout& at, const Sizes& z,
+                            const AttentionMask& mask, const HeadsOptions& options) {
+  const Shape scores_shape{z.B, z.H, z.T, z.S};
+  std::optional<Array> bias;  // (B, H, T, S), the additive terms summed
+  for (const Tensor& b : mask.additive_biases(scores_shape, options.who)) {
+    if (!bias) bias = xt::zeros<float>(scores_shape);
+    const Array term = expand_array(b.value(), scores_shape);
+    for (std::size_t j = 0; j < term.size(); ++j) bias->data()[j] += term.data()[j];
+  }
+  const Mask blocked = mask.empty() ? Mask() : mask.blocked_positions(scores_shape, options.who);  // (B, H, T, S)
+  const float scale = 1.0f / std::sqrt(static_cast<float>(z.D));
+  const std::size_t per_head = z.T * z.S;
+  const float* q = inputs[at.q.input].value().data();
+  const float* k = inputs[at.k.input].value().data();
+  const float* v = inputs[at.v.input].value().data();
+
+  std::optional<blas::SingleThreaded> one_thread;
+  if (z.T * z.S * z.D <= small_head_product) one_thread.emplace();
+  auto probs = std::make_shared<Array>(Array::from_shape(scores_shape));  // P, kept for both backwards
+  Array out = Array::from_shape({z.B, z.T, z.E});
+  const Operand merged{0, 0, z.E};  // the output's layout: heads side by side
+  for (std::size_t b = 0; b < z.B; ++b) {
+    for (std::size_t h = 0; h < z.H; ++h) {
+      const std::size_t offset = (b * z.H + h) * per_head;
+      float* p = probs->data() + offset;
+      blas::sgemm(false, true, z.T, z.S, z.D, scale, head(q, at.q, z, b, z.T, h), at.q.ld, head(k, at.k, z, b, z.S, h),
+                  at.k.ld, 0.0f, p, z.S);  // Q_h K_hᵀ / √D
+      if (bias)
+        for (std::size_t j = 0; j < per_head; ++j) p[j] += bias->data()[offset + j];
+      softmax_rows_in_place(p, mask.empty() ? nullptr : blocked.data() + offset, z.T, z.S);
+      blas::sgemm(false, false, z.T, z.D, z.S, 1.0f, p, z.S, head(v, at.v, z, b, z.S, h), at.v.ld, 0.0f,
+                  head(out.data(), merged, z, b, z.T, h), z.E);  // P_h V_h
+    }
+  }
+
+  const Tensor output =
+      make_result("attention_heads", std::move(out), inputs,
+                  [z, at, scale, probs, merged](const Array& g, const Array&, const std::vector<Tensor>& in) {
+                    std::optional<blas::SingleThreaded> single;
+                    if (z.T * z.S * z.D <= small_head_product) single.emplace();
+                    // Every column of every input is one of Q, K, V and is written exactly once below.
+                    std::vector<Array> grads;
+                    for (const Tensor& t : in) grads.push_back(Array::from_shape(t.shape()));
+                    std::vector<float> ds(z.T * z.S);
+                    for (std::size_t b = 0; b < z.B; ++b) {
+                      for (std::size_t h = 0; h < z.H; ++h) {
+                        const float* p = probs->data() + (b * z.H + h) * z.T * z.S;
+                        const float* d_out = head(g.data(), merged, z, b, z.T, h);
+                        blas::sgemm(true, false, z.S, z.D, z.T, 1.0f, p, z.S, d_out, z.E, 0.0f,
+                                    head(grads[at.v.input].data(), at.v, z, b, z.S, h), at.v.ld);  // dV_h = P_hᵀ dO_h
+                        blas::sgemm(false, true, z.T, z.S, z.D, 1.0f, d_out, z.E,
+                                    head(in[at.v.input].value().data(), at.v, z, b, z.S, h), at.v.ld, 0.0f, ds.data(),
+                                    z.S);  // dP_h = dO_h V_hᵀ
+                        softmax_backward_in_place(p, ds.data(), z.T, z.S);
+                        scores_backward(z, at, b, h, scale, ds.data(), in, grads);
+                      }
+                    }
+                    accumulate_all(in, grads);
+                  });
+  if (!options.need_weights) return {output, Tensor()};
+
+  // The weights: P itself or its mean over heads, differentiable with respect to Q and K.
+  const bool average = options.average_weights;
+  Array weights = average ? Array(xt::zeros<float>(Shape{z.B, z.T, z.S})) : Array(*probs);
+  if (average) {
+    const float inv_h = 1.0f / static_cast<float>(z.H);
+    for (std::size_t b = 0; b < z.B; ++b)
+      for (std::size_t h = 0; h < z.H; ++h)
+        for (std::size_t j = 0; j < per_head; ++j)
+          weights.data()[b * per_head + j] += probs->data()[(b * z.H + h) * per_head + j] * inv_h;
+  }
+  const Tensor weights_out =
+      make_result("attention_heads_weights", std::move(weights), inputs,
+                  [z, at, scale, probs, average](const Array& g, const Array&, const std::vector<Tensor>& in) {
+                    std::optional<blas::SingleThreaded> single;
+                    if (z.T * z.S * z.D <= small_head_product) single.emplace();
+                    std::vector<Array> grads;  // zeros: V's columns get no gradient from the weights
+                    for (const Tensor& t : in) grads.push_back(xt::zeros<float>(t.shape()));
+                    std::vector<float> ds(z.T * z.S);
+                    const float inv_h = 1.0f / static_cast<float>(z.H);
+                    for (std::size_t b = 0; b < z.B; ++b) {
+                      for (std::size_t h = 0; h < z.H; ++h) {
+                        const float* p = probs->data() + (b * z.H + h) * z.T * z.S;
+                        const float* dw = g.data() + (average ? b : b * z.H + h) * z.T * z.S;
+                        for (std::size_t j = 0; j < ds.size(); ++j) ds[j] = average ? dw[j] * inv_h : dw[j];
+                        softmax_backward_in_place(p, ds.data(), z.T, z.S);
+                        scores_backward(z, at, b, h, scale, ds.data(), in, grads);
+                      }
+                    }
+                    accumulate_all(in, grads);
+                  });
+  return {output, weights_out};
+}
+
+bool learned_bias(const AttentionMask& mask, const Shape& scores, const std::string& who) {
+  if (!is_grad_enabled()) return false;
+  const std::vector<Tensor> biases = mask.additive_biases(scores, who);
+  return std::any_of(biases.begin(), biases.end(), [](const Tensor& b) { return b.requires_grad(); });
 }
 
 }  // namespace
@@ -120,95 +238,32 @@ AttentionOutput attention_heads_composite(const Tensor& q, const Tensor& k, cons
 AttentionOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionMask& mask,
                                 const HeadsOptions& options) {
   const Sizes z = check_sizes(q, k, v, options);
-  const Shape scores_shape{z.B, z.H, z.T, z.S};
-  const std::vector<Tensor> biases = mask.additive_biases(scores_shape, options.who);
-  if (is_grad_enabled() && std::any_of(biases.begin(), biases.end(), [](const Tensor& b) { return b.requires_grad(); }))
-    return attention_heads_composite(q, k, v, mask, options);
-  std::optional<Array> bias;  // (B, H, T, S), the additive terms summed
-  for (const Tensor& b : biases) {
-    if (!bias) bias = xt::zeros<float>(scores_shape);
-    const Array term = expand_array(b.value(), scores_shape);
-    for (std::size_t j = 0; j < term.size(); ++j) bias->data()[j] += term.data()[j];
-  }
-  const Mask blocked = mask.empty() ? Mask() : mask.blocked_positions(scores_shape, options.who);  // (B, H, T, S)
-  const float scale = 1.0f / std::sqrt(static_cast<float>(z.D));
-  const std::size_t per_head = z.T * z.S;
+  if (learned_bias(mask, {z.B, z.H, z.T, z.S}, options.who)) return attention_heads_composite(q, k, v, mask, options);
+  return fused_heads({q, k, v}, {{0, 0, z.E}, {1, 0, z.E}, {2, 0, z.E}}, z, mask, options);
+}
 
-  std::optional<blas::SingleThreaded> one_thread;
-  if (z.T * z.S * z.D <= small_head_product) one_thread.emplace();
-  auto probs = std::make_shared<Array>(Array::from_shape(scores_shape));  // P, kept for both backwards
-  Array out = Array::from_shape({z.B, z.T, z.E});
-  for (std::size_t b = 0; b < z.B; ++b) {
-    for (std::size_t h = 0; h < z.H; ++h) {
-      const std::size_t at = (b * z.H + h) * per_head;
-      float* p = probs->data() + at;
-      blas::sgemm(false, true, z.T, z.S, z.D, scale, q.value().data() + head_at(z, b, z.T, h), z.E,
-                  k.value().data() + head_at(z, b, z.S, h), z.E, 0.0f, p, z.S);  // Q_h K_hᵀ / √D
-      if (bias)
-        for (std::size_t j = 0; j < per_head; ++j) p[j] += bias->data()[at + j];
-      softmax_rows_in_place(p, mask.empty() ? nullptr : blocked.data() + at, z.T, z.S);
-      blas::sgemm(false, false, z.T, z.D, z.S, 1.0f, p, z.S, v.value().data() + head_at(z, b, z.S, h), z.E, 0.0f,
-                  out.data() + head_at(z, b, z.T, h), z.E);  // P_h V_h
-    }
-  }
+AttentionOutput attention_heads_packed(const Tensor& qkv, const AttentionMask& mask, const HeadsOptions& options) {
+  if (qkv.dim() != 3 || qkv.shape()[2] % 3 != 0)
+    throw std::invalid_argument(
+        fmt::format("{}: expected packed projections (B, L, 3E), got {}", options.who, shape_str(qkv.shape())));
+  const std::size_t E = qkv.shape()[2] / 3;
+  if (options.num_heads == 0 || E % options.num_heads != 0)
+    throw std::invalid_argument(
+        fmt::format("{}: E = {} does not split into num_heads = {} heads", options.who, E, options.num_heads));
+  const std::size_t B = qkv.shape()[0], L = qkv.shape()[1];
+  const Sizes z{B, L, L, E, options.num_heads, E / options.num_heads};
+  if (learned_bias(mask, {z.B, z.H, z.T, z.S}, options.who))
+    return attention_heads_packed_composite(qkv, mask, options);
+  return fused_heads({qkv}, {{0, 0, 3 * E}, {0, E, 3 * E}, {0, 2 * E, 3 * E}}, z, mask, options);
+}
 
-  const Tensor output = make_result(
-      "attention_heads", std::move(out), {q, k, v},
-      [z, scale, probs](const Array& g, const Array&, const std::vector<Tensor>& in) {
-        std::optional<blas::SingleThreaded> single;
-        if (z.T * z.S * z.D <= small_head_product) single.emplace();
-        Array dq = Array::from_shape(in[0].shape()), dk = Array::from_shape(in[1].shape());
-        Array dv = Array::from_shape(in[2].shape());
-        std::vector<float> ds(z.T * z.S);
-        for (std::size_t b = 0; b < z.B; ++b) {
-          for (std::size_t h = 0; h < z.H; ++h) {
-            const float* p = probs->data() + (b * z.H + h) * z.T * z.S;
-            const float* d_out = g.data() + head_at(z, b, z.T, h);
-            blas::sgemm(true, false, z.S, z.D, z.T, 1.0f, p, z.S, d_out, z.E, 0.0f, dv.data() + head_at(z, b, z.S, h),
-                        z.E);  // dV_h = P_hᵀ dO_h
-            blas::sgemm(false, true, z.T, z.S, z.D, 1.0f, d_out, z.E, in[2].value().data() + head_at(z, b, z.S, h), z.E,
-                        0.0f, ds.data(), z.S);  // dP_h = dO_h V_hᵀ
-            softmax_backward_in_place(p, ds.data(), z.T, z.S);
-            scores_backward(z, b, h, scale, ds.data(), in[0].value(), in[1].value(), dq, dk);
-          }
-        }
-        accumulate_grad(in[0], std::move(dq));
-        accumulate_grad(in[1], std::move(dk));
-        accumulate_grad(in[2], std::move(dv));
-      });
-  if (!options.need_weights) return {output, Tensor()};
-
-  // The weights: P itself or its mean over heads, differentiable with respect to q and k.
-  const bool average = options.average_weights;
-  Array weights = average ? Array(xt::zeros<float>(Shape{z.B, z.T, z.S})) : Array(*probs);
-  if (average) {
-    const float inv_h = 1.0f / static_cast<float>(z.H);
-    for (std::size_t b = 0; b < z.B; ++b)
-      for (std::size_t h = 0; h < z.H; ++h)
-        for (std::size_t j = 0; j < per_head; ++j)
-          weights.data()[b * per_head + j] += probs->data()[(b * z.H + h) * per_head + j] * inv_h;
-  }
-  const Tensor weights_out =
-      make_result("attention_heads_weights", std::move(weights), {q, k},
-                  [z, scale, probs, average](const Array& g, const Array&, const std::vector<Tensor>& in) {
-                    std::optional<blas::SingleThreaded> single;
-                    if (z.T * z.S * z.D <= small_head_product) single.emplace();
-                    Array dq = Array::from_shape(in[0].shape()), dk = Array::from_shape(in[1].shape());
-                    std::vector<float> ds(z.T * z.S);
-                    const float inv_h = 1.0f / static_cast<float>(z.H);
-                    for (std::size_t b = 0; b < z.B; ++b) {
-                      for (std::size_t h = 0; h < z.H; ++h) {
-                        const float* p = probs->data() + (b * z.H + h) * z.T * z.S;
-                        const float* dw = g.data() + (average ? b : b * z.H + h) * z.T * z.S;
-                        for (std::size_t j = 0; j < ds.size(); ++j) ds[j] = average ? dw[j] * inv_h : dw[j];
-                        softmax_backward_in_place(p, ds.data(), z.T, z.S);
-                        scores_backward(z, b, h, scale, ds.data(), in[0].value(), in[1].value(), dq, dk);
-                      }
-                    }
-                    accumulate_grad(in[0], std::move(dq));
-                    accumulate_grad(in[1], std::move(dk));
-                  });
-  return {output, weights_out};
+AttentionOutput attention_heads_packed_composite(const Tensor& qkv, const AttentionMask& mask,
+                                                 const HeadsOptions& options) {
+  if (qkv.dim() != 3 || qkv.shape()[2] % 3 != 0)
+    throw std::invalid_argument(
+        fmt::format("{}: expected packed projections (B, L, 3E), got {}", options.who, shape_str(qkv.shape())));
+  const std::vector<Tensor> parts = chunk(qkv, 3, -1);  // (B, L, E) × 3
+  return attention_heads_composite(parts[0], parts[1], parts[2], mask, options);
 }
 
 }  // namespace attograd::nn::functional

@@ -38,4 +38,11 @@ AttentionOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& 
 AttentionOutput attention_heads_composite(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionMask& mask,
                                           const HeadsOptions& options);
 
+// Self-attention on one packed projection qkv (B, L, 3E) = [Q | K | V] (MultiheadAttention's
+// in_proj applied once): the same as attention_heads on its three chunks, without copying them
+// out or their gradients back.
+AttentionOutput attention_heads_packed(const Tensor& qkv, const AttentionMask& mask, const HeadsOptions& options);
+AttentionOutput attention_heads_packed_composite(const Tensor& qkv, const AttentionMask& mask,
+                                                 const HeadsOptions& options);
+
 }  // namespace attograd::nn::functional

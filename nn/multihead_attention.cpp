@@ -139,23 +139,21 @@ functional::AttentionOutput MultiheadAttention::forward(const Tensor& query, con
   const bool drop = is_training() && dropout_ > 0.0f;
   functional::AttentionOutput result;
   if (!drop) {
-    // The fused op reads the heads in place from the (B, L, E) projections.
-    Tensor q, k, v;  // (B, T, E), (B, S, E), (B, S, E)
+    // The fused op reads the heads in place from the projections.
+    const functional::HeadsOptions options{.num_heads = num_heads_,
+                                           .need_weights = need_weights,
+                                           .average_weights = average_attn_weights,
+                                           .who = "MultiheadAttention"};
+    functional::AttentionOutput heads;
     if (self_attention) {
-      const std::vector<Tensor> qkv = chunk(project_packed(batch_major(query), 0, 3), 3, -1);
-      q = qkv[0], k = qkv[1], v = qkv[2];
+      heads = functional::attention_heads_packed(project_packed(batch_major(query), 0, 3), mask, options);
     } else if (in_proj_weight.defined() && key.is_same(value)) {
-      q = project(batch_major(query), 0);
-      const std::vector<Tensor> kv = chunk(project_packed(batch_major(key), 1, 2), 2, -1);
-      k = kv[0], v = kv[1];
+      const std::vector<Tensor> kv = chunk(project_packed(batch_major(key), 1, 2), 2, -1);  // (B, S, E) twice
+      heads = functional::attention_heads(project(batch_major(query), 0), kv[0], kv[1], mask, options);
     } else {
-      q = project(batch_major(query), 0), k = project(batch_major(key), 1), v = project(batch_major(value), 2);
+      heads = functional::attention_heads(project(batch_major(query), 0), project(batch_major(key), 1),
+                                          project(batch_major(value), 2), mask, options);
     }
-    const auto heads = functional::attention_heads(q, k, v, mask,
-                                                   {.num_heads = num_heads_,
-                                                    .need_weights = need_weights,
-                                                    .average_weights = average_attn_weights,
-                                                    .who = "MultiheadAttention"});
     result = {out_proj->forward(heads.output), heads.weights};  // (B, T, E)
   } else {
     // Dropout on the weights: the composite path, head by head.

@@ -134,6 +134,30 @@ TEST_CASE("attention_heads equals its composite form: output, weights and all gr
   }
 }
 
+TEST_CASE("attention_heads_packed equals its composite form under every mask, values and gradients") {
+  using nn::functional::attention_heads_packed;
+  using nn::functional::attention_heads_packed_composite;
+  const std::size_t B = 2, T = 3, H = 2, E = 6;
+  for (const auto& [name, mask] : head_mask_cases(B, T, T)) {
+    for (const bool average : {true, false}) {
+      INFO("mask " << name << (average ? ", averaged" : ", per head"));
+      const nn::functional::HeadsOptions options{.num_heads = H, .average_weights = average};
+      auto through = [&, m = mask](auto op) {
+        return [&, op, m](const Ts& in) {
+          const auto r = op(in[0], m, options);
+          return cat({reshape(r.output, {-1}), reshape(r.weights, {-1})}, 0);
+        };
+      };
+      check_same_as_composite(through(attention_heads_packed), through(attention_heads_packed_composite),
+                              {{B, T, 3 * E}});
+    }
+  }
+  CHECK_THROWS_WITH(attention_heads_packed(random_input({2, 3, 7}), {}, {.num_heads = 1, .who = "Self"}),
+                    Contains("Self: expected packed projections (B, L, 3E), got (2, 3, 7)"));
+  CHECK_THROWS_WITH(attention_heads_packed(random_input({2, 3, 9}), {}, {.num_heads = 2, .who = "Self"}),
+                    Contains("Self: E = 3 does not split into num_heads = 2 heads"));
+}
+
 TEST_CASE("gradcheck: attention_heads, through the output and through the weights") {
   const nn::functional::HeadsOptions options{.num_heads = 2};
   const auto mask = nn::AttentionMask::causal(3, 4, nn::CausalAlignment::BottomRight);
@@ -143,6 +167,10 @@ TEST_CASE("gradcheck: attention_heads, through the output and through the weight
   CHECK(check_gradients(
       [&](const Ts& in) { return nn::functional::attention_heads(in[0], in[1], in[2], mask, options).weights; },
       {random_input({2, 3, 4}), random_input({2, 4, 4}), random_input({2, 4, 4})}));
+  const auto causal = nn::AttentionMask::causal(3, 3, nn::CausalAlignment::TopLeft);
+  CHECK(check_gradients(
+      [&](const Ts& in) { return nn::functional::attention_heads_packed(in[0], causal, options).output; },
+      {random_input({2, 3, 12})}));
 }
 
 TEST_CASE("attention_heads: a fully blocked row gives zeros and finite zero gradients") {
