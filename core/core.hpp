@@ -4,6 +4,7 @@
 #include <attograd/core/autograd.hpp>
 #include <attograd/core/creation.hpp>
 #include <attograd/core/elementwise.hpp>
+#include <attograd/core/fast_math.hpp>
 #include <attograd/core/functional.hpp>
 #include <attograd/core/indexing.hpp>
 #include <attograd/core/kernels.hpp>

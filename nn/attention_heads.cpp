@@ -53,7 +53,7 @@ void softmax_rows_in_place(float* p, const bool* blocked, std::size_t T, std::si
     float* row = p + i * S;
     if (blocked != nullptr) {
       const bool* row_blocked = blocked + i * S;
-      bool all_blocked = S > 0;
+      bool all_blocked = true;
       for (std::size_t j = 0; j < S; ++j) {
         if (row_blocked[j]) row[j] = std::numeric_limits<float>::lowest();
         all_blocked = all_blocked && row_blocked[j];

@@ -4,6 +4,7 @@
 #include <attograd/nn/activation.hpp>
 #include <attograd/nn/additive_attention.hpp>
 #include <attograd/nn/attention_functional.hpp>
+#include <attograd/nn/attention_heads.hpp>
 #include <attograd/nn/checkpoint.hpp>
 #include <attograd/nn/dropout.hpp>
 #include <attograd/nn/embedding.hpp>

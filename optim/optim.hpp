@@ -3,6 +3,7 @@
 
 #include <attograd/optim/adagrad.hpp>
 #include <attograd/optim/adam.hpp>
+#include <attograd/optim/adam_update.hpp>
 #include <attograd/optim/adamw.hpp>
 #include <attograd/optim/clip_grad.hpp>
 #include <attograd/optim/lr_scheduler.hpp>
