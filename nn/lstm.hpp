@@ -22,6 +22,15 @@ struct LSTMState {
   Tensor c;  // (B, H)
 };
 
+namespace functional {
+// The LSTM update from the gate pre-activations gates = x W_ihᵀ + b_ih + h W_hhᵀ + b_hh
+// (B, 4H, gates i, f, g, o) and the cell c (B, H) -> {h', c'} (B, H each). One op with a
+// hand-written backward (see lstm.cpp); lstm_update_composite builds the same from core ops
+// and is what the fused op is tested against.
+LSTMState lstm_update(const Tensor& gates, const Tensor& c);
+LSTMState lstm_update_composite(const Tensor& gates, const Tensor& c);
+}  // namespace functional
+
 // One step: weight_ih (4H, I), weight_hh (4H, H), bias_ih (4H), bias_hh (4H), all
 // U(-1/√H, 1/√H).
 class LSTMCell : public Module {

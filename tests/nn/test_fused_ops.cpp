@@ -10,6 +10,7 @@
 #include <attograd/nn/additive_attention.hpp>
 #include <attograd/nn/attention_heads.hpp>
 #include <attograd/nn/gru.hpp>
+#include <attograd/nn/lstm.hpp>
 
 #include "../support/gradcheck.hpp"
 #include "attention_test_support.hpp"
@@ -69,6 +70,41 @@ TEST_CASE("gru_update names the shapes it cannot use") {
   CHECK_THROWS_WITH(nn::functional::gru_update(gx, gx, random_input({3, 4})), Contains("(2, 12), (2, 12), (3, 4)"));
   CHECK_THROWS_WITH(nn::functional::gru_update_composite(gx, gx, random_input({2, 5})),
                     Contains("(2, 12), (2, 12), (2, 5)"));
+}
+
+TEST_CASE("lstm_update equals its composite form, both outputs and all gradients") {
+  auto both = [](auto op) {
+    return [op](const Ts& in) {
+      const nn::LSTMState s = op(in[0], in[1]);
+      return cat({s.h, s.c}, 1);  // (B, 2H): h' and c' both feed the loss
+    };
+  };
+  for (const std::size_t B : {1u, 3u}) {
+    for (const std::size_t H : {1u, 5u, 33u}) {
+      INFO("B = " << B << ", H = " << H);
+      check_same_as_composite(both(nn::functional::lstm_update), both(nn::functional::lstm_update_composite),
+                              {{B, 4 * H}, {B, H}});
+    }
+  }
+}
+
+TEST_CASE("gradcheck: lstm_update, through h' and through c'") {
+  for (const bool through_c : {false, true}) {
+    INFO((through_c ? "c'" : "h'"));
+    CHECK(check_gradients(
+        [through_c](const Ts& in) {
+          const nn::LSTMState s = nn::functional::lstm_update(in[0], in[1]);
+          return through_c ? s.c : s.h;
+        },
+        {random_input({2, 16}), random_input({2, 4})}));
+  }
+}
+
+TEST_CASE("lstm_update names the shapes it cannot use") {
+  CHECK_THROWS_WITH(nn::functional::lstm_update(random_input({2, 12}), random_input({2, 4})),
+                    Contains("lstm_update: expected gates (B, 4H) and c (B, H), got (2, 12) and (2, 4)"));
+  CHECK_THROWS_WITH(nn::functional::lstm_update_composite(random_input({2, 16}), random_input({3, 4})),
+                    Contains("got (2, 16) and (3, 4)"));
 }
 
 TEST_CASE("additive_scores equals its composite form, values and gradients") {
