@@ -125,8 +125,18 @@ def torch_workload(name, iters, warmup):
             y.sum().backward()
 
         result["us_per_op"] = median_ms(step, iters, warmup) * 1000.0 / 2000
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    result["peak_rss_mb"] = peak_rss_mb()
     return result
+
+
+def peak_rss_mb():
+    """VmHWM of this process: unlike ru_maxrss it starts afresh at exec, so the parent's
+    memory is not counted (attograd-bench measures itself the same way)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def main():
@@ -139,6 +149,14 @@ def main():
     parser.add_argument("--torch-only", metavar="WORKLOAD", help=argparse.SUPPRESS)
     parser.add_argument("workloads", nargs="*", default=WORKLOADS)
     args = parser.parse_args()
+    if args.iters < 1 or args.warmup < 0 or args.repeat < 1:
+        sys.exit(f"compare_torch.py: --iters and --repeat must be at least 1 and --warmup at least 0, "
+                 f"got --iters {args.iters} --warmup {args.warmup} --repeat {args.repeat}")
+    # Checked in a child process: importing torch here would also raise the peak-memory figures
+    # of every process started from this one.
+    if subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode != 0:
+        sys.exit(f"compare_torch.py: PyTorch is not importable by {sys.executable}; "
+                 "install Debian's python3-torch (apt-get install python3-torch) and run it with /usr/bin/python3")
     if args.torch_only:
         print(json.dumps(torch_workload(args.torch_only, args.iters, args.warmup)))
         return 0
@@ -151,7 +169,7 @@ def main():
           f"{'rss attograd':>12} {'rss torch':>10} {'ratio':>6}")
     for w in args.workloads:
         runs = []  # (ours, theirs) per repeat
-        for _ in range(max(1, args.repeat)):
+        for _ in range(args.repeat):
             ours = json.loads(subprocess.check_output(
                 [args.bench, w, "--iters", str(args.iters), "--warmup", str(args.warmup)], text=True).strip())
             theirs = json.loads(subprocess.check_output(

@@ -3,7 +3,7 @@
 //   attograd-bench [matmul] [mha] [seq2seq] [transformer] [tiny] [--iters N] [--warmup N]
 //
 // Each figure is the median over the timed iterations after warm-up; peak_rss_mb is the
-// process's peak resident memory so far (run one workload per process to compare memory, as
+// process's peak resident memory so far (VmHWM) (run one workload per process to compare memory, as
 // bench/compare_torch.py does). bench/compare_torch.py runs the same workloads in PyTorch.
 #include <sys/resource.h>
 
@@ -32,7 +32,18 @@ struct Settings {
   int warmup = 3;
 };
 
+// The process's peak resident memory: VmHWM from /proc/self/status, which starts afresh at
+// exec (getrusage's ru_maxrss does not: it would report a large parent's peak, e.g. a Python
+// process with PyTorch loaded that started this one). Falls back to ru_maxrss elsewhere.
 double peak_rss_mb() {
+  if (std::FILE* status = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    double kib = -1.0;
+    while (std::fgets(line, sizeof line, status) != nullptr)
+      if (std::sscanf(line, "VmHWM: %lf kB", &kib) == 1) break;
+    std::fclose(status);
+    if (kib >= 0.0) return kib / 1024.0;
+  }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB

@@ -170,6 +170,23 @@ TEST_CASE("attention_heads equals its composite form: output, weights and all gr
   }
 }
 
+TEST_CASE("attention_heads handles empty batches, queries and keys like its composite form") {
+  using nn::functional::attention_heads;
+  using nn::functional::attention_heads_composite;
+  const nn::functional::HeadsOptions options{.num_heads = 2};
+  for (const auto& [B, T, S] : std::vector<std::array<std::size_t, 3>>{{2, 3, 0}, {2, 0, 3}, {0, 3, 3}}) {
+    INFO("B = " << B << ", T = " << T << ", S = " << S);
+    auto through = [&](auto op) {
+      return [&, op](const Ts& in) {
+        const auto r = op(in[0], in[1], in[2], nn::AttentionMask{}, options);
+        return cat({reshape(r.output, {-1}), reshape(r.weights, {-1})}, 0);
+      };
+    };
+    check_same_as_composite(through(attention_heads), through(attention_heads_composite),
+                            {{B, T, 4}, {B, S, 4}, {B, S, 4}});
+  }
+}
+
 TEST_CASE("attention_heads_packed equals its composite form under every mask, values and gradients") {
   using nn::functional::attention_heads_packed;
   using nn::functional::attention_heads_packed_composite;
