@@ -1,8 +1,15 @@
 // xoshiro256** (Blackman & Vigna) seeded through splitmix64; normals by Box-Muller.
 #include <attograd/core/random.hpp>
 
+#include <bit>
+#include <charconv>
 #include <cmath>
 #include <numbers>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include <fmt/format.h>
 
 namespace attograd {
 
@@ -51,6 +58,37 @@ float Generator::normal() {
   spare_ = static_cast<float>(r * std::sin(theta));
   has_spare_ = true;
   return static_cast<float>(r * std::cos(theta));
+}
+
+std::string Generator::state() const {
+  return fmt::format("xoshiro256** {:016x} {:016x} {:016x} {:016x} {}", state_[0], state_[1], state_[2], state_[3],
+                     has_spare_ ? fmt::format("{:08x}", std::bit_cast<std::uint32_t>(spare_)) : "-");
+}
+
+void Generator::set_state(const std::string& text) {
+  auto fail = [&](const char* why) {
+    return std::invalid_argument(fmt::format(
+        "Generator::set_state: {} in '{}' (expected 'xoshiro256** s0 s1 s2 s3 spare' as Generator::state() writes)",
+        why, text));
+  };
+  std::istringstream in(text);
+  std::vector<std::string> words;
+  for (std::string word; in >> word;) words.push_back(word);
+  if (words.size() != 6 || words[0] != "xoshiro256**") throw fail("not six words starting with 'xoshiro256**'");
+  auto hex = [&](const std::string& word, auto& value) {
+    const auto [end, error] = std::from_chars(word.data(), word.data() + word.size(), value, 16);
+    if (error != std::errc() || end != word.data() + word.size() || word.size() != 2 * sizeof(value))
+      throw fail("a word that is not a full-width hexadecimal number");
+  };
+  std::uint64_t next[4];
+  for (int i = 0; i < 4; ++i) hex(words[1 + i], next[i]);
+  if ((next[0] | next[1] | next[2] | next[3]) == 0) throw fail("an all-zero state (xoshiro would only give zeros)");
+  std::uint32_t spare_bits = 0;
+  const bool spare = words[5] != "-";
+  if (spare) hex(words[5], spare_bits);
+  for (int i = 0; i < 4; ++i) state_[i] = next[i];
+  has_spare_ = spare;
+  spare_ = std::bit_cast<float>(spare_bits);
 }
 
 std::uint64_t Generator::below(std::uint64_t n) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include <attograd/core/tensor.hpp>
 
@@ -18,6 +19,14 @@ class Generator {
   float uniform(float low, float high);
   float normal();                        // mean 0, std 1
   std::uint64_t below(std::uint64_t n);  // uniform integer in [0, n), without modulo bias
+
+  // The whole state as text, "xoshiro256** s0 s1 s2 s3 spare" (hex; spare is "-" or the
+  // bits of the normal kept for the next call), and back: a generator given another's state
+  // continues its exact sequence. Checkpoints keep it so that a resumed run draws the same
+  // dropout masks. set_state throws std::invalid_argument quoting text it cannot read and
+  // then leaves the generator unchanged.
+  std::string state() const;
+  void set_state(const std::string& text);
 
  private:
   std::uint64_t state_[4] = {};

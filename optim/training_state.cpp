@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <attograd/core/random.hpp>
+
 namespace attograd::optim {
 
 namespace {
@@ -59,7 +61,14 @@ void save_training_state(const std::filesystem::path& path, const ModelState& mo
   for (auto& [name, array] : optimizer.state_dict()) arrays.emplace_back(optimizer_prefix + name, std::move(array));
   if (scheduler)
     for (auto& [name, array] : scheduler->state_dict()) arrays.emplace_back(scheduler_prefix + name, std::move(array));
-  save_safetensors(path, arrays, metadata);
+  if (metadata.count(generator_metadata_key))
+    throw std::invalid_argument(
+        fmt::format("save_training_state: {}: metadata key '{}' is reserved for the generator's "
+                    "state; choose another name",
+                    path.string(), generator_metadata_key));
+  Metadata with_generator = metadata;
+  with_generator.emplace(generator_metadata_key, default_generator().state());
+  save_safetensors(path, arrays, with_generator);
 }
 
 TrainingState read_training_state(const std::filesystem::path& path) {
@@ -74,6 +83,10 @@ TrainingState read_training_state(const std::filesystem::path& path) {
       state.model.emplace_back(name, Tensor(std::move(array)));
   }
   state.metadata = std::move(content.metadata);
+  if (const auto found = state.metadata.find(generator_metadata_key); found != state.metadata.end()) {
+    state.generator = found->second;
+    state.metadata.erase(found);
+  }
   return state;
 }
 
@@ -94,6 +107,16 @@ Metadata load_training_state(const std::filesystem::path& path, const ModelState
         "restore it; the learning rate would not resume",
         source, scheduler_prefix));
 
+  Generator restored;  // the saved generator state, read before anything changes
+  if (!saved.generator.empty()) {
+    try {
+      restored.set_state(saved.generator);
+    } catch (const std::invalid_argument& error) {
+      throw std::invalid_argument(
+          fmt::format("{}: load_training_state: metadata '{}': {}", source, generator_metadata_key, error.what()));
+    }
+  }
+
   // Optimizer::load_state_dict and LRScheduler::load_state_dict each change nothing when they
   // throw; the optimizer's old state is kept to undo its load if the schedule's then fails.
   const NamedArrays previous_optimizer = optimizer.state_dict();
@@ -108,6 +131,7 @@ Metadata load_training_state(const std::filesystem::path& path, const ModelState
   std::map<std::string, const Tensor*> values;
   for (const auto& [name, tensor] : saved.model) values.emplace(name, &tensor);
   for (auto [name, tensor] : model) tensor.mutable_value() = values.at(name)->value();
+  if (!saved.generator.empty()) default_generator() = restored;
   return std::move(saved.metadata);
 }
 

@@ -15,10 +15,12 @@
 //
 // Not in the file, so the caller keeps them the same: hyperparameters (build the resumed
 // optimizer and schedule with the same options; the schedule restores the lr), the order of the
-// optimizer's parameters (state entry i belongs to its i-th parameter), and the random
-// generator's position: a run without dropout draws nothing after initialisation and resumes bit
-// for bit; one with dropout resumes correctly but not bit for bit (core exposes no generator state).
-// Metadata is string -> string; the examples store their configuration as JSON text there.
+// optimizer's parameters (state entry i belongs to its i-th parameter). The default random
+// generator's position (Generator::state(), which draws dropout masks unless a layer was given
+// its own generator) is in the file, under the metadata key generator_metadata_key, and is
+// restored by load_training_state: a resumed run with dropout draws the masks the uninterrupted
+// run would have drawn, bit for bit. Other metadata is the caller's, string -> string; the
+// examples store their configuration as JSON text there.
 //
 // The model part is an ordinary checkpoint: torch reads it after dropping the two prefixes, and
 // read_training_state(path).model goes straight into Module::load_state_dict for evaluation.
@@ -41,9 +43,11 @@ using ModelState = std::vector<std::pair<std::string, Tensor>>;
 
 inline const std::string optimizer_prefix = "optimizer.";
 inline const std::string scheduler_prefix = "scheduler.";
+inline const std::string generator_metadata_key = "attograd.default_generator";
 
-// Writes model, optimizer and (when given) schedule. Throws std::invalid_argument if a model
-// tensor is undefined or its name starts with one of the two prefixes (rename that child).
+// Writes model, optimizer, (when given) schedule and the default generator's state. Throws
+// std::invalid_argument if a model tensor is undefined, its name starts with one of the two
+// prefixes (rename that child), or `metadata` uses generator_metadata_key.
 void save_training_state(const std::filesystem::path& path, const ModelState& model, const Optimizer& optimizer,
                          const LRScheduler* scheduler = nullptr, const Metadata& metadata = {});
 
@@ -52,16 +56,19 @@ struct TrainingState {
   ModelState model;       // fresh tensors, for Module::load_state_dict
   NamedArrays optimizer;  // for Optimizer::load_state_dict ("state.0.exp_avg", ...)
   NamedArrays scheduler;  // for LRScheduler::load_state_dict; empty if saved without one
-  Metadata metadata;
+  Metadata metadata;      // the caller's, without generator_metadata_key
+  std::string generator;  // the default generator's state; empty if the file has none
 };
 TrainingState read_training_state(const std::filesystem::path& path);
 
-// Restores the model's values, the optimizer's state and the schedule's step (which sets the lr),
-// and returns the metadata. All or nothing: if anything does not fit, std::invalid_argument
+// Restores the model's values, the optimizer's state, the schedule's step (which sets the lr)
+// and the default generator's state (files written before it was saved have none: it is then
+// left alone), and returns the caller's metadata. All or nothing: if anything does not fit, std::invalid_argument
 // names the file and the problem, and model, optimizer and schedule are left as they were.
 // Misfits: the model keys or shapes differ (listed as Module::load_state_dict lists them), the
-// optimizer or schedule rejects its part, or a schedule is given but the file has none, or the
-// reverse (resuming without the saved schedule would silently change the learning rate).
+// optimizer or schedule rejects its part, a schedule is given but the file has none, or the
+// reverse (resuming without the saved schedule would silently change the learning rate), or
+// the generator state is unreadable.
 Metadata load_training_state(const std::filesystem::path& path, const ModelState& model, Optimizer& optimizer,
                              LRScheduler* scheduler = nullptr);
 

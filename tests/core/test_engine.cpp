@@ -211,3 +211,30 @@ TEST_CASE("factories make the shapes and values asked for") {
   REQUIRE_THROWS_WITH(arange(0.0f, 1.0f, 0.0f), Catch::Contains("arange: cannot go from 0 to 1 in steps of 0"));
   REQUIRE_THROWS_WITH(ones({2}).item(), Catch::Contains("item: only a one-element tensor") && Catch::Contains("(2,)"));
 }
+
+TEST_CASE("a generator given another's state continues its exact sequence, spare normal included") {
+  Generator a(42);
+  a.normal();  // leaves the second Box-Muller value as the spare
+  a.next_u64();
+  Generator b(7);
+  b.set_state(a.state());
+  CHECK(b.state() == a.state());
+  CHECK(b.normal() == a.normal());  // the spare
+  for (int i = 0; i < 5; ++i) CHECK(b.next_u64() == a.next_u64());
+  CHECK(b.normal() == a.normal());
+}
+
+TEST_CASE("Generator::set_state names text it cannot read and keeps its state") {
+  Generator g(3);
+  const std::string before = g.state();
+  for (const std::string bad :
+       {"", "mt19937 1 2 3 4 -", "xoshiro256** 0000000000000001 0000000000000002 0000000000000003 -",
+        "xoshiro256** 000000000000000g 0000000000000002 0000000000000003 0000000000000004 -",
+        "xoshiro256** 1 0000000000000002 0000000000000003 0000000000000004 -",
+        "xoshiro256** 0000000000000000 0000000000000000 0000000000000000 0000000000000000 -",
+        "xoshiro256** 0000000000000001 0000000000000002 0000000000000003 0000000000000004 3f80"}) {
+    INFO("'" << bad << "'");
+    CHECK_THROWS_WITH(g.set_state(bad), Catch::Contains("Generator::set_state: ") && Catch::Contains("'" + bad + "'"));
+    CHECK(g.state() == before);
+  }
+}

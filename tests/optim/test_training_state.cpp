@@ -68,9 +68,11 @@ struct TinyMlp {
   ModelState state_dict() const { return {{"0.weight", w0}, {"0.bias", b0}, {"2.weight", w2}, {"2.bias", b2}}; }
   std::vector<Tensor> parameters() const { return {w0, b0, w2, b2}; }
 
-  Tensor forward(const Tensor& x) const {                        // x (N, 3)
-    const Tensor h = tanh(matmul(x, transpose(w0, 0, 1)) + b0);  // (N, 8)
-    return matmul(h, transpose(w2, 0, 1)) + b2;                  // (N, 2)
+  float dropout_p = 0.0f;  // on the hidden layer, drawn from the default generator
+
+  Tensor forward(const Tensor& x) const {                                              // x (N, 3)
+    const Tensor h = tanh(matmul(x, transpose(w0, 0, 1)) + b0);                        // (N, 8)
+    return matmul(dropout(h, dropout_p, dropout_p > 0.0f), transpose(w2, 0, 1)) + b2;  // (N, 2)
   }
 };
 
@@ -140,6 +142,71 @@ TEST_CASE("training state: 10 steps, save, fresh model/optimizer/schedule, load,
   CHECK(unloaded.step(data.x, data.y) != straight_losses[10]);
 }
 
+TEST_CASE("training state with dropout: the generator's state comes back too, so the resumed run is bitwise equal") {
+  TempDir dir("training_state");
+  const fs::path path = dir.path / "dropout.safetensors";
+  const Data data;
+  auto losses = [&](Training& t, int steps) {
+    std::vector<float> out;
+    for (int i = 0; i < steps; ++i) out.push_back(t.step(data.x, data.y));
+    return out;
+  };
+
+  manual_seed(5);
+  Training straight(1);
+  straight.model.dropout_p = 0.5f;
+  const std::vector<float> straight_losses = losses(straight, 20);
+
+  manual_seed(5);
+  Training first(1);
+  first.model.dropout_p = 0.5f;
+  std::vector<float> resumed_losses = losses(first, 10);
+  save_training_state(path, first.model.state_dict(), first.adam, &first.schedule);
+  manual_seed(12345);  // the resumed process starts from another generator state
+  Training second(99);
+  second.model.dropout_p = 0.5f;
+  CHECK(load_training_state(path, second.model.state_dict(), second.adam, &second.schedule).empty());
+  for (float loss : losses(second, 10)) resumed_losses.push_back(loss);
+  CHECK(resumed_losses == straight_losses);
+
+  // The control: the same file without the generator's entry resumes with other dropout masks.
+  SafetensorsContent file = load_safetensors(path);
+  file.metadata.erase(generator_metadata_key);
+  save_safetensors(path, file.tensors, file.metadata);
+  manual_seed(12345);
+  Training third(99);
+  third.model.dropout_p = 0.5f;
+  load_training_state(path, third.model.state_dict(), third.adam, &third.schedule);
+  CHECK(losses(third, 10) != std::vector<float>(straight_losses.begin() + 10, straight_losses.end()));
+}
+
+TEST_CASE("training state: the generator's metadata key is reserved, and a bad saved state changes nothing") {
+  TempDir dir("training_state");
+  const fs::path path = dir.path / "generator.safetensors";
+  const Data data;
+  Training training(1);
+  training.step(data.x, data.y);
+  CHECK_THROWS_WITH(save_training_state(path, training.model.state_dict(), training.adam, &training.schedule,
+                                        {{generator_metadata_key, "mine"}}),
+                    Contains("metadata key 'attograd.default_generator' is reserved"));
+  CHECK_FALSE(fs::exists(path));
+
+  save_training_state(path, training.model.state_dict(), training.adam, &training.schedule);
+  SafetensorsContent file = load_safetensors(path);
+  file.metadata[generator_metadata_key] = "xoshiro256** 12 34";
+  save_safetensors(path, file.tensors, file.metadata);
+
+  Training other(2);
+  const NamedArrays model_before = values_of(other.model.state_dict());
+  const std::string generator_before = default_generator().state();
+  CHECK_THROWS_WITH(
+      load_training_state(path, other.model.state_dict(), other.adam, &other.schedule),
+      Contains(path.string()) && Contains("metadata 'attograd.default_generator'") && Contains("'xoshiro256** 12 34'"));
+  CHECK(same_bits(values_of(other.model.state_dict()), model_before));
+  CHECK(other.adam.state_dict().empty());
+  CHECK(default_generator().state() == generator_before);
+}
+
 TEST_CASE("training state: model under its own names, then optimizer. and scheduler. entries") {
   TempDir dir("training_state");
   const fs::path path = dir.path / "layout.safetensors";
@@ -159,7 +226,8 @@ TEST_CASE("training state: model under its own names, then optimizer. and schedu
       want.push_back(fmt::format("optimizer.state.{}.{}", i, entry));
   want.emplace_back("scheduler.last_step");
   CHECK(names == want);
-  CHECK(file.metadata == Metadata{{"config", R"({"hidden": 8})"}});
+  CHECK(file.metadata ==
+        Metadata{{"config", R"({"hidden": 8})"}, {generator_metadata_key, default_generator().state()}});
   CHECK(file.at("optimizer.state.2.step")() == 2.0f);
   CHECK(file.at("scheduler.last_step")() == 2.0f);
 
@@ -169,7 +237,8 @@ TEST_CASE("training state: model under its own names, then optimizer. and schedu
   CHECK(same_bits(values_of(state.model), values_of(training.model.state_dict())));
   CHECK(same_bits(state.optimizer, training.adam.state_dict()));
   CHECK(same_bits(state.scheduler, training.schedule.state_dict()));
-  CHECK(state.metadata == file.metadata);
+  CHECK(state.metadata == Metadata{{"config", R"({"hidden": 8})"}});  // the generator's entry is split off
+  CHECK(state.generator == default_generator().state());
 
   // Saved without a schedule: no scheduler entries; an optimizer that never stepped: none either.
   Training fresh(2);
