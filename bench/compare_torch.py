@@ -10,6 +10,8 @@ the ratio attograd / PyTorch (lower is better for times and memory; for matmul, 
 GFLOP/s over raw OpenBLAS sgemm, higher is better). Shared machines drift by tens of percent
 from minute to minute, so each workload runs --repeat times on each side, alternating, and
 every figure is the median over those runs (the ratio is the median of the per-run ratios).
+Each run starts after --settle seconds, so that tearing down the previous process (PyTorch
+frees about 260 MB) does not overlap the next one's timing.
 Needs Debian's python3-torch.
 """
 import argparse
@@ -146,12 +148,14 @@ def main():
     parser.add_argument("--iters", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--settle", type=float, default=2.0,
+                        help="seconds to wait before each run (default 2)")
     parser.add_argument("--torch-only", metavar="WORKLOAD", help=argparse.SUPPRESS)
     parser.add_argument("workloads", nargs="*", default=WORKLOADS)
     args = parser.parse_args()
-    if args.iters < 1 or args.warmup < 0 or args.repeat < 1:
-        sys.exit(f"compare_torch.py: --iters and --repeat must be at least 1 and --warmup at least 0, "
-                 f"got --iters {args.iters} --warmup {args.warmup} --repeat {args.repeat}")
+    if args.iters < 1 or args.warmup < 0 or args.repeat < 1 or args.settle < 0:
+        sys.exit(f"compare_torch.py: --iters and --repeat must be at least 1, --warmup and --settle at least 0; "
+                 f"got --iters {args.iters} --warmup {args.warmup} --repeat {args.repeat} --settle {args.settle}")
     # Checked in a child process: importing torch here would also raise the peak-memory figures
     # of every process started from this one.
     if subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode != 0:
@@ -170,8 +174,10 @@ def main():
     for w in args.workloads:
         runs = []  # (ours, theirs) per repeat
         for _ in range(args.repeat):
+            time.sleep(args.settle)
             ours = json.loads(subprocess.check_output(
                 [args.bench, w, "--iters", str(args.iters), "--warmup", str(args.warmup)], text=True).strip())
+            time.sleep(args.settle)
             theirs = json.loads(subprocess.check_output(
                 [sys.executable, __file__, "--torch-only", w, "--iters", str(args.iters), "--warmup",
                  str(args.warmup)], text=True).strip())

@@ -7,7 +7,6 @@
 // once per instruction set (AVX-512, AVX2, baseline) and the best one is picked at load time.
 #pragma once
 
-#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstddef>
