@@ -108,21 +108,6 @@ struct Rows {
   }
 };
 
-// y = exp(x - m - log Σ exp(x - m)) over one row (log_space: y is the log-probability instead).
-ATTOGRAD_VECTOR_CLONES void softmax_row(const float* x, float* y, std::size_t n, bool log_space) {
-  float m = -std::numeric_limits<float>::infinity();
-  for (std::size_t j = 0; j < n; ++j) m = std::max(m, x[j]);
-  for (std::size_t j = 0; j < n; ++j) y[j] = fast::exp(x[j] - m);
-  const float total = fast::sum_inline(y, n);
-  if (log_space) {
-    const float shift = m + std::log(total);
-    for (std::size_t j = 0; j < n; ++j) y[j] = x[j] - shift;
-  } else {
-    const float inv = 1.0f / total;
-    for (std::size_t j = 0; j < n; ++j) y[j] *= inv;
-  }
-}
-
 Array softmax_rows(const Array& x, const Rows& rows, bool log_space) {
   Array y = Array::from_shape(x.shape());
   rows.for_each_row<1>({x.data()}, y.data(),
@@ -139,9 +124,7 @@ Tensor softmax(const Tensor& x, int dim) {
                        Array dx = Array::from_shape(y.shape());
                        rows.for_each_row<2>({g.data(), y.data()}, dx.data(),
                                             [n = rows.n](const float* g_row, const float* y_row, float* dx_row) {
-                                              const float dot = fast::dot(g_row, y_row, n);
-                                              for (std::size_t j = 0; j < n; ++j)
-                                                dx_row[j] = y_row[j] * (g_row[j] - dot);
+                                              softmax_backward_row(g_row, y_row, dx_row, n);
                                             });
                        accumulate_grad(in[0], std::move(dx));
                      });
@@ -165,9 +148,8 @@ Tensor log_softmax(const Tensor& x, int dim) {
 }
 
 namespace {
-// One row of layer_norm's backward (formulas in the header); xhat and dxhat are scratch, dw and
-// db accumulate over rows. Separate pointers (restrict) so the loops vectorise.
 // One row of layer_norm: y = (x - mean) · rstd ⊙ w + b; mean and rstd are kept for the backward.
+// Separate pointers (restrict) so the loops vectorise.
 ATTOGRAD_VECTOR_CLONES void layer_norm_forward_row(const float* __restrict__ x, const float* __restrict__ w,
                                                    const float* __restrict__ b, float eps, float inv_n, std::size_t n,
                                                    float* __restrict__ y, float& mean, float& rstd) {
@@ -177,6 +159,8 @@ ATTOGRAD_VECTOR_CLONES void layer_norm_forward_row(const float* __restrict__ x, 
   for (std::size_t j = 0; j < n; ++j) y[j] = y[j] * rstd * w[j] + b[j];
 }
 
+// One row of layer_norm's backward (formulas in the header); xhat and dxhat are scratch, dw and
+// db accumulate over rows.
 ATTOGRAD_VECTOR_CLONES void layer_norm_backward_row(const float* __restrict__ x, const float* __restrict__ g,
                                                     const float* __restrict__ w, float mean, float rstd, float inv_n,
                                                     std::size_t n, float* __restrict__ xhat, float* __restrict__ dxhat,

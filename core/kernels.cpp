@@ -3,6 +3,8 @@
 #include <attograd/core/kernels.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -159,6 +161,25 @@ void add_into_view(Array& dst, std::size_t offset, const Strides& strides, const
     }
     ps += length;
   });
+}
+
+ATTOGRAD_VECTOR_CLONES void softmax_row(const float* x, float* y, std::size_t n, bool log_space) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (std::size_t j = 0; j < n; ++j) m = std::max(m, x[j]);
+  for (std::size_t j = 0; j < n; ++j) y[j] = fast::exp(x[j] - m);
+  const float total = fast::sum_inline(y, n);
+  if (log_space) {
+    const float shift = m + std::log(total);
+    for (std::size_t j = 0; j < n; ++j) y[j] = x[j] - shift;
+  } else {
+    const float inv = 1.0f / total;
+    for (std::size_t j = 0; j < n; ++j) y[j] *= inv;
+  }
+}
+
+ATTOGRAD_VECTOR_CLONES void softmax_backward_row(const float* g, const float* y, float* dx, std::size_t n) {
+  const float dot = fast::dot_inline(g, y, n);
+  for (std::size_t j = 0; j < n; ++j) dx[j] = y[j] * (g[j] - dot);
 }
 
 }  // namespace attograd

@@ -42,6 +42,13 @@ Array read_view(const Array& src, std::size_t offset, const Strides& strides, co
 // The reverse: adds the contiguous `src` into `dst` seen through (offset, strides).
 void add_into_view(Array& dst, std::size_t offset, const Strides& strides, const Array& src);
 
+// Softmax over one contiguous row of n: y = exp(x - max) / Σ exp(x - max), or with log_space the
+// log-probabilities x - max - log Σ exp(x - max). y may be x, except with log_space.
+void softmax_row(const float* x, float* y, std::size_t n, bool log_space = false);
+
+// Its backward for one row, from the gradient g of y: dx = y ⊙ (g - Σ g ⊙ y). dx may be g.
+void softmax_backward_row(const float* g, const float* y, float* dx, std::size_t n);
+
 // Broadcasts `a` to `shape` and materialises it (the forward of expand, backward of sum).
 Array expand_array(const Array& a, const Shape& shape);
 

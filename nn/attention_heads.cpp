@@ -14,7 +14,6 @@
 
 #include <attograd/core/autograd.hpp>
 #include <attograd/core/blas.hpp>
-#include <attograd/core/fast_math.hpp>
 #include <attograd/core/kernels.hpp>
 #include <attograd/core/reduction.hpp>
 #include <attograd/core/shape_ops.hpp>
@@ -26,6 +25,12 @@ namespace {
 struct Sizes {
   std::size_t B, T, S, E, H, D;
 };
+
+void check_heads(std::size_t E, const HeadsOptions& o) {
+  if (o.num_heads == 0 || E % o.num_heads != 0)
+    throw std::invalid_argument(
+        fmt::format("{}: E = {} does not split into num_heads = {} heads", o.who, E, o.num_heads));
+}
 
 Sizes check_sizes(const Tensor& q, const Tensor& k, const Tensor& v, const HeadsOptions& o) {
   const auto shapes = [&] {
@@ -39,10 +44,17 @@ Sizes check_sizes(const Tensor& q, const Tensor& k, const Tensor& v, const Heads
       k.shape()[2] != E || v.shape()[2] != E)
     throw std::invalid_argument(
         fmt::format("{}: query, key and value must share B and E, and key and value S, got {}", o.who, shapes()));
-  if (o.num_heads == 0 || E % o.num_heads != 0)
-    throw std::invalid_argument(
-        fmt::format("{}: E = {} does not split into num_heads = {} heads", o.who, E, o.num_heads));
+  check_heads(E, o);
   return {q.shape()[0], q.shape()[1], k.shape()[1], E, o.num_heads, E / o.num_heads};
+}
+
+// The width E of each projection in a packed qkv (B, L, 3E).
+std::size_t packed_width(const Tensor& qkv, const HeadsOptions& o) {
+  if (qkv.dim() != 3 || qkv.shape()[2] % 3 != 0)
+    throw std::invalid_argument(
+        fmt::format("{}: expected packed projections (B, L, 3E), got {}", o.who, shape_str(qkv.shape())));
+  check_heads(qkv.shape()[2] / 3, o);
+  return qkv.shape()[2] / 3;
 }
 
 // Scores (T, S) to weights in place, row by row. Blocked keys take the most negative finite
@@ -63,22 +75,13 @@ void softmax_rows_in_place(float* p, const bool* blocked, std::size_t T, std::si
         continue;
       }
     }
-    const float m = *std::max_element(row, row + S);
-    for (std::size_t j = 0; j < S; ++j) row[j] -= m;
-    fast::exp(row, row, S);
-    const float inv = 1.0f / fast::sum(row, S);
-    for (std::size_t j = 0; j < S; ++j) row[j] *= inv;
+    softmax_row(row, row, S);
   }
 }
 
 // dP (T, S) becomes dS = P ⊙ (dP - Σ_row dP ⊙ P) in place.
 void softmax_backward_in_place(const float* p, float* dp, std::size_t T, std::size_t S) {
-  for (std::size_t i = 0; i < T; ++i) {
-    const float* p_row = p + i * S;
-    float* d_row = dp + i * S;
-    const float dot = fast::dot(d_row, p_row, S);
-    for (std::size_t j = 0; j < S; ++j) d_row[j] = p_row[j] * (d_row[j] - dot);
-  }
+  for (std::size_t i = 0; i < T; ++i) softmax_backward_row(dp + i * S, p + i * S, dp + i * S, S);
 }
 
 // The per-head products are small; below this many multiply-adds one BLAS thread is faster
@@ -115,11 +118,12 @@ void accumulate_all(const std::vector<Tensor>& in, std::vector<Array>& grads) {
 }
 
 // The fused op over any layout (see the header).
+// `biases` are mask.additive_biases for the scores (B, H, T, S), none requiring grad.
 AttentionOutput fused_heads(const std::vector<Tensor>& inputs, const Layout& at, const Sizes& z,
-                            const AttentionMask& mask, const HeadsOptions& options) {
+                            const AttentionMask& mask, const std::vector<Tensor>& biases, const HeadsOptions& options) {
   const Shape scores_shape{z.B, z.H, z.T, z.S};
   std::optional<Array> bias;  // (B, H, T, S), the additive terms summed
-  for (const Tensor& b : mask.additive_biases(scores_shape, options.who)) {
+  for (const Tensor& b : biases) {
     if (!bias) bias = xt::zeros<float>(scores_shape);
     const Array term = expand_array(b.value(), scores_shape);
     for (std::size_t j = 0; j < term.size(); ++j) bias->data()[j] += term.data()[j];
@@ -209,10 +213,10 @@ AttentionOutput fused_heads(const std::vector<Tensor>& inputs, const Layout& at,
   return {output, weights_out};
 }
 
-bool learned_bias(const AttentionMask& mask, const Shape& scores, const std::string& who) {
-  if (!is_grad_enabled()) return false;
-  const std::vector<Tensor> biases = mask.additive_biases(scores, who);
-  return std::any_of(biases.begin(), biases.end(), [](const Tensor& b) { return b.requires_grad(); });
+// Whether a backward would have to reach one of the additive mask terms (the fused op cannot).
+bool learned(const std::vector<Tensor>& biases) {
+  return is_grad_enabled() &&
+         std::any_of(biases.begin(), biases.end(), [](const Tensor& b) { return b.requires_grad(); });
 }
 
 }  // namespace
@@ -238,30 +242,22 @@ AttentionOutput attention_heads_composite(const Tensor& q, const Tensor& k, cons
 AttentionOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionMask& mask,
                                 const HeadsOptions& options) {
   const Sizes z = check_sizes(q, k, v, options);
-  if (learned_bias(mask, {z.B, z.H, z.T, z.S}, options.who)) return attention_heads_composite(q, k, v, mask, options);
-  return fused_heads({q, k, v}, {{0, 0, z.E}, {1, 0, z.E}, {2, 0, z.E}}, z, mask, options);
+  const std::vector<Tensor> biases = mask.additive_biases({z.B, z.H, z.T, z.S}, options.who);
+  if (learned(biases)) return attention_heads_composite(q, k, v, mask, options);
+  return fused_heads({q, k, v}, {{0, 0, z.E}, {1, 0, z.E}, {2, 0, z.E}}, z, mask, biases, options);
 }
 
 AttentionOutput attention_heads_packed(const Tensor& qkv, const AttentionMask& mask, const HeadsOptions& options) {
-  if (qkv.dim() != 3 || qkv.shape()[2] % 3 != 0)
-    throw std::invalid_argument(
-        fmt::format("{}: expected packed projections (B, L, 3E), got {}", options.who, shape_str(qkv.shape())));
-  const std::size_t E = qkv.shape()[2] / 3;
-  if (options.num_heads == 0 || E % options.num_heads != 0)
-    throw std::invalid_argument(
-        fmt::format("{}: E = {} does not split into num_heads = {} heads", options.who, E, options.num_heads));
-  const std::size_t B = qkv.shape()[0], L = qkv.shape()[1];
+  const std::size_t E = packed_width(qkv, options), B = qkv.shape()[0], L = qkv.shape()[1];
   const Sizes z{B, L, L, E, options.num_heads, E / options.num_heads};
-  if (learned_bias(mask, {z.B, z.H, z.T, z.S}, options.who))
-    return attention_heads_packed_composite(qkv, mask, options);
-  return fused_heads({qkv}, {{0, 0, 3 * E}, {0, E, 3 * E}, {0, 2 * E, 3 * E}}, z, mask, options);
+  const std::vector<Tensor> biases = mask.additive_biases({z.B, z.H, z.T, z.S}, options.who);
+  if (learned(biases)) return attention_heads_packed_composite(qkv, mask, options);
+  return fused_heads({qkv}, {{0, 0, 3 * E}, {0, E, 3 * E}, {0, 2 * E, 3 * E}}, z, mask, biases, options);
 }
 
 AttentionOutput attention_heads_packed_composite(const Tensor& qkv, const AttentionMask& mask,
                                                  const HeadsOptions& options) {
-  if (qkv.dim() != 3 || qkv.shape()[2] % 3 != 0)
-    throw std::invalid_argument(
-        fmt::format("{}: expected packed projections (B, L, 3E), got {}", options.who, shape_str(qkv.shape())));
+  packed_width(qkv, options);
   const std::vector<Tensor> parts = chunk(qkv, 3, -1);  // (B, L, E) × 3
   return attention_heads_composite(parts[0], parts[1], parts[2], mask, options);
 }

@@ -136,39 +136,33 @@ functional::AttentionOutput MultiheadAttention::forward(const Tensor& query, con
   check_inputs(query, key, value);
   auto batch_major = [this](const Tensor& x) { return batch_first_ ? x : transpose(x, 0, 1); };  // -> (B, L, ·)
   const bool self_attention = in_proj_weight.defined() && query.is_same(key) && key.is_same(value);
-  const bool drop = is_training() && dropout_ > 0.0f;
+  const bool drop = is_training() && dropout_ > 0.0f;  // dropout on the weights: the composite path
+  const functional::HeadsOptions options{.num_heads = num_heads_,
+                                         .need_weights = need_weights,
+                                         .average_weights = average_attn_weights,
+                                         .who = "MultiheadAttention"};
   functional::AttentionOutput result;
-  if (!drop) {
-    // The fused op reads the heads in place from the projections.
-    const functional::HeadsOptions options{.num_heads = num_heads_,
-                                           .need_weights = need_weights,
-                                           .average_weights = average_attn_weights,
-                                           .who = "MultiheadAttention"};
-    functional::AttentionOutput heads;
-    if (self_attention) {
-      heads = functional::attention_heads_packed(project_packed(batch_major(query), 0, 3), mask, options);
-    } else if (in_proj_weight.defined() && key.is_same(value)) {
-      const std::vector<Tensor> kv = chunk(project_packed(batch_major(key), 1, 2), 2, -1);  // (B, S, E) twice
-      heads = functional::attention_heads(project(batch_major(query), 0), kv[0], kv[1], mask, options);
-    } else {
-      heads = functional::attention_heads(project(batch_major(query), 0), project(batch_major(key), 1),
-                                          project(batch_major(value), 2), mask, options);
-    }
+  if (self_attention && !drop) {
+    // One product for q, k and v; the fused op reads the heads in place from it.
+    const auto heads = functional::attention_heads_packed(project_packed(batch_major(query), 0, 3), mask, options);
     result = {out_proj->forward(heads.output), heads.weights};  // (B, T, E)
   } else {
-    // Dropout on the weights: the composite path, head by head.
-    Tensor q_heads;  // (B, H, T, D)
-    KeyValue kv;     // (B, H, S, D) twice
+    Tensor q, k, v;  // (B, T, E), (B, S, E), (B, S, E)
     if (self_attention) {
-      const std::vector<Tensor> qkv = chunk(project_packed(batch_major(query), 0, 3), 3, -1);  // (B, T, E) × 3
-      q_heads = split_heads(qkv[0]);
-      kv = {split_heads(qkv[1]), split_heads(qkv[2])};
+      const std::vector<Tensor> qkv = chunk(project_packed(batch_major(query), 0, 3), 3, -1);
+      q = qkv[0], k = qkv[1], v = qkv[2];
+    } else if (in_proj_weight.defined() && key.is_same(value)) {
+      const std::vector<Tensor> kv = chunk(project_packed(batch_major(key), 1, 2), 2, -1);
+      q = project(batch_major(query), 0), k = kv[0], v = kv[1];
     } else {
-      const Tensor key_major = batch_major(key);
-      q_heads = project_query(batch_major(query));
-      kv = project_key_value(key_major, key.is_same(value) ? key_major : batch_major(value));
+      q = project(batch_major(query), 0), k = project(batch_major(key), 1), v = project(batch_major(value), 2);
     }
-    result = attend(q_heads, kv, mask, need_weights, average_attn_weights);  // (B, T, E)
+    if (drop) {
+      result = attend(split_heads(q), {split_heads(k), split_heads(v)}, mask, need_weights, average_attn_weights);
+    } else {
+      const auto heads = functional::attention_heads(q, k, v, mask, options);
+      result = {out_proj->forward(heads.output), heads.weights};  // (B, T, E)
+    }
   }
   if (!batch_first_) result.output = transpose(result.output, 0, 1);  // (T, B, E)
   return result;

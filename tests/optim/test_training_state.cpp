@@ -83,8 +83,10 @@ struct Training {
   Adam adam;
   CosineWarmupLR schedule;
 
-  explicit Training(std::uint64_t seed, std::size_t hidden = 8)
-      : model(seed, hidden), adam(model.parameters(), AdamOptions{.lr = 0.05}), schedule(adam, 3, 20, 1e-3) {}
+  explicit Training(std::uint64_t seed, std::size_t hidden = 8, float dropout = 0.0f)
+      : model(seed, hidden), adam(model.parameters(), AdamOptions{.lr = 0.05}), schedule(adam, 3, 20, 1e-3) {
+    model.dropout_p = dropout;
+  }
 
   float step(const Tensor& x, const Tensor& y) {
     adam.zero_grad();
@@ -95,6 +97,14 @@ struct Training {
     return loss.item();
   }
 };
+
+// Loads the file, lets `edit` change its metadata, and writes it back (a hand-edited file).
+template <class Edit>
+void edit_metadata(const fs::path& path, Edit edit) {
+  SafetensorsContent file = load_safetensors(path);
+  edit(file.metadata);
+  save_safetensors(path, file.tensors, file.metadata);
+}
 
 // Fixed data: x (16, 3), y (16, 2).
 struct Data {
@@ -153,29 +163,23 @@ TEST_CASE("training state with dropout: the generator's state comes back too, so
   };
 
   manual_seed(5);
-  Training straight(1);
-  straight.model.dropout_p = 0.5f;
+  Training straight(1, 8, 0.5f);
   const std::vector<float> straight_losses = losses(straight, 20);
 
   manual_seed(5);
-  Training first(1);
-  first.model.dropout_p = 0.5f;
+  Training first(1, 8, 0.5f);
   std::vector<float> resumed_losses = losses(first, 10);
   save_training_state(path, first.model.state_dict(), first.adam, &first.schedule);
   manual_seed(12345);  // the resumed process starts from another generator state
-  Training second(99);
-  second.model.dropout_p = 0.5f;
+  Training second(99, 8, 0.5f);
   CHECK(load_training_state(path, second.model.state_dict(), second.adam, &second.schedule).empty());
   for (float loss : losses(second, 10)) resumed_losses.push_back(loss);
   CHECK(resumed_losses == straight_losses);
 
   // The control: the same file without the generator's entry resumes with other dropout masks.
-  SafetensorsContent file = load_safetensors(path);
-  file.metadata.erase(generator_metadata_key);
-  save_safetensors(path, file.tensors, file.metadata);
+  edit_metadata(path, [](Metadata& metadata) { metadata.erase(generator_metadata_key); });
   manual_seed(12345);
-  Training third(99);
-  third.model.dropout_p = 0.5f;
+  Training third(99, 8, 0.5f);
   load_training_state(path, third.model.state_dict(), third.adam, &third.schedule);
   CHECK(losses(third, 10) != std::vector<float>(straight_losses.begin() + 10, straight_losses.end()));
 }
@@ -192,9 +196,7 @@ TEST_CASE("training state: the generator's metadata key is reserved, and a bad s
   CHECK_FALSE(fs::exists(path));
 
   save_training_state(path, training.model.state_dict(), training.adam, &training.schedule);
-  SafetensorsContent file = load_safetensors(path);
-  file.metadata[generator_metadata_key] = "xoshiro256** 12 34";
-  save_safetensors(path, file.tensors, file.metadata);
+  edit_metadata(path, [](Metadata& metadata) { metadata[generator_metadata_key] = "xoshiro256** 12 34"; });
 
   Training other(2);
   const NamedArrays model_before = values_of(other.model.state_dict());
