@@ -1,6 +1,6 @@
 // The reverse-mode engine: make_result records an op, Tensor::backward walks the graph back.
 #include <attograd/core/autograd.hpp>
-#include <attograd/core/kernels.hpp>
+#include <attograd/core/kernels/loops.hpp>
 
 #include <cmath>
 #include <stdexcept>

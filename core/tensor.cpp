@@ -1,10 +1,6 @@
 // Tensor handle accessors, iterative graph destruction and printing.
 #include <attograd/core/tensor.hpp>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include <atomic>
 #include <cstdlib>
 #include <ostream>
@@ -13,27 +9,16 @@
 #include <fmt/format.h>
 
 #include <attograd/core/autograd.hpp>
+#include <attograd/core/kernels/allocator.hpp>
 
 namespace attograd {
 
 namespace {
 std::atomic<std::uint64_t> next_node_id{1};
 
-// glibc hands every large block (128 KiB and up, at first) straight back to the kernel when it
-// is freed, and the next allocation of that size takes fresh pages the kernel must zero. A
-// training step frees and reallocates the same few-MB activations every step, so that churn
-// cost about half of the MultiheadAttention benchmark's time (69 ms -> 28 ms a step without it).
-// Keeping such blocks in the heap costs no extra peak memory; memory freed after the peak is
-// kept for reuse instead of returned. Set ATTOGRAD_MALLOC_DEFAULTS=1 to keep glibc's defaults.
-[[maybe_unused]] const bool allocator_tuned = [] {
-#if defined(__GLIBC__)
-  if (std::getenv("ATTOGRAD_MALLOC_DEFAULTS") == nullptr) {
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
-  }
-#endif
-  return true;
-}();
+// Once per process, before the first tensor: glibc's allocator tuned for training loops
+// (core/kernels/allocator.cpp says why and how to opt out).
+[[maybe_unused]] const bool allocator_configured = (configure_allocator(), true);
 
 const Node& checked(const std::shared_ptr<Node>& node, const char* what) {
   if (!node) throw std::logic_error(fmt::format("Tensor::{}: the tensor is undefined (default-constructed)", what));

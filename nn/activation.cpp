@@ -1,7 +1,7 @@
 // Activation modules: one core op each; shapes pass through unchanged.
 #include <attograd/nn/activation.hpp>
 
-#include <attograd/core/elementwise.hpp>
+#include <attograd/core/ops/elementwise.hpp>
 
 namespace attograd::nn {
 

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include <attograd/core/functional.hpp>
+#include <attograd/core/ops/functional.hpp>
 
 namespace attograd::nn {
 

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include <attograd/core/creation.hpp>
-#include <attograd/core/indexing.hpp>
+#include <attograd/core/ops/creation.hpp>
+#include <attograd/core/ops/indexing.hpp>
 #include <attograd/nn/init.hpp>
 
 namespace attograd::nn {

@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include <attograd/core/creation.hpp>
-#include <attograd/core/functional.hpp>
+#include <attograd/core/ops/creation.hpp>
+#include <attograd/core/ops/functional.hpp>
 
 namespace attograd::nn {
 

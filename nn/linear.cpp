@@ -6,10 +6,10 @@
 
 #include <fmt/format.h>
 
-#include <attograd/core/creation.hpp>
-#include <attograd/core/elementwise.hpp>
-#include <attograd/core/linalg.hpp>
-#include <attograd/core/shape_ops.hpp>
+#include <attograd/core/ops/creation.hpp>
+#include <attograd/core/ops/elementwise.hpp>
+#include <attograd/core/ops/linalg.hpp>
+#include <attograd/core/ops/shape_ops.hpp>
 #include <attograd/nn/init.hpp>
 
 namespace attograd::nn {

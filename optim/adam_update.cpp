@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include <attograd/core/fast_math.hpp>
+#include <attograd/core/kernels/fast_math.hpp>
 
 namespace attograd::optim {
 

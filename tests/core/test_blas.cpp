@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <attograd/core/blas.hpp>
+#include <attograd/core/kernels/blas.hpp>
 #include <attograd/core/random.hpp>
 
 using namespace attograd;

@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <attograd/core/fast_math.hpp>
+#include <attograd/core/kernels/fast_math.hpp>
 
 using namespace attograd;
 

@@ -11,7 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <attograd/core/core.hpp>
-#include <attograd/nn/mask.hpp>
+#include <attograd/nn/attention/mask.hpp>
 #include <attograd/nn/module.hpp>
 
 #include "../support/gradcheck.hpp"

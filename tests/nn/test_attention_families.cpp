@@ -4,9 +4,9 @@
 #include <xtensor/xbuilder.hpp>
 
 #include <attograd/core/core.hpp>
-#include <attograd/nn/additive_attention.hpp>
-#include <attograd/nn/attention_functional.hpp>
-#include <attograd/nn/luong_attention.hpp>
+#include <attograd/nn/attention/additive_attention.hpp>
+#include <attograd/nn/attention/attention_functional.hpp>
+#include <attograd/nn/attention/luong_attention.hpp>
 
 #include "attention_test_support.hpp"
 

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include <attograd/core/core.hpp>
-#include <attograd/nn/attention_functional.hpp>
+#include <attograd/nn/attention/attention_functional.hpp>
 
 #include "attention_test_support.hpp"
 

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include <attograd/core/core.hpp>
-#include <attograd/nn/mask.hpp>
+#include <attograd/nn/attention/mask.hpp>
 
 using namespace attograd;
 using nn::AttentionMask;

@@ -7,8 +7,8 @@
 #include <xtensor/xview.hpp>
 
 #include <attograd/core/core.hpp>
-#include <attograd/nn/multihead_attention.hpp>
-#include <attograd/nn/self_attention.hpp>
+#include <attograd/nn/attention/multihead_attention.hpp>
+#include <attograd/nn/attention/self_attention.hpp>
 
 #include "attention_test_support.hpp"
 

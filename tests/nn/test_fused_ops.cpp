@@ -7,10 +7,10 @@
 #include <catch2/catch.hpp>
 
 #include <attograd/core/core.hpp>
-#include <attograd/nn/additive_attention.hpp>
-#include <attograd/nn/attention_heads.hpp>
-#include <attograd/nn/gru.hpp>
-#include <attograd/nn/lstm.hpp>
+#include <attograd/nn/attention/additive_attention.hpp>
+#include <attograd/nn/attention/attention_heads.hpp>
+#include <attograd/nn/rnn/gru.hpp>
+#include <attograd/nn/rnn/lstm.hpp>
 
 #include "../support/gradcheck.hpp"
 #include "attention_test_support.hpp"

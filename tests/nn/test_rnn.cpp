@@ -8,8 +8,8 @@
 #include <vector>
 
 #include <attograd/core/core.hpp>
-#include <attograd/nn/gru.hpp>
-#include <attograd/nn/lstm.hpp>
+#include <attograd/nn/rnn/gru.hpp>
+#include <attograd/nn/rnn/lstm.hpp>
 
 #include "../support/gradcheck.hpp"
 #include "nn_test_support.hpp"

@@ -9,8 +9,8 @@
 #include <xtensor/xview.hpp>
 
 #include <attograd/core/core.hpp>
-#include <attograd/nn/positional_encoding.hpp>
-#include <attograd/nn/transformer.hpp>
+#include <attograd/nn/transformer/positional_encoding.hpp>
+#include <attograd/nn/transformer/transformer.hpp>
 
 #include "attention_test_support.hpp"
 

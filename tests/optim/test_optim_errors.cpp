@@ -6,7 +6,7 @@
 #include <limits>
 #include <vector>
 
-#include <attograd/core/creation.hpp>
+#include <attograd/core/ops/creation.hpp>
 #include <attograd/optim/optim.hpp>
 
 using namespace attograd;

@@ -7,9 +7,9 @@
 #include <catch2/catch.hpp>
 
 #include <attograd/core/autograd.hpp>
-#include <attograd/core/elementwise.hpp>
+#include <attograd/core/ops/elementwise.hpp>
+#include <attograd/core/ops/reduction.hpp>
 #include <attograd/core/random.hpp>
-#include <attograd/core/reduction.hpp>
 
 namespace attograd::testing {
 

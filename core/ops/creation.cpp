@@ -1,0 +1,70 @@
+// Tensor factories.
+#include <attograd/core/ops/creation.hpp>
+
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include <attograd/core/kernels/loops.hpp>
+#include <attograd/core/random.hpp>
+
+namespace attograd {
+
+Tensor zeros(const Shape& shape, bool requires_grad) { return Tensor(xt::zeros<float>(shape), requires_grad); }
+Tensor ones(const Shape& shape, bool requires_grad) { return Tensor(xt::ones<float>(shape), requires_grad); }
+
+Tensor full(const Shape& shape, float value, bool requires_grad) {
+  Array a = Array::from_shape(shape);
+  std::fill(a.begin(), a.end(), value);
+  return Tensor(std::move(a), requires_grad);
+}
+
+Tensor zeros_like(const Tensor& t) { return zeros(t.shape()); }
+Tensor ones_like(const Tensor& t) { return ones(t.shape()); }
+
+Tensor randn(const Shape& shape, bool requires_grad) {
+  Array a = Array::from_shape(shape);
+  Generator& gen = default_generator();
+  for (float& x : a) x = gen.normal();
+  return Tensor(std::move(a), requires_grad);
+}
+
+Tensor rand(const Shape& shape, bool requires_grad) {
+  Array a = Array::from_shape(shape);
+  Generator& gen = default_generator();
+  for (float& x : a) x = gen.uniform();
+  return Tensor(std::move(a), requires_grad);
+}
+
+Tensor arange(float start, float end, float step) {
+  if (step == 0.0f || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step) ||
+      (end - start) / step < 0.0f)
+    throw std::invalid_argument(fmt::format("arange: cannot go from {} to {} in steps of {}", start, end, step));
+  const auto n = static_cast<std::size_t>(std::ceil((end - start) / step));
+  Array a = Array::from_shape({n});
+  for (std::size_t i = 0; i < n; ++i) a(i) = start + static_cast<float>(i) * step;
+  return Tensor(std::move(a));
+}
+
+Tensor arange(float end) { return arange(0.0f, end, 1.0f); }
+
+Tensor from_vector(const std::vector<float>& values, const Shape& shape, bool requires_grad) {
+  const Shape s = shape.empty() ? Shape{values.size()} : shape;
+  if (shape_numel(s) != values.size())
+    throw std::invalid_argument(fmt::format("from_vector: {} values cannot fill shape {} ({} elements)", values.size(),
+                                            shape_str(s), shape_numel(s)));
+  Array a = Array::from_shape(s);
+  std::copy(values.begin(), values.end(), a.begin());
+  return Tensor(std::move(a), requires_grad);
+}
+
+Tensor from_array(Array values, bool requires_grad) { return Tensor(std::move(values), requires_grad); }
+
+Tensor scalar_tensor(float value, bool requires_grad) {
+  Array a = Array::from_shape({});
+  a() = value;
+  return Tensor(std::move(a), requires_grad);
+}
+
+}  // namespace attograd

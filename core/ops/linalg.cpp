@@ -1,0 +1,181 @@
+// matmul and its batched BLAS driver.
+#include <attograd/core/ops/linalg.hpp>
+
+#include <optional>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include <attograd/core/autograd.hpp>
+#include <attograd/core/kernels/blas.hpp>
+#include <attograd/core/kernels/loops.hpp>
+#include <attograd/core/ops/shape_ops.hpp>
+
+namespace attograd {
+
+using Inputs = std::vector<Tensor>;
+
+namespace {
+Shape batch_of(const Shape& s) { return Shape(s.begin(), s.end() - 2); }
+
+std::string inner_mismatch(const Shape& a, const Shape& b, std::size_t ka, std::size_t kb) {
+  return fmt::format("matmul: cannot multiply {} by {}: inner dimensions {} and {} differ", shape_str(a), shape_str(b),
+                     ka, kb);
+}
+}  // namespace
+
+Array matmul_arrays(const Array& a, bool transpose_a, const Array& b, bool transpose_b) {
+  if (a.dimension() < 2 || b.dimension() < 2)
+    throw std::invalid_argument(fmt::format("matmul_arrays: both operands need 2+ dims, got {} and {}",
+                                            shape_str(a.shape()), shape_str(b.shape())));
+  const std::size_t ra = a.shape()[a.dimension() - 2], ca = a.shape()[a.dimension() - 1];
+  const std::size_t rb = b.shape()[b.dimension() - 2], cb = b.shape()[b.dimension() - 1];
+  const std::size_t m = transpose_a ? ca : ra, k = transpose_a ? ra : ca;
+  const std::size_t kb = transpose_b ? cb : rb, n = transpose_b ? rb : cb;
+  if (k != kb) throw std::invalid_argument(inner_mismatch(a.shape(), b.shape(), k, kb));
+
+  const Shape a_batch = batch_of(a.shape()), b_batch = batch_of(b.shape());
+  Shape shape = broadcast_shapes("matmul", a_batch, b_batch);
+  const std::size_t batches = shape_numel(shape);
+  shape.push_back(m);
+  shape.push_back(n);
+  Array out = Array::from_shape(shape);
+  if (out.size() == 0) return out;
+  if (k == 0) {
+    std::fill(out.begin(), out.end(), 0.0f);
+    return out;
+  }
+
+  // (..., M, K) @ (K, N): the batch folds into M, one BLAS call.
+  if (!transpose_a && b.dimension() == 2) {
+    blas::sgemm(false, transpose_b, batches * m, n, k, 1.0f, a.data(), ca, b.data(), cb, 0.0f, out.data(), n);
+    return out;
+  }
+  const Shape batch = batch_of(shape);
+  Strides a_strides = broadcast_strides(a_batch, batch), b_strides = broadcast_strides(b_batch, batch);
+  for (auto& s : a_strides) s *= ra * ca;  // in matrices -> in floats
+  for (auto& s : b_strides) s *= rb * cb;
+  // Small matrices: one BLAS thread (see blas::SingleThreaded); 2·64³ flops is about where
+  // splitting one product across threads starts to pay on this class of CPU.
+  std::optional<blas::SingleThreaded> one_thread;
+  if (batches > 1 && m * n * k <= 64 * 64 * 64) one_thread.emplace();
+  std::size_t i = 0;
+  for_each_offset<2>(batch, {a_strides, b_strides}, {0, 0}, [&](const std::array<std::size_t, 2>& at) {
+    blas::sgemm(transpose_a, transpose_b, m, n, k, 1.0f, a.data() + at[0], ca, b.data() + at[1], cb, 0.0f,
+                out.data() + (i++) * m * n, n);
+  });
+  return out;
+}
+
+namespace {
+// C = A B                  dA = G Bᵀ,  dB = Aᵀ G  (summed over broadcast batch dims)
+Tensor matmul_nd(const Tensor& a, const Tensor& b) {
+  return make_result("matmul", matmul_arrays(a.value(), false, b.value(), false), {a, b},
+                     [](const Array& g, const Array&, const Inputs& in) {
+                       const Array& av = in[0].value();
+                       const Array& bv = in[1].value();
+                       if (in[0].requires_grad())
+                         accumulate_grad(in[0], sum_to(matmul_arrays(g, false, bv, true), av.shape()));
+                       if (!in[1].requires_grad()) return;
+                       if (bv.dimension() == 2) {
+                         // A (..., M, K), G (..., M, N): dB = Σ_batch Aᵀ G is one product of the
+                         // flattened (rows, K)ᵀ (rows, N).
+                         const std::size_t k = bv.shape()[0], n = bv.shape()[1];
+                         const std::size_t rows = av.size() / std::max<std::size_t>(k, 1);
+                         Array db = xt::zeros<float>(bv.shape());
+                         if (rows > 0)
+                           blas::sgemm(true, false, k, n, rows, 1.0f, av.data(), k, g.data(), n, 0.0f, db.data(), n);
+                         accumulate_grad(in[1], std::move(db));
+                         return;
+                       }
+                       accumulate_grad(in[1], sum_to(matmul_arrays(av, true, g, false), bv.shape()));
+                     });
+}
+}  // namespace
+
+// C = op(A) op(B)          d op(A) = G op(B)ᵀ,  d op(B) = op(A)ᵀ G, each transposed back if its flag is set:
+//                          dA = ta ? op(B) Gᵀ : G op(B)ᵀ,   dB = tb ? Gᵀ op(A) : op(A)ᵀ G
+Tensor matmul_transposed(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  if (a.dim() < 2 || b.dim() < 2)
+    throw std::invalid_argument(fmt::format("matmul_transposed: both operands need at least 2 dims, got {} and {}",
+                                            shape_str(a.shape()), shape_str(b.shape())));
+  if (!ta && !tb) return matmul_nd(a, b);
+  return make_result("matmul", matmul_arrays(a.value(), ta, b.value(), tb), {a, b},
+                     [ta, tb](const Array& g, const Array&, const Inputs& in) {
+                       const Array& av = in[0].value();
+                       const Array& bv = in[1].value();
+                       if (in[0].requires_grad()) {
+                         Array da = ta ? matmul_arrays(bv, tb, g, true) : matmul_arrays(g, false, bv, !tb);
+                         accumulate_grad(in[0], sum_to(da, av.shape()));
+                       }
+                       if (in[1].requires_grad()) {
+                         Array db = tb ? matmul_arrays(g, true, av, ta) : matmul_arrays(av, !ta, g, false);
+                         accumulate_grad(in[1], sum_to(db, bv.shape()));
+                       }
+                     });
+}
+
+// y = x Wᵀ + b             dx = G W,  dW = Gᵀ x,  db = Σ_rows G      (x and G seen as (rows, ·))
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  if (weight.dim() != 2)
+    throw std::invalid_argument(fmt::format("linear: weight must be (out, in), got {}", shape_str(weight.shape())));
+  const std::size_t out_features = weight.shape()[0], in_features = weight.shape()[1];
+  if (x.dim() == 0 || x.shape().back() != in_features)
+    throw std::invalid_argument(fmt::format("linear: input {} does not end in the weight's in_features {} (weight {})",
+                                            shape_str(x.shape()), in_features, shape_str(weight.shape())));
+  if (bias.defined() && (bias.dim() != 1 || bias.shape()[0] != out_features))
+    throw std::invalid_argument(fmt::format("linear: bias must be ({},) for weight {}, got {}", out_features,
+                                            shape_str(weight.shape()), shape_str(bias.shape())));
+  Shape shape = x.shape();
+  shape.back() = out_features;
+  Array y = Array::from_shape(shape);  // (..., out)
+  const std::size_t rows = in_features == 0 ? x.numel() : x.numel() / in_features;
+  if (bias.defined()) {
+    for (std::size_t r = 0; r < rows; ++r) std::copy_n(bias.value().data(), out_features, y.data() + r * out_features);
+  }
+  if (in_features == 0 && !bias.defined()) std::fill(y.begin(), y.end(), 0.0f);
+  if (in_features > 0)
+    blas::sgemm(false, true, rows, out_features, in_features, 1.0f, x.value().data(), in_features,
+                weight.value().data(), in_features, bias.defined() ? 1.0f : 0.0f, y.data(), out_features);
+  std::vector<Tensor> inputs{x, weight};
+  if (bias.defined()) inputs.push_back(bias);
+  return make_result("linear", std::move(y), std::move(inputs), [rows](const Array& g, const Array&, const Inputs& in) {
+    const Array& xv = in[0].value();
+    const Array& wv = in[1].value();
+    const std::size_t n_out = wv.shape()[0], n_in = wv.shape()[1];
+    if (in[0].requires_grad()) {
+      Array dx = xt::zeros<float>(xv.shape());
+      if (rows > 0 && n_in > 0)
+        blas::sgemm(false, false, rows, n_in, n_out, 1.0f, g.data(), n_out, wv.data(), n_in, 0.0f, dx.data(), n_in);
+      accumulate_grad(in[0], std::move(dx));
+    }
+    if (in[1].requires_grad()) {
+      Array dw = xt::zeros<float>(wv.shape());
+      if (rows > 0 && n_in > 0)
+        blas::sgemm(true, false, n_out, n_in, rows, 1.0f, g.data(), n_out, xv.data(), n_in, 0.0f, dw.data(), n_in);
+      accumulate_grad(in[1], std::move(dw));
+    }
+    if (in.size() == 3 && in[2].requires_grad()) {
+      Array db = xt::zeros<float>({n_out});
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t o = 0; o < n_out; ++o) db.data()[o] += g.data()[r * n_out + o];
+      accumulate_grad(in[2], std::move(db));
+    }
+  });
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  const Shape& sa = a.shape();
+  const Shape& sb = b.shape();
+  if (sa.empty() || sb.empty())
+    throw std::invalid_argument(
+        fmt::format("matmul: both operands need at least 1 dim, got {} and {}", shape_str(sa), shape_str(sb)));
+  const std::size_t ka = sa.back(), kb = sb.size() == 1 ? sb[0] : sb[sb.size() - 2];
+  if (ka != kb) throw std::invalid_argument(inner_mismatch(sa, sb, ka, kb));
+  if (sa.size() == 1 && sb.size() == 1) return reshape(matmul_nd(unsqueeze(a, 0), unsqueeze(b, 1)), {});
+  if (sa.size() == 1) return squeeze(matmul_nd(unsqueeze(a, 0), b), -2);
+  if (sb.size() == 1) return squeeze(matmul_nd(a, unsqueeze(b, 1)), -1);
+  return matmul_nd(a, b);
+}
+
+}  // namespace attograd

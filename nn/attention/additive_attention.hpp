@@ -1,0 +1,59 @@
+// AdditiveAttention: Bahdanau, Cho & Bengio (2015), "Neural Machine Translation by Jointly
+// Learning to Align and Translate", the first attention over encoder states.
+//
+//   score(q, k_j) = vᵀ tanh(W_q q + W_k k_j + b)      (paper: v_aᵀ tanh(W_a s_{i-1} + U_a h_j);
+//                                                      the bias b is the usual addition to it)
+//   weights = softmax_j(score)   context = Σ_j weights_j · value_j
+//
+// Parameters, named by role (paper symbol in brackets), each with an A-wide attention space:
+//   query_weight (A, Dq) [W_a]   key_weight (A, Dk) [U_a]   bias (A)   v (A) [v_a]
+// Both projections are real parameters: the query and the keys each get their own matrix.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include <attograd/nn/attention/attention_functional.hpp>
+#include <attograd/nn/attention/mask.hpp>
+#include <attograd/nn/module.hpp>
+
+namespace attograd::nn {
+
+namespace functional {
+// scores[b, t, s] = vᵀ tanh(q_proj[b, t] + k_proj[b, s]) for q_proj (B, T, A), k_proj (B, S, A)
+// and v (A) -> (B, T, S). One op with a hand-written backward that never materialises the
+// broadcast sum or its gradient separately; additive_scores_composite is the same from core
+// ops (unsqueeze, add, tanh, matmul) and is what the fused op is tested against.
+Tensor additive_scores(const Tensor& q_proj, const Tensor& k_proj, const Tensor& v);
+Tensor additive_scores_composite(const Tensor& q_proj, const Tensor& k_proj, const Tensor& v);
+}  // namespace functional
+
+class AdditiveAttention : public Module {
+ public:
+  // attention_dim A: the width of the tanh layer; 0 means query_dim.
+  AdditiveAttention(std::size_t query_dim, std::size_t key_dim, std::size_t attention_dim = 0);
+
+  // query (B, Dq) for one decoder step, or (B, T, Dq) for T steps; keys (B, S, Dk);
+  // values (B, S, Dv). Returns context (B, Dv) or (B, T, Dv) and weights (B, S) or (B, T, S);
+  // the mask is resolved against those weights' shape.
+  functional::AttentionOutput forward(const Tensor& query, const Tensor& keys, const Tensor& values,
+                                      const AttentionMask& mask = {}) const;
+
+  // A decoder attends to the same keys at every step: project them once (W_k k + b, (B, S, A))
+  // and pass them to forward_projected, which is forward without that product.
+  Tensor project_keys(const Tensor& keys) const;
+  functional::AttentionOutput forward_projected(const Tensor& query, const Tensor& projected_keys, const Tensor& values,
+                                                const AttentionMask& mask = {}) const;
+
+  std::string describe() const override;
+
+  Tensor query_weight, key_weight, bias, v;
+
+ private:
+  functional::AttentionOutput attend(const Tensor& query, const Tensor& projected_keys, const Tensor& values,
+                                     const AttentionMask& mask) const;
+
+  std::size_t query_dim_, key_dim_, attention_dim_;
+};
+
+}  // namespace attograd::nn

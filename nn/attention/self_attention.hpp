@@ -1,0 +1,43 @@
+// SelfAttention: one head of scaled dot-product attention in which a sequence attends to
+// itself - the smallest complete attention layer, the one to read first.
+//
+//   q = x W_qᵀ, k = x W_kᵀ, v = x W_vᵀ      (B, T, E) -> (B, T, D) each
+//   output = softmax(q kᵀ / √D + mask) v     (B, T, D), weights (B, T, T)
+//
+// Children query, key and value are Linear(E, D), without bias by default (as in GPT's heads).
+// With causal = true every forward also blocks the future (causal, TopLeft: position i sees
+// positions j <= i), combined with any mask given.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include <attograd/nn/attention/attention_functional.hpp>
+#include <attograd/nn/attention/mask.hpp>
+#include <attograd/nn/linear.hpp>
+#include <attograd/nn/module.hpp>
+
+namespace attograd::nn {
+
+class SelfAttention : public Module {
+ public:
+  // head_dim 0 means embed_dim.
+  SelfAttention(std::size_t embed_dim, std::size_t head_dim = 0, bool causal = false, bool bias = false,
+                float dropout = 0.0f);
+
+  // x (B, T, E) -> output (B, T, D), weights (B, T, T). The mask is resolved against (B, T, T).
+  functional::AttentionOutput forward(const Tensor& x, const AttentionMask& mask = {});
+
+  bool causal() const { return causal_; }
+  std::string describe() const override;
+
+  std::shared_ptr<Linear> query, key, value;
+
+ private:
+  std::size_t embed_dim_, head_dim_;
+  bool causal_;
+  float dropout_;
+};
+
+}  // namespace attograd::nn

@@ -1,0 +1,67 @@
+// Gated recurrent units (Cho et al. 2014) with PyTorch's exact equations, gate order (r, z, n),
+// parameter names and shapes, so weights load straight from a torch.nn.GRU state dict:
+//   r  = σ(x W_irᵀ + b_ir + h W_hrᵀ + b_hr)
+//   z  = σ(x W_izᵀ + b_iz + h W_hzᵀ + b_hz)
+//   n  = tanh(x W_inᵀ + b_in + r ⊙ (h W_hnᵀ + b_hn))
+//   h' = (1 - z) ⊙ n + z ⊙ h
+// W_ih stacks [W_ir; W_iz; W_in] as (3H, I), W_hh stacks [W_hr; W_hz; W_hn] as (3H, H).
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include <attograd/nn/module.hpp>
+#include <attograd/nn/rnn/rnn.hpp>
+
+namespace attograd::nn {
+
+namespace functional {
+// The GRU update from the gate pre-activations gates_x = x W_ihᵀ + b_ih and
+// gates_h = h W_hhᵀ + b_hh (B, 3H each, gates r, z, n) and the state h (B, H) -> h' (B, H).
+// One op with a hand-written backward (see gru.cpp); gru_update_composite builds the same from
+// core ops (chunk, sigmoid, tanh, ...) and is what the fused op is tested against.
+Tensor gru_update(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h);
+Tensor gru_update_composite(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h);
+}  // namespace functional
+
+// One step: weight_ih (3H, I), weight_hh (3H, H), bias_ih (3H), bias_hh (3H), all
+// U(-1/√H, 1/√H).
+class GRUCell : public Module {
+ public:
+  GRUCell(std::size_t input_size, std::size_t hidden_size, bool bias = true);
+
+  // input (B, I) and hx (B, H) -> h' (B, H); also unbatched (I) and (H). hx undefined = zeros.
+  Tensor forward(const Tensor& input, const Tensor& hx = {}) const;
+  Tensor operator()(const Tensor& input, const Tensor& hx = {}) const { return forward(input, hx); }
+  std::string describe() const override;
+
+  Tensor weight_ih, weight_hh, bias_ih, bias_hh;  // biases undefined without bias
+
+ private:
+  std::size_t input_size_, hidden_size_;
+};
+
+struct GRUOutput {
+  Tensor output;  // (T, B, D·H) (batch_first: (B, T, D·H)); zeros past each sequence's length
+  Tensor h_n;     // (L·D, B, H): each layer and direction's state after its last real step
+};
+
+// A stack of GRU layers over whole sequences (see rnn.hpp for layouts and options).
+// Parameters weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, plus the same with
+// "_reverse" when bidirectional; layer k > 0 reads the D·H-wide output of layer k - 1.
+class GRU : public RNNBase {
+ public:
+  GRU(std::size_t input_size, std::size_t hidden_size, const RNNOptions& options = {});
+
+  // h0 (L·D, B, H), zeros when undefined. With lengths, sequence b is only its first
+  // lengths[b] steps: outputs past it are zero and its states ignore the padding.
+  GRUOutput forward(const Tensor& input, const Tensor& h0 = {}, const SequenceLengths& lengths = {}) const;
+  GRUOutput operator()(const Tensor& input, const Tensor& h0 = {}, const SequenceLengths& lengths = {}) const {
+    return forward(input, h0, lengths);
+  }
+
+ protected:
+  State step(const Tensor& gates_x, const State& state, const StepWeights& w) const override;
+};
+
+}  // namespace attograd::nn

@@ -1,0 +1,192 @@
+// RNNBase: parameter registration in PyTorch's names and order, shape checks, and the unrolling
+// of every layer and direction over time, with per-sequence lengths.
+#include <attograd/nn/rnn/rnn.hpp>
+
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include <attograd/core/ops/creation.hpp>
+#include <attograd/core/ops/elementwise.hpp>
+#include <attograd/core/ops/functional.hpp>
+#include <attograd/core/ops/indexing.hpp>
+#include <attograd/core/ops/linalg.hpp>
+#include <attograd/core/ops/shape_ops.hpp>
+#include <attograd/nn/init.hpp>
+
+namespace attograd::nn {
+
+SequenceLengths::SequenceLengths(const Index& lengths)
+    : values_(lengths.begin(), lengths.end()), shape_(lengths.shape()), given_(true) {}
+
+RNNBase::RNNBase(std::string name, std::size_t gates, std::vector<std::string> state_names, std::size_t input_size,
+                 std::size_t hidden_size, const RNNOptions& options)
+    : name_(std::move(name)),
+      state_names_(std::move(state_names)),
+      input_size_(input_size),
+      hidden_size_(hidden_size),
+      options_(options) {
+  if (hidden_size == 0) throw std::invalid_argument(fmt::format("{}: hidden_size must be positive", name_));
+  if (options.num_layers == 0) throw std::invalid_argument(fmt::format("{}: num_layers must be positive", name_));
+  if (!(options.dropout >= 0.0f && options.dropout <= 1.0f))
+    throw std::invalid_argument(fmt::format("{}: dropout must be in [0, 1], got {}", name_, options.dropout));
+  // Every weight and bias ~ U(-1/√H, 1/√H), as PyTorch's reset_parameters.
+  const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
+  const std::size_t rows = gates * hidden_size;
+  for (std::size_t layer = 0; layer < options.num_layers; ++layer) {
+    const std::size_t layer_input = layer == 0 ? input_size : num_directions() * hidden_size;
+    for (std::size_t direction = 0; direction < num_directions(); ++direction) {
+      const std::string suffix = fmt::format("_l{}{}", layer, direction == 1 ? "_reverse" : "");
+      LayerWeights w;
+      w.w_ih = init::uniform_(register_parameter("weight_ih" + suffix, zeros({rows, layer_input})), -bound, bound);
+      w.w_hh = init::uniform_(register_parameter("weight_hh" + suffix, zeros({rows, hidden_size})), -bound, bound);
+      if (options.bias) {
+        w.b_ih = init::uniform_(register_parameter("bias_ih" + suffix, zeros({rows})), -bound, bound);
+        w.b_hh = init::uniform_(register_parameter("bias_hh" + suffix, zeros({rows})), -bound, bound);
+      }
+      weights_.push_back(w);
+    }
+  }
+}
+
+std::string RNNBase::describe() const {
+  return fmt::format(
+      "{}(input_size={}, hidden_size={}, num_layers={}, bias={}, batch_first={}, dropout={}, bidirectional={})", name_,
+      input_size_, hidden_size_, options_.num_layers, options_.bias, options_.batch_first, options_.dropout,
+      options_.bidirectional);
+}
+
+// (T, B, I) from any accepted layout, after checking rank and width.
+Tensor RNNBase::time_major(const Tensor& input) const {
+  const std::string layout =
+      options_.batch_first ? fmt::format("(B, T, {})", input_size_) : fmt::format("(T, B, {})", input_size_);
+  if (input.dim() != 3 && input.dim() != 2)
+    throw std::invalid_argument(fmt::format("{}: expected input of shape {} or (T, {}) unbatched, got {}", name_,
+                                            layout, input_size_, shape_str(input.shape())));
+  const bool batched = input.dim() == 3;
+  if (input.shape().back() != input_size_)
+    throw std::invalid_argument(fmt::format("{}: input has shape {} but input_size is {} (expected {})", name_,
+                                            shape_str(input.shape()), input_size_,
+                                            batched ? layout : fmt::format("(T, {})", input_size_)));
+  const std::size_t time_dim = batched && options_.batch_first ? 1 : 0;
+  if (input.shape()[time_dim] == 0)
+    throw std::invalid_argument(
+        fmt::format("{}: input of shape {} has no time steps", name_, shape_str(input.shape())));
+  if (!batched) return unsqueeze(input, 1);                      // (T, 1, I)
+  return options_.batch_first ? transpose(input, 0, 1) : input;  // (T, B, I)
+}
+
+// Each initial state part as (L·D, B, H): checked against the input, zeros when undefined.
+RNNBase::State RNNBase::initial_states(const State& given, const Tensor& input, std::size_t B) const {
+  const std::size_t LD = options_.num_layers * num_directions(), H = hidden_size_;
+  const bool batched = input.dim() == 3;
+  const Shape expected = batched ? Shape{LD, B, H} : Shape{LD, H};
+  State out;
+  for (std::size_t i = 0; i < state_names_.size(); ++i) {
+    const Tensor s = i < given.size() ? given[i] : Tensor();
+    if (!s.defined()) {
+      out.push_back(zeros({LD, B, H}));
+      continue;
+    }
+    if (s.shape() != expected)
+      throw std::invalid_argument(
+          fmt::format("{}: {} has shape {} but expected {} = (num_layers * num_directions, {}hidden_size) "
+                      "for input of shape {}",
+                      name_, state_names_[i], shape_str(s.shape()), shape_str(expected), batched ? "B, " : "",
+                      shape_str(input.shape())));
+    out.push_back(batched ? s : unsqueeze(s, 1));
+  }
+  return out;
+}
+
+// valid[t] (B, 1) is true where step t lies inside sequence b; empty without lengths.
+std::vector<Mask> RNNBase::valid_steps(const SequenceLengths& lengths, const Tensor& input, std::size_t T,
+                                       std::size_t B) const {
+  if (!lengths.given()) return {};
+  if (lengths.shape().size() > 1)
+    throw std::invalid_argument(
+        fmt::format("{}: lengths must be 1-D, got shape {}", name_, shape_str(lengths.shape())));
+  const auto& n = lengths.values();
+  if (n.size() != B)
+    throw std::invalid_argument(fmt::format("{}: got {} lengths for a batch of {} (input of shape {})", name_, n.size(),
+                                            B, shape_str(input.shape())));
+  for (std::size_t b = 0; b < B; ++b)
+    if (n[b] < 1 || n[b] > static_cast<std::int64_t>(T))
+      throw std::invalid_argument(
+          fmt::format("{}: lengths[{}] = {} is out of range for input of shape {} with {} time steps "
+                      "(valid: 1 to {})",
+                      name_, b, n[b], shape_str(input.shape()), T, T));
+  std::vector<Mask> valid;
+  for (std::size_t t = 0; t < T; ++t) {
+    Mask v = Mask::from_shape({B, 1});
+    for (std::size_t b = 0; b < B; ++b) v(b, 0) = static_cast<std::int64_t>(t) < n[b];
+    valid.push_back(std::move(v));
+  }
+  return valid;
+}
+
+RNNBase::Result RNNBase::run(const Tensor& input, const State& initial, const SequenceLengths& lengths) const {
+  const Tensor x = time_major(input);  // (T, B, I)
+  const std::size_t T = x.shape()[0], B = x.shape()[1], L = options_.num_layers, D = num_directions();
+  const State initial_state = initial_states(initial, input, B);  // each (L·D, B, H)
+  const std::vector<Mask> valid = valid_steps(lengths, input, T, B);
+  const Tensor zero = zeros({1});
+
+  Tensor layer_input = x;     // (T, B, I), then (T, B, D·H) between layers
+  std::vector<State> finals;  // per layer · direction, each part (B, H)
+  for (std::size_t layer = 0; layer < L; ++layer) {
+    std::vector<Tensor> direction_outputs;  // each (T, B, H)
+    for (std::size_t direction = 0; direction < D; ++direction) {
+      const std::size_t k = layer * D + direction;
+      const LayerWeights& w = weights_[k];
+      // The input's share of every gate at every step, in one product.
+      Tensor gates_x = linear(layer_input, w.w_ih);  // (T, B, G·H)
+      if (w.b_ih.defined()) gates_x = gates_x + w.b_ih;
+      const StepWeights step_weights{w.w_hh, w.b_hh};  // (G·H, H), (G·H)
+
+      State state;
+      for (const Tensor& s : initial_state)
+        state.push_back(squeeze(narrow(s, 0, static_cast<std::int64_t>(k), 1), 0));  // (B, H)
+      std::vector<Tensor> outputs(T);
+      for (std::size_t s = 0; s < T; ++s) {
+        const std::size_t t = direction == 0 ? s : T - 1 - s;  // the reverse direction reads from the end
+        const Tensor gates_t = squeeze(narrow(gates_x, 0, static_cast<std::int64_t>(t), 1), 0);  // (B, G·H)
+        State next = step(gates_t, state, step_weights);                                         // each (B, H)
+        if (!valid.empty()) {
+          // Past its end a sequence keeps its state and outputs zeros. So the forward direction
+          // finishes holding the state of its last real step, and the reverse direction starts
+          // from the initial state at that step: padding never reaches a state or an output.
+          for (std::size_t i = 0; i < next.size(); ++i) next[i] = where(valid[t], next[i], state[i]);  // (B, H)
+          outputs[t] = where(valid[t], next[0], zero);                                                 // (B, H)
+        } else {
+          outputs[t] = next[0];
+        }
+        state = std::move(next);
+      }
+      direction_outputs.push_back(stack(outputs, 0));  // (T, B, H)
+      finals.push_back(std::move(state));
+    }
+    layer_input = D == 1 ? direction_outputs[0] : cat(direction_outputs, 2);  // (T, B, D·H)
+    if (layer + 1 < L) layer_input = dropout(layer_input, options_.dropout, is_training());
+  }
+
+  // Back to the input's layout; states stacked as (L·D, B, H).
+  const bool batched = input.dim() == 3;
+  Result result;
+  if (!batched)
+    result.output = squeeze(layer_input, 1);  // (T, D·H)
+  else if (options_.batch_first)
+    result.output = transpose(layer_input, 0, 1);  // (B, T, D·H)
+  else
+    result.output = layer_input;  // (T, B, D·H)
+  for (std::size_t i = 0; i < state_names_.size(); ++i) {
+    std::vector<Tensor> parts;
+    for (const State& f : finals) parts.push_back(f[i]);
+    const Tensor stacked = stack(parts, 0);  // (L·D, B, H)
+    result.final.push_back(batched ? stacked : squeeze(stacked, 1));
+  }
+  return result;
+}
+
+}  // namespace attograd::nn
