@@ -1,7 +1,9 @@
-// Everything in attograd's core: the Tensor, the engine and every op.
+// Everything in attograd's core: the Tensor, the engine, every op, the fused kernels and their
+// switch, the generator, gradcheck and safetensors I/O.
 #pragma once
 
 #include <attograd/core/autograd.hpp>
+#include <attograd/core/fused/fused.hpp>
 #include <attograd/core/kernels/fast_math.hpp>
 #include <attograd/core/kernels/loops.hpp>
 #include <attograd/core/ops/creation.hpp>

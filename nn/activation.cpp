@@ -5,13 +5,13 @@
 
 namespace attograd::nn {
 
-Tensor ReLU::forward(const Tensor& input) { return relu(input); }
+Tensor ReLU::forward(const Tensor& input) const { return relu(input); }
 
-Tensor GELU::forward(const Tensor& input) { return gelu(input, tanh_approximation_); }
+Tensor GELU::forward(const Tensor& input) const { return gelu(input, tanh_approximation_); }
 std::string GELU::describe() const { return tanh_approximation_ ? "GELU(approximate=tanh)" : "GELU()"; }
 
-Tensor Tanh::forward(const Tensor& input) { return tanh(input); }
+Tensor Tanh::forward(const Tensor& input) const { return tanh(input); }
 
-Tensor Sigmoid::forward(const Tensor& input) { return sigmoid(input); }
+Tensor Sigmoid::forward(const Tensor& input) const { return sigmoid(input); }
 
 }  // namespace attograd::nn

@@ -10,7 +10,7 @@ namespace attograd::nn {
 // max(x, 0)
 class ReLU : public UnaryModule {
  public:
-  Tensor forward(const Tensor& input) override;
+  Tensor forward(const Tensor& input) const override;
   std::string describe() const override { return "ReLU()"; }
 };
 
@@ -18,7 +18,7 @@ class ReLU : public UnaryModule {
 class GELU : public UnaryModule {
  public:
   explicit GELU(bool tanh_approximation = false) : tanh_approximation_(tanh_approximation) {}
-  Tensor forward(const Tensor& input) override;
+  Tensor forward(const Tensor& input) const override;
   std::string describe() const override;
 
  private:
@@ -27,14 +27,14 @@ class GELU : public UnaryModule {
 
 class Tanh : public UnaryModule {
  public:
-  Tensor forward(const Tensor& input) override;
+  Tensor forward(const Tensor& input) const override;
   std::string describe() const override { return "Tanh()"; }
 };
 
 // 1 / (1 + e^-x)
 class Sigmoid : public UnaryModule {
  public:
-  Tensor forward(const Tensor& input) override;
+  Tensor forward(const Tensor& input) const override;
   std::string describe() const override { return "Sigmoid()"; }
 };
 

@@ -13,7 +13,7 @@ Dropout::Dropout(float p) : p_(p) {
   if (!(p >= 0.0f && p <= 1.0f)) throw std::invalid_argument(fmt::format("Dropout: p must be in [0, 1], got {}", p));
 }
 
-Tensor Dropout::forward(const Tensor& input) { return dropout(input, p_, is_training()); }
+Tensor Dropout::forward(const Tensor& input) const { return dropout(input, p_, is_training()); }
 
 std::string Dropout::describe() const { return fmt::format("Dropout(p={})", p_); }
 

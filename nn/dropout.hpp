@@ -12,7 +12,7 @@ class Dropout : public UnaryModule {
  public:
   explicit Dropout(float p = 0.5f);  // p in [0, 1]
 
-  Tensor forward(const Tensor& input) override;  // any shape, unchanged
+  Tensor forward(const Tensor& input) const override;  // any shape, unchanged
   std::string describe() const override;
   float p() const { return p_; }
 

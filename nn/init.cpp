@@ -84,6 +84,11 @@ Tensor constant_(Tensor tensor, double value) {
 Tensor zeros_(Tensor tensor) { return constant_(std::move(tensor), 0.0); }
 Tensor ones_(Tensor tensor) { return constant_(std::move(tensor), 1.0); }
 
+Tensor uniform_fan_in(const Shape& shape, std::size_t fan_in) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+  return uniform_(Tensor(Array(xt::zeros<float>(shape))), -bound, bound);
+}
+
 Tensor xavier_uniform_(Tensor tensor, double gain) {
   if (is_empty(tensor)) return tensor;
   const double bound = std::sqrt(3.0) * xavier_std(tensor, gain);

@@ -28,6 +28,10 @@ Tensor constant_(Tensor tensor, double value);
 Tensor zeros_(Tensor tensor);
 Tensor ones_(Tensor tensor);
 
+// A new tensor of `shape` drawn from U(-1/√fan_in, 1/√fan_in): PyTorch's default for Linear
+// biases and for every GRU/LSTM weight (fan_in = hidden_size), and the attention layers' here.
+Tensor uniform_fan_in(const Shape& shape, std::size_t fan_in);
+
 // Glorot & Bengio: std = gain · √(2 / (fan_in + fan_out)); the uniform bound is √3 · std.
 Tensor xavier_uniform_(Tensor tensor, double gain = 1.0);
 Tensor xavier_normal_(Tensor tensor, double gain = 1.0);

@@ -25,7 +25,9 @@ LayerNorm::LayerNorm(std::size_t normalized_size, float eps, bool elementwise_af
     : LayerNorm(Shape{normalized_size}, eps, elementwise_affine) {}
 
 // y = (x - mean) / √(var + eps) · weight + bias, statistics over normalized_shape's dims
-Tensor LayerNorm::forward(const Tensor& input) { return layer_norm(input, normalized_shape_, weight, bias, eps_); }
+Tensor LayerNorm::forward(const Tensor& input) const {
+  return layer_norm(input, normalized_shape_, weight, bias, eps_);
+}
 
 std::string LayerNorm::describe() const {
   return fmt::format("LayerNorm({}, eps={}, elementwise_affine={})", shape_str(normalized_shape_), eps_,

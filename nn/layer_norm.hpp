@@ -16,7 +16,7 @@ class LayerNorm : public UnaryModule {
   explicit LayerNorm(std::size_t normalized_size, float eps = 1e-5f, bool elementwise_affine = true);
 
   // (..., *normalized_shape) -> the same shape
-  Tensor forward(const Tensor& input) override;
+  Tensor forward(const Tensor& input) const override;
   std::string describe() const override;
 
   Tensor weight;  // normalized_shape, undefined without elementwise_affine

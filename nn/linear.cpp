@@ -26,7 +26,7 @@ Linear::Linear(std::size_t in_features, std::size_t out_features, bool with_bias
 }
 
 // y = x Wᵀ + b     (..., in) @ (in, out) -> (..., out)
-Tensor Linear::forward(const Tensor& input) {
+Tensor Linear::forward(const Tensor& input) const {
   if (input.dim() == 0 || input.shape().back() != in_features_)
     throw std::invalid_argument(fmt::format("{}: expected input of shape (..., {}), got {}", describe(), in_features_,
                                             shape_str(input.shape())));

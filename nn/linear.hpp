@@ -15,7 +15,7 @@ class Linear : public UnaryModule {
   Linear(std::size_t in_features, std::size_t out_features, bool with_bias = true);
 
   // (..., in) -> (..., out)
-  Tensor forward(const Tensor& input) override;
+  Tensor forward(const Tensor& input) const override;
   std::string describe() const override;
 
   Tensor weight;  // (out, in)

@@ -17,7 +17,7 @@ void Sequential::push_back(std::shared_ptr<UnaryModule> module) {
   modules_.push_back(register_module(std::to_string(modules_.size()), std::move(module)));
 }
 
-Tensor Sequential::forward(const Tensor& input) {
+Tensor Sequential::forward(const Tensor& input) const {
   Tensor x = input;
   for (const auto& m : modules_) x = m->forward(x);
   return x;

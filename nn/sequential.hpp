@@ -20,7 +20,7 @@ class Sequential : public UnaryModule {
   // Appends a module as the next child, named by its position.
   void push_back(std::shared_ptr<UnaryModule> module);
 
-  Tensor forward(const Tensor& input) override;  // modules_[n-1](... modules_[0](input))
+  Tensor forward(const Tensor& input) const override;  // modules_[n-1](... modules_[0](input))
   std::string describe() const override;
 
   std::size_t size() const { return modules_.size(); }

@@ -9,8 +9,8 @@ namespace attograd::nn {
 
 class UnaryModule : public Module {
  public:
-  virtual Tensor forward(const Tensor& input) = 0;
-  Tensor operator()(const Tensor& input) { return forward(input); }
+  virtual Tensor forward(const Tensor& input) const = 0;
+  Tensor operator()(const Tensor& input) const { return forward(input); }
 };
 
 }  // namespace attograd::nn

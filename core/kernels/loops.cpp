@@ -182,4 +182,30 @@ ATTOGRAD_VECTOR_CLONES void softmax_backward_row(const float* g, const float* y,
   for (std::size_t j = 0; j < n; ++j) dx[j] = y[j] * (g[j] - dot);
 }
 
+void check_layer_norm(const char* op, const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
+                      const Tensor& bias) {
+  const std::size_t k = normalized_shape.size();
+  bool fits = k > 0 && k <= x.dim();
+  for (std::size_t i = 0; fits && i < k; ++i) fits = x.shape()[x.dim() - k + i] == normalized_shape[i];
+  if (!fits)
+    throw std::invalid_argument(fmt::format("{}: normalized_shape {} does not match the trailing dims of input {}", op,
+                                            shape_str(normalized_shape), shape_str(x.shape())));
+  for (const Tensor* t : {&weight, &bias})
+    if (t->defined() && t->shape() != normalized_shape)
+      throw std::invalid_argument(fmt::format("{}: {} has shape {} but normalized_shape is {}", op,
+                                              t == &weight ? "weight" : "bias", shape_str(t->shape()),
+                                              shape_str(normalized_shape)));
+}
+
+void check_class_targets(const char* op, const Index& targets, std::size_t classes, std::int64_t ignore_index) {
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const std::int64_t y = targets.data()[i];
+    if (y != ignore_index && (y < 0 || y >= static_cast<std::int64_t>(classes)))
+      throw std::invalid_argument(
+          fmt::format("{}: target {} at position {} is out of range for {} classes (valid: 0 to {}, or "
+                      "ignore_index {})",
+                      op, y, i, classes, classes - 1, ignore_index));
+  }
+}
+
 }  // namespace attograd

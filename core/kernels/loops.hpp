@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,13 @@ std::size_t shape_numel(const Shape& shape);
 std::size_t normalize_dim(const char* op, int dim, std::size_t ndim);
 // Several dims, sorted and checked for repeats; an empty list means all dims.
 std::vector<std::size_t> normalize_dims(const char* op, const Dims& dims, std::size_t ndim);
+
+// The argument checks an op and its fused twin share; `op` names the caller in the message.
+// layer_norm: normalized_shape must be x's trailing dims, weight and bias (if defined) of it.
+void check_layer_norm(const char* op, const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
+                      const Tensor& bias);
+// Class targets (N,) must lie in [0, classes) or equal ignore_index.
+void check_class_targets(const char* op, const Index& targets, std::size_t classes, std::int64_t ignore_index);
 
 // NumPy broadcasting: align shapes at the right; sizes must match or be 1.
 // e.g. (4, 1, 3) with (5, 1) -> (4, 5, 3); (2, 3) with (4,) throws naming `op` and both shapes.

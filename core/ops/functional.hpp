@@ -1,5 +1,7 @@
 // Neural-network functions built from core ops: softmax family, dropout, layer norm and the
-// losses. Where a fused kernel exists (cross_entropy) the composite version stays beside it.
+// losses. softmax, log_softmax, layer_norm and cross_entropy are written as their formulas from
+// core ops and hand the work to a fused twin in core/fused/ while fused kernels are on
+// (set_fused_kernels, core/fused/switch.hpp); both paths agree, which the tests check.
 #pragma once
 
 #include <cstdint>
@@ -11,28 +13,20 @@ namespace attograd {
 class Generator;
 
 // exp(x - max) / Σ exp(x - max) along dim (the shift changes nothing but stops overflow).
-// Fused: one pass forward, and the backward dx = y ⊙ (g - Σ g ⊙ y) from the saved output.
+// An empty dim gives an empty result, as in PyTorch.
 Tensor softmax(const Tensor& x, int dim);
-// x - max - log Σ exp(x - max): stable for any logits. Fused; backward dx = g - softmax · Σ g.
+// x - max - log Σ exp(x - max): stable for any logits.
 Tensor log_softmax(const Tensor& x, int dim);
-// The same two functions composed from core ops: the readable reference the fused ones are
-// tested against.
-Tensor softmax_composite(const Tensor& x, int dim);
-Tensor log_softmax_composite(const Tensor& x, int dim);
 
 // Zeroes each element with probability p and scales the rest by 1 / (1 - p) while training;
 // the identity otherwise. Draws from `gen` (the default generator if null).
 Tensor dropout(const Tensor& x, float p, bool training, Generator* gen = nullptr);
 
-// Normalises over the trailing dims given by normalized_shape, then scales and shifts.
+// Normalises over the trailing dims given by normalized_shape, then scales and shifts:
+// (x - mean) / √(var + eps) · weight + bias, with the biased variance as PyTorch.
 // weight and bias have normalized_shape; pass undefined tensors to leave them out.
-// Fused: statistics and output in one pass per row; the backward is
-//   dx = rstd · (dx̂ - mean(dx̂) - x̂ · mean(dx̂ ⊙ x̂)),  dx̂ = g ⊙ weight,  x̂ = (x - mean) · rstd.
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = {}, const Tensor& bias = {},
                   float eps = 1e-5f);
-// The same, composed from core ops (the reference).
-Tensor layer_norm_composite(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = {},
-                            const Tensor& bias = {}, float eps = 1e-5f);
 
 enum class Reduction { None, Mean, Sum };
 
@@ -44,10 +38,8 @@ struct CrossEntropyOptions {
 
 // Logits (N, C) with targets (N,) of class indices; also (C,) with a 0-d target, and
 // (N, C, d1, ...) with targets (N, d1, ...), as PyTorch. The mean is over non-ignored targets.
-// Fused: one pass computes log-softmax and the loss; the backward is softmax - target.
+// Composed from log_softmax and nll_loss; fused: one pass, backward softmax - target.
 Tensor cross_entropy(const Tensor& logits, const Index& targets, const CrossEntropyOptions& options = {});
-// The same loss composed from log_softmax and nll_loss (kept as the readable reference).
-Tensor cross_entropy_composite(const Tensor& logits, const Index& targets, const CrossEntropyOptions& options = {});
 
 // -log_probs[i, targets[i]] for (N, C) log-probabilities, as torch.nn.functional.nll_loss.
 Tensor nll_loss(const Tensor& log_probs, const Index& targets, std::int64_t ignore_index = -100,

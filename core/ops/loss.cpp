@@ -1,5 +1,5 @@
-// Losses. cross_entropy is fused (one pass for log-softmax and loss, backward softmax - target)
-// because it is the hot end of every model; cross_entropy_composite is the same math from ops.
+// Losses, composed from core ops. cross_entropy hands its per-row loss to a fused twin
+// (core/fused/cross_entropy.hpp) while fused kernels are on: it is the hot end of every model.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -9,7 +9,10 @@
 #include <fmt/format.h>
 
 #include <attograd/core/autograd.hpp>
+#include <attograd/core/fused/cross_entropy.hpp>
+#include <attograd/core/fused/switch.hpp>
 #include <attograd/core/kernels/fast_math.hpp>
+#include <attograd/core/kernels/loops.hpp>
 #include <attograd/core/ops/elementwise.hpp>
 #include <attograd/core/ops/functional.hpp>
 #include <attograd/core/ops/indexing.hpp>
@@ -64,69 +67,9 @@ ClassLayout to_rows(const char* op, const Tensor& logits, const Index& targets) 
   return {reshape(permute(logits, order), {-1, static_cast<std::int64_t>(s[1])}), flat_targets, t};
 }
 
-void check_targets(const char* op, const Index& targets, std::size_t classes, std::int64_t ignore_index) {
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    const std::int64_t y = targets.data()[i];
-    if (y != ignore_index && (y < 0 || y >= static_cast<std::int64_t>(classes)))
-      throw std::invalid_argument(
-          fmt::format("{}: target {} at position {} is out of range for {} classes (valid: 0 to {}, or "
-                      "ignore_index {})",
-                      op, y, i, classes, classes - 1, ignore_index));
-  }
-}
-
 void check_smoothing(float eps) {
   if (!(eps >= 0.0f && eps <= 1.0f))
     throw std::invalid_argument(fmt::format("cross_entropy: label_smoothing must be in [0, 1], got {}", eps));
-}
-
-// Per row i with target y (ε = label smoothing, C classes, logp = log_softmax(x)):
-//   loss_i = -(1 - ε) logp[y] - ε/C Σ_c logp[c]        (0 for ignored rows)
-//   dloss_i/dx[c] = softmax[c] - (1 - ε)[c = y] - ε/C
-Tensor cross_entropy_rows(const Tensor& logits, const Index& targets, const CrossEntropyOptions& o) {
-  const std::size_t rows = logits.shape()[0], classes = logits.shape()[1];
-  const float eps = o.label_smoothing, uniform = eps / static_cast<float>(classes);
-  const float* x = logits.value().data();
-  Array loss = Array::from_shape({rows});
-  Array probs = Array::from_shape({rows, classes});  // kept for the backward
-  for (std::size_t i = 0; i < rows; ++i) {
-    const float* xi = x + i * classes;
-    float* pi = probs.data() + i * classes;
-    const float m = *std::max_element(xi, xi + classes);
-    double total = 0.0;
-    for (std::size_t c = 0; c < classes; ++c) total += fast::exp(xi[c] - m);
-    const float log_total = static_cast<float>(std::log(total));
-    const auto inv_total = static_cast<float>(1.0 / total);
-    double sum_logp = 0.0;
-    for (std::size_t c = 0; c < classes; ++c) {
-      pi[c] = fast::exp(xi[c] - m) * inv_total;
-      sum_logp += xi[c] - m - log_total;
-    }
-    const std::int64_t y = targets.data()[i];
-    if (y == o.ignore_index) {
-      loss.data()[i] = 0.0f;
-      continue;
-    }
-    const float logp_y = xi[y] - m - log_total;
-    loss.data()[i] = -(1.0f - eps) * logp_y - uniform * static_cast<float>(sum_logp);
-  }
-  return make_result("cross_entropy", std::move(loss), {logits},
-                     [probs = std::move(probs), targets, ignore = o.ignore_index, eps, uniform](
-                         const Array& g, const Array&, const Inputs& in) {
-                       const std::size_t n = probs.shape()[0], c = probs.shape()[1];
-                       Array dx = probs;
-                       for (std::size_t i = 0; i < n; ++i) {
-                         float* di = dx.data() + i * c;
-                         const std::int64_t y = targets.data()[i];
-                         if (y == ignore) {
-                           std::fill(di, di + c, 0.0f);
-                           continue;
-                         }
-                         for (std::size_t k = 0; k < c; ++k) di[k] = g.data()[i] * (di[k] - uniform);
-                         di[y] -= g.data()[i] * (1.0f - eps);
-                       }
-                       accumulate_grad(in[0], std::move(dx));
-                     });
 }
 
 // The loss of the non-ignored rows, reduced; the mean divides by their count (as PyTorch).
@@ -140,25 +83,25 @@ Tensor reduce_over_targets(const Tensor& per_row, const Index& targets, std::int
 }
 }  // namespace
 
+// Per row with target y, ε = label_smoothing and C classes:
+//   loss = -(1 - ε) log softmax(x)[y] - ε · mean_c log softmax(x)[c]      (0 for ignored rows)
+// then reduced over the rows that are not ignored.
 Tensor cross_entropy(const Tensor& logits, const Index& targets, const CrossEntropyOptions& options) {
   check_smoothing(options.label_smoothing);
-  const ClassLayout l = to_rows("cross_entropy", logits, targets);
-  check_targets("cross_entropy", l.targets, l.logits.shape()[1], options.ignore_index);
-  return reduce_over_targets(cross_entropy_rows(l.logits, l.targets, options), l.targets, options.ignore_index,
-                             options.reduction, l.loss_shape);
-}
-
-Tensor cross_entropy_composite(const Tensor& logits, const Index& targets, const CrossEntropyOptions& options) {
-  check_smoothing(options.label_smoothing);
-  const ClassLayout l = to_rows("cross_entropy", logits, targets);
-  check_targets("cross_entropy", l.targets, l.logits.shape()[1], options.ignore_index);
-  const Tensor logp = log_softmax(l.logits, 1);                                       // (rows, C)
-  Tensor per_row = nll_loss(logp, l.targets, options.ignore_index, Reduction::None);  // (rows,)
-  if (options.label_smoothing > 0.0f) {
-    Mask ignored = Mask::from_shape({l.targets.size()});
-    for (std::size_t i = 0; i < ignored.size(); ++i) ignored(i) = l.targets(i) == options.ignore_index;
-    const Tensor smooth = masked_fill(-mean(logp, {1}), ignored, 0.0f);  // (rows,)
-    per_row = per_row * (1.0f - options.label_smoothing) + smooth * options.label_smoothing;
+  const ClassLayout l = to_rows("cross_entropy", logits, targets);  // (rows, C), (rows,)
+  check_class_targets("cross_entropy", l.targets, l.logits.shape()[1], options.ignore_index);
+  Tensor per_row;  // (rows,)
+  if (fused_kernels_enabled()) {
+    per_row = fused::cross_entropy_rows(l.logits, l.targets, options.ignore_index, options.label_smoothing);
+  } else {
+    const Tensor logp = log_softmax(l.logits, 1);                                // (rows, C)
+    per_row = nll_loss(logp, l.targets, options.ignore_index, Reduction::None);  // (rows,)
+    if (options.label_smoothing > 0.0f) {
+      Mask ignored = Mask::from_shape({l.targets.size()});
+      for (std::size_t i = 0; i < ignored.size(); ++i) ignored(i) = l.targets(i) == options.ignore_index;
+      const Tensor smooth = masked_fill(-mean(logp, {1}), ignored, 0.0f);  // (rows,)
+      per_row = per_row * (1.0f - options.label_smoothing) + smooth * options.label_smoothing;
+    }
   }
   return reduce_over_targets(per_row, l.targets, options.ignore_index, options.reduction, l.loss_shape);
 }
@@ -170,7 +113,7 @@ Tensor nll_loss(const Tensor& log_probs, const Index& targets, std::int64_t igno
         fmt::format("nll_loss: log_probs must be (N, C), got {}", shape_str(log_probs.shape())));
   const ClassLayout l = to_rows("nll_loss", log_probs, targets);
   const std::size_t classes = log_probs.shape()[1];
-  check_targets("nll_loss", l.targets, classes, ignore_index);
+  check_class_targets("nll_loss", l.targets, classes, ignore_index);
   Array loss = Array::from_shape({l.targets.size()});
   for (std::size_t i = 0; i < loss.size(); ++i) {
     const std::int64_t y = l.targets(i);

@@ -21,11 +21,9 @@ namespace attograd::nn {
 
 namespace functional {
 // scores[b, t, s] = vᵀ tanh(q_proj[b, t] + k_proj[b, s]) for q_proj (B, T, A), k_proj (B, S, A)
-// and v (A) -> (B, T, S). One op with a hand-written backward that never materialises the
-// broadcast sum or its gradient separately; additive_scores_composite is the same from core
-// ops (unsqueeze, add, tanh, matmul) and is what the fused op is tested against.
+// and v (A) -> (B, T, S), from core ops (unsqueeze, add, tanh, matmul); its fused twin is
+// core/fused/additive_scores.hpp.
 Tensor additive_scores(const Tensor& q_proj, const Tensor& k_proj, const Tensor& v);
-Tensor additive_scores_composite(const Tensor& q_proj, const Tensor& k_proj, const Tensor& v);
 }  // namespace functional
 
 class AdditiveAttention : public Module {
@@ -38,6 +36,10 @@ class AdditiveAttention : public Module {
   // the mask is resolved against those weights' shape.
   functional::AttentionOutput forward(const Tensor& query, const Tensor& keys, const Tensor& values,
                                       const AttentionMask& mask = {}) const;
+  functional::AttentionOutput operator()(const Tensor& query, const Tensor& keys, const Tensor& values,
+                                         const AttentionMask& mask = {}) const {
+    return forward(query, keys, values, mask);
+  }
 
   // A decoder attends to the same keys at every step: project them once (W_k k + b, (B, S, A))
   // and pass them to forward_projected, which is forward without that product.

@@ -16,11 +16,6 @@
 namespace attograd::nn {
 
 namespace {
-// U(-1/√fan_in, 1/√fan_in), PyTorch's default for Linear weights and biases.
-Tensor uniform_init(const Shape& shape, std::size_t fan_in) {
-  const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-  return init::uniform_(zeros(shape), -bound, bound);
-}
 
 const char* score_name(LuongScore s) {
   switch (s) {
@@ -36,7 +31,7 @@ const char* score_name(LuongScore s) {
 }  // namespace
 
 LuongAttention::LuongAttention(LuongScore score, std::size_t query_dim, std::size_t key_dim, std::size_t value_dim,
-                               std::size_t attention_dim)
+                               std::size_t attention_dim, bool with_attentional_hidden)
     : score_(score),
       query_dim_(query_dim),
       key_dim_(key_dim),
@@ -52,14 +47,15 @@ LuongAttention::LuongAttention(LuongScore score, std::size_t query_dim, std::siz
                     query_dim, key_dim));
   const std::size_t A = attention_dim_;
   if (score == LuongScore::General)
-    score_weight = register_parameter("score_weight", uniform_init({query_dim, key_dim}, key_dim));  // (Dq, Dk)
+    score_weight = register_parameter("score_weight", init::uniform_fan_in({query_dim, key_dim}, key_dim));  // (Dq, Dk)
   if (score == LuongScore::Concat) {
-    score_weight = register_parameter("score_weight",
-                                      uniform_init({A, query_dim + key_dim}, query_dim + key_dim));  // (A, Dq + Dk)
-    v = register_parameter("v", uniform_init({A}, A));                                               // (A)
+    score_weight = register_parameter(
+        "score_weight", init::uniform_fan_in({A, query_dim + key_dim}, query_dim + key_dim));  // (A, Dq + Dk)
+    v = register_parameter("v", init::uniform_fan_in({A}, A));                                 // (A)
   }
-  output_weight = register_parameter(
-      "output_weight", uniform_init({query_dim, value_dim_ + query_dim}, value_dim_ + query_dim));  // (Dq, Dv + Dq)
+  if (with_attentional_hidden)
+    output_weight = register_parameter("output_weight", init::uniform_fan_in({query_dim, value_dim_ + query_dim},
+                                                                             value_dim_ + query_dim));  // (Dq, Dv + Dq)
 }
 
 std::string LuongAttention::describe() const {
@@ -124,6 +120,10 @@ functional::AttentionOutput LuongAttention::forward(const Tensor& query, const T
 }
 
 Tensor LuongAttention::attentional_hidden(const Tensor& context, const Tensor& hidden) const {
+  if (!output_weight.defined())
+    throw std::logic_error(
+        "LuongAttention::attentional_hidden: this layer was built with with_attentional_hidden = false, so it has no "
+        "W_c (output_weight); build it with true to use h̃");
   if (context.dim() != hidden.dim() || context.dim() < 1 || context.shape().back() != value_dim_ ||
       hidden.shape().back() != query_dim_ ||
       !std::equal(context.shape().begin(), context.shape().end() - 1, hidden.shape().begin()))

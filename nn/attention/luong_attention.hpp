@@ -26,14 +26,20 @@ enum class LuongScore { Dot, General, Concat };
 class LuongAttention : public Module {
  public:
   // value_dim 0 means key_dim; attention_dim (concat's tanh width A) 0 means query_dim.
+  // with_attentional_hidden false leaves out W_c (output_weight), for a layer used only for its
+  // scores and context; attentional_hidden() then throws.
   LuongAttention(LuongScore score, std::size_t query_dim, std::size_t key_dim, std::size_t value_dim = 0,
-                 std::size_t attention_dim = 0);
+                 std::size_t attention_dim = 0, bool with_attentional_hidden = true);
 
   // query (B, Dq) for one decoder step, or (B, T, Dq) for T steps; keys (B, S, Dk);
   // values (B, S, Dv). Returns context (B, Dv) or (B, T, Dv) and weights (B, S) or (B, T, S);
   // the mask is resolved against those weights' shape.
   functional::AttentionOutput forward(const Tensor& query, const Tensor& keys, const Tensor& values,
                                       const AttentionMask& mask = {}) const;
+  functional::AttentionOutput operator()(const Tensor& query, const Tensor& keys, const Tensor& values,
+                                         const AttentionMask& mask = {}) const {
+    return forward(query, keys, values, mask);
+  }
 
   // The raw scores (B, S) or (B, T, S), before masking and softmax.
   Tensor score(const Tensor& query, const Tensor& keys) const;
@@ -46,7 +52,7 @@ class LuongAttention : public Module {
 
   Tensor score_weight;   // general (Dq, Dk) or concat (A, Dq + Dk); undefined for dot
   Tensor v;              // concat only (A)
-  Tensor output_weight;  // (Dq, Dv + Dq)
+  Tensor output_weight;  // (Dq, Dv + Dq); undefined without the attentional hidden state
 
  private:
   void check_inputs(const Tensor& query, const Tensor& keys, const Tensor* values) const;

@@ -1,5 +1,6 @@
-// MultiheadAttention from core ops: three projections, a split into heads, scaled dot-product
-// attention per head, the heads merged back and one output projection.
+// MultiheadAttention from core ops: the projections, attention_heads (split into heads, scaled
+// dot-product attention per head, merged back; nn/attention/attention_heads.cpp) and the output
+// projection.
 #include <attograd/nn/attention/multihead_attention.hpp>
 
 #include <stdexcept>
@@ -96,7 +97,7 @@ MultiheadAttention::KeyValue MultiheadAttention::append(const KeyValue& cache, c
 
 functional::AttentionOutput MultiheadAttention::attend(const Tensor& q_heads, const KeyValue& kv,
                                                        const AttentionMask& mask, bool need_weights,
-                                                       bool average_attn_weights) {
+                                                       bool average_attn_weights) const {
   const bool drop = is_training() && dropout_ > 0.0f;
   const auto [heads, weights] = functional::scaled_dot_product_attention(
       q_heads, kv.keys, kv.values, mask, dropout_, std::nullopt, drop, nullptr, "MultiheadAttention");
@@ -132,40 +133,30 @@ void MultiheadAttention::check_inputs(const Tensor& query, const Tensor& key, co
 
 functional::AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
                                                         const AttentionMask& mask, bool need_weights,
-                                                        bool average_attn_weights) {
+                                                        bool average_attn_weights) const {
   check_inputs(query, key, value);
   auto batch_major = [this](const Tensor& x) { return batch_first_ ? x : transpose(x, 0, 1); };  // -> (B, L, ·)
-  const bool self_attention = in_proj_weight.defined() && query.is_same(key) && key.is_same(value);
-  const bool drop = is_training() && dropout_ > 0.0f;  // dropout on the weights: the composite path
   const functional::HeadsOptions options{.num_heads = num_heads_,
                                          .need_weights = need_weights,
                                          .average_weights = average_attn_weights,
+                                         .dropout_p = dropout_,
+                                         .training = is_training(),
                                          .who = "MultiheadAttention"};
-  functional::AttentionOutput result;
-  if (self_attention && !drop) {
-    // One product for q, k and v; the fused op reads the heads in place from it.
-    const auto heads = functional::attention_heads_packed(project_packed(batch_major(query), 0, 3), mask, options);
-    result = {out_proj->forward(heads.output), heads.weights};  // (B, T, E)
+  functional::AttentionOutput heads;  // output (B, T, E): every head's softmax(q kᵀ / √D) v, side by side
+  if (in_proj_weight.defined() && query.is_same(key) && key.is_same(value)) {
+    // Self-attention: one product projects q, k and v together.
+    heads = functional::attention_heads_packed(project_packed(batch_major(query), 0, 3), mask, options);  // (B, T, 3E)
+  } else if (in_proj_weight.defined() && key.is_same(value)) {
+    // Attention over a memory: one product projects its keys and values.
+    const std::vector<Tensor> kv = chunk(project_packed(batch_major(key), 1, 2), 2, -1);  // (B, S, E) twice
+    heads = functional::attention_heads(project(batch_major(query), 0), kv[0], kv[1], mask, options);
   } else {
-    Tensor q, k, v;  // (B, T, E), (B, S, E), (B, S, E)
-    if (self_attention) {
-      const std::vector<Tensor> qkv = chunk(project_packed(batch_major(query), 0, 3), 3, -1);
-      q = qkv[0], k = qkv[1], v = qkv[2];
-    } else if (in_proj_weight.defined() && key.is_same(value)) {
-      const std::vector<Tensor> kv = chunk(project_packed(batch_major(key), 1, 2), 2, -1);
-      q = project(batch_major(query), 0), k = kv[0], v = kv[1];
-    } else {
-      q = project(batch_major(query), 0), k = project(batch_major(key), 1), v = project(batch_major(value), 2);
-    }
-    if (drop) {
-      result = attend(split_heads(q), {split_heads(k), split_heads(v)}, mask, need_weights, average_attn_weights);
-    } else {
-      const auto heads = functional::attention_heads(q, k, v, mask, options);
-      result = {out_proj->forward(heads.output), heads.weights};  // (B, T, E)
-    }
+    heads = functional::attention_heads(project(batch_major(query), 0), project(batch_major(key), 1),
+                                        project(batch_major(value), 2), mask, options);
   }
-  if (!batch_first_) result.output = transpose(result.output, 0, 1);  // (T, B, E)
-  return result;
+  Tensor output = out_proj->forward(heads.output);      // (B, T, E)
+  if (!batch_first_) output = transpose(output, 0, 1);  // (T, B, E)
+  return {output, heads.weights};
 }
 
 }  // namespace attograd::nn

@@ -39,7 +39,12 @@ class MultiheadAttention : public Module {
   // The mask is resolved against the scores (B, H, T, S).
   functional::AttentionOutput forward(const Tensor& query, const Tensor& key, const Tensor& value,
                                       const AttentionMask& mask = {}, bool need_weights = true,
-                                      bool average_attn_weights = true);
+                                      bool average_attn_weights = true) const;
+  functional::AttentionOutput operator()(const Tensor& query, const Tensor& key, const Tensor& value,
+                                         const AttentionMask& mask = {}, bool need_weights = true,
+                                         bool average_attn_weights = true) const {
+    return forward(query, key, value, mask, need_weights, average_attn_weights);
+  }
 
   // The steps of forward, for incremental decoding (all batch-first, whatever batch_first says):
   // project once, keep the keys and values, attend many times.
@@ -55,7 +60,7 @@ class MultiheadAttention : public Module {
   // Attention of projected queries over projected keys/values, heads merged, out_proj applied:
   // output (B, T, E).
   functional::AttentionOutput attend(const Tensor& q_heads, const KeyValue& kv, const AttentionMask& mask = {},
-                                     bool need_weights = true, bool average_attn_weights = true);
+                                     bool need_weights = true, bool average_attn_weights = true) const;
 
   std::size_t embed_dim() const { return embed_dim_; }
   std::size_t num_heads() const { return num_heads_; }

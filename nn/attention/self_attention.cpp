@@ -21,7 +21,7 @@ std::string SelfAttention::describe() const {
   return fmt::format("SelfAttention(embed_dim={}, head_dim={}, causal={})", embed_dim_, head_dim_, causal_);
 }
 
-functional::AttentionOutput SelfAttention::forward(const Tensor& x, const AttentionMask& mask) {
+functional::AttentionOutput SelfAttention::forward(const Tensor& x, const AttentionMask& mask) const {
   if (x.dim() != 3 || x.shape()[2] != embed_dim_)
     throw std::invalid_argument(
         fmt::format("SelfAttention: expected x of shape (B, T, E = {}), got {}", embed_dim_, shape_str(x.shape())));

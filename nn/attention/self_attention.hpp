@@ -27,7 +27,10 @@ class SelfAttention : public Module {
                 float dropout = 0.0f);
 
   // x (B, T, E) -> output (B, T, D), weights (B, T, T). The mask is resolved against (B, T, T).
-  functional::AttentionOutput forward(const Tensor& x, const AttentionMask& mask = {});
+  functional::AttentionOutput forward(const Tensor& x, const AttentionMask& mask = {}) const;
+  functional::AttentionOutput operator()(const Tensor& x, const AttentionMask& mask = {}) const {
+    return forward(x, mask);
+  }
 
   bool causal() const { return causal_; }
   std::string describe() const override;

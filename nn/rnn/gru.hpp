@@ -17,11 +17,9 @@ namespace attograd::nn {
 
 namespace functional {
 // The GRU update from the gate pre-activations gates_x = x W_ihᵀ + b_ih and
-// gates_h = h W_hhᵀ + b_hh (B, 3H each, gates r, z, n) and the state h (B, H) -> h' (B, H).
-// One op with a hand-written backward (see gru.cpp); gru_update_composite builds the same from
-// core ops (chunk, sigmoid, tanh, ...) and is what the fused op is tested against.
+// gates_h = h W_hhᵀ + b_hh (B, 3H each, gates r, z, n) and the state h (B, H) -> h' (B, H):
+// the equations above from core ops; its fused twin is core/fused/gru_update.hpp.
 Tensor gru_update(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h);
-Tensor gru_update_composite(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h);
 }  // namespace functional
 
 // One step: weight_ih (3H, I), weight_hh (3H, H), bias_ih (3H), bias_hh (3H), all
@@ -42,7 +40,7 @@ class GRUCell : public Module {
 };
 
 struct GRUOutput {
-  Tensor output;  // (T, B, D·H) (batch_first: (B, T, D·H)); zeros past each sequence's length
+  Tensor output;  // (B, T, D·H) ((T, B, D·H) without batch_first); zeros past each sequence's length
   Tensor h_n;     // (L·D, B, H): each layer and direction's state after its last real step
 };
 

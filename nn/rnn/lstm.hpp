@@ -24,11 +24,9 @@ struct LSTMState {
 
 namespace functional {
 // The LSTM update from the gate pre-activations gates = x W_ihᵀ + b_ih + h W_hhᵀ + b_hh
-// (B, 4H, gates i, f, g, o) and the cell c (B, H) -> {h', c'} (B, H each). One op with a
-// hand-written backward (see lstm.cpp); lstm_update_composite builds the same from core ops
-// and is what the fused op is tested against.
+// (B, 4H, gates i, f, g, o) and the cell c (B, H) -> {h', c'} (B, H each), from core ops; its
+// fused twin is core/fused/lstm_update.hpp.
 LSTMState lstm_update(const Tensor& gates, const Tensor& c);
-LSTMState lstm_update_composite(const Tensor& gates, const Tensor& c);
 }  // namespace functional
 
 // One step: weight_ih (4H, I), weight_hh (4H, H), bias_ih (4H), bias_hh (4H), all
@@ -51,7 +49,7 @@ class LSTMCell : public Module {
 };
 
 struct LSTMOutput {
-  Tensor output;  // (T, B, D·H) (batch_first: (B, T, D·H)); zeros past each sequence's length
+  Tensor output;  // (B, T, D·H) ((T, B, D·H) without batch_first); zeros past each sequence's length
   Tensor h_n;     // (L·D, B, H): each layer and direction's hidden state after its last real step
   Tensor c_n;     // (L·D, B, H): the same for the cell state
 };

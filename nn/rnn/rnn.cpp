@@ -32,18 +32,17 @@ RNNBase::RNNBase(std::string name, std::size_t gates, std::vector<std::string> s
   if (!(options.dropout >= 0.0f && options.dropout <= 1.0f))
     throw std::invalid_argument(fmt::format("{}: dropout must be in [0, 1], got {}", name_, options.dropout));
   // Every weight and bias ~ U(-1/√H, 1/√H), as PyTorch's reset_parameters.
-  const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
   const std::size_t rows = gates * hidden_size;
   for (std::size_t layer = 0; layer < options.num_layers; ++layer) {
     const std::size_t layer_input = layer == 0 ? input_size : num_directions() * hidden_size;
     for (std::size_t direction = 0; direction < num_directions(); ++direction) {
       const std::string suffix = fmt::format("_l{}{}", layer, direction == 1 ? "_reverse" : "");
       LayerWeights w;
-      w.w_ih = init::uniform_(register_parameter("weight_ih" + suffix, zeros({rows, layer_input})), -bound, bound);
-      w.w_hh = init::uniform_(register_parameter("weight_hh" + suffix, zeros({rows, hidden_size})), -bound, bound);
+      w.w_ih = register_parameter("weight_ih" + suffix, init::uniform_fan_in({rows, layer_input}, hidden_size));
+      w.w_hh = register_parameter("weight_hh" + suffix, init::uniform_fan_in({rows, hidden_size}, hidden_size));
       if (options.bias) {
-        w.b_ih = init::uniform_(register_parameter("bias_ih" + suffix, zeros({rows})), -bound, bound);
-        w.b_hh = init::uniform_(register_parameter("bias_hh" + suffix, zeros({rows})), -bound, bound);
+        w.b_ih = register_parameter("bias_ih" + suffix, init::uniform_fan_in({rows}, hidden_size));
+        w.b_hh = register_parameter("bias_hh" + suffix, init::uniform_fan_in({rows}, hidden_size));
       }
       weights_.push_back(w);
     }

@@ -2,9 +2,11 @@
 // owns the weights of every layer and direction and unrolls them over time. A subclass only
 // supplies one time step of its cell.
 //
-// Layout, as PyTorch: input (T, B, I), or (B, T, I) with batch_first, or (T, I) unbatched;
-// output (T, B, D·H) with D = 2 when bidirectional; states (L·D, B, H) whatever batch_first
-// says, ordered layer by layer with the forward direction before the reverse one.
+// Layout: input (B, T, I), or (T, B, I) with batch_first = false, or (T, I) unbatched; output
+// (B, T, D·H) with D = 2 when bidirectional; states (L·D, B, H) whatever batch_first says,
+// ordered layer by layer with the forward direction before the reverse one.
+// Unlike PyTorch, batch_first defaults to true, as in every attograd layer that takes
+// sequences (MultiheadAttention, Transformer): set it false for PyTorch's (T, B, I).
 #pragma once
 
 #include <cstddef>
@@ -20,8 +22,8 @@ namespace attograd::nn {
 struct RNNOptions {
   std::size_t num_layers = 1;
   bool bias = true;
-  bool batch_first = false;  // input and output (B, T, ·); the states keep (L·D, B, H)
-  float dropout = 0.0f;      // applied to every layer's output except the last, while training
+  bool batch_first = true;  // input and output (B, T, ·); false: (T, B, ·). States stay (L·D, B, H)
+  float dropout = 0.0f;     // applied to every layer's output except the last, while training
   bool bidirectional = false;
 };
 
@@ -57,8 +59,8 @@ class RNNBase : public Module {
   // The state a cell carries from step to step: {h} for a GRU, {h, c} for an LSTM, each (B, H).
   using State = std::vector<Tensor>;
 
-  // One layer and direction's parameters (b_ih and b_hh undefined without bias). The
-  // recurrent weight is passed transposed, (H, G·H), made once per sequence rather than per step.
+  // One layer and direction's recurrent parameters (b_hh undefined without bias), as stored:
+  // a step computes h W_hhᵀ + b_hh with the transpose passed to BLAS as a flag.
   struct StepWeights {
     Tensor w_hh;  // (G·H, H)
     Tensor b_hh;  // (G·H)

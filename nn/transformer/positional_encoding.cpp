@@ -34,7 +34,7 @@ std::string PositionalEncoding::describe() const {
   return fmt::format("PositionalEncoding(d_model={}, max_len={}, dropout={})", d_model_, max_len_, dropout_);
 }
 
-Tensor PositionalEncoding::forward(const Tensor& x, std::size_t start) {
+Tensor PositionalEncoding::forward(const Tensor& x, std::size_t start) const {
   if (x.dim() != 3 || x.shape()[2] != d_model_)
     throw std::invalid_argument(
         fmt::format("PositionalEncoding: expected x of shape (B, T, E = {}), got {}", d_model_, shape_str(x.shape())));

@@ -21,7 +21,8 @@ class PositionalEncoding : public Module {
   PositionalEncoding(std::size_t d_model, std::size_t max_len = 5000, float dropout = 0.1f);
 
   // x (B, T, E) -> (B, T, E); throws if start + T > max_len.
-  Tensor forward(const Tensor& x, std::size_t start = 0);
+  Tensor forward(const Tensor& x, std::size_t start = 0) const;
+  Tensor operator()(const Tensor& x, std::size_t start = 0) const { return forward(x, start); }
 
   std::string describe() const override;
 

@@ -37,20 +37,22 @@ AttentionMask Transformer::generate_square_subsequent_mask(std::size_t T) {
   return AttentionMask::causal(T, T, CausalAlignment::TopLeft);
 }
 
-Tensor Transformer::encode(const Tensor& src, const AttentionMask& src_mask) { return encoder->forward(src, src_mask); }
+Tensor Transformer::encode(const Tensor& src, const AttentionMask& src_mask) const {
+  return encoder->forward(src, src_mask);
+}
 
 Tensor Transformer::decode(const Tensor& tgt, const Tensor& memory, const AttentionMask& tgt_mask,
-                           const AttentionMask& memory_mask) {
+                           const AttentionMask& memory_mask) const {
   return decoder->forward(tgt, memory, tgt_mask, memory_mask);
 }
 
 Tensor Transformer::decode_step(const Tensor& tgt_new, const Tensor& memory, DecoderCache& cache,
-                                const AttentionMask& memory_mask) {
+                                const AttentionMask& memory_mask) const {
   return decoder->forward_step(tgt_new, memory, cache, memory_mask);
 }
 
 Tensor Transformer::forward(const Tensor& src, const Tensor& tgt, const AttentionMask& src_mask,
-                            const AttentionMask& tgt_mask, const AttentionMask& memory_mask) {
+                            const AttentionMask& tgt_mask, const AttentionMask& memory_mask) const {
   const std::size_t b = options_.batch_first ? 0 : 1, E = options_.d_model;
   if (src.dim() != 3 || tgt.dim() != 3 || src.shape()[b] != tgt.shape()[b] || src.shape()[2] != E ||
       tgt.shape()[2] != E)

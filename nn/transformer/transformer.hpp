@@ -43,15 +43,19 @@ class Transformer : public Module {
   // (B, H, S, S), tgt_mask to the decoder's (B, H, T, T) - usually causal & key padding - and
   // memory_mask to the cross-attention (B, H, T, S) - usually the source key padding.
   Tensor forward(const Tensor& src, const Tensor& tgt, const AttentionMask& src_mask = {},
-                 const AttentionMask& tgt_mask = {}, const AttentionMask& memory_mask = {});
+                 const AttentionMask& tgt_mask = {}, const AttentionMask& memory_mask = {}) const;
+  Tensor operator()(const Tensor& src, const Tensor& tgt, const AttentionMask& src_mask = {},
+                    const AttentionMask& tgt_mask = {}, const AttentionMask& memory_mask = {}) const {
+    return forward(src, tgt, src_mask, tgt_mask, memory_mask);
+  }
 
-  Tensor encode(const Tensor& src, const AttentionMask& src_mask = {});  // -> memory (B, S, E)
+  Tensor encode(const Tensor& src, const AttentionMask& src_mask = {}) const;  // -> memory (B, S, E)
   Tensor decode(const Tensor& tgt, const Tensor& memory, const AttentionMask& tgt_mask = {},
-                const AttentionMask& memory_mask = {});  // -> (B, T, E)
+                const AttentionMask& memory_mask = {}) const;  // -> (B, T, E)
   // Incremental decoding: the next positions tgt_new (B, t, E) given the cache (see
   // transformer_decoder.hpp).
   Tensor decode_step(const Tensor& tgt_new, const Tensor& memory, DecoderCache& cache,
-                     const AttentionMask& memory_mask = {});
+                     const AttentionMask& memory_mask = {}) const;
 
   // PyTorch's Transformer.generate_square_subsequent_mask: position i sees positions j <= i.
   static AttentionMask generate_square_subsequent_mask(std::size_t T);

@@ -55,7 +55,7 @@ void TransformerDecoderLayer::check_inputs(const char* what, const Tensor& tgt, 
 
 // self_attend(h) and cross_attend(h) each return an attention output (B, T, E) for input h.
 template <class SelfAttend, class CrossAttend>
-Tensor TransformerDecoderLayer::layer(const Tensor& x_in, SelfAttend self_attend, CrossAttend cross_attend) {
+Tensor TransformerDecoderLayer::layer(const Tensor& x_in, SelfAttend self_attend, CrossAttend cross_attend) const {
   auto feed_forward = [this](const Tensor& h) {
     return dropout3->forward(transformer_feed_forward(h, *linear1, *dropout, *linear2, options_.activation));
   };
@@ -75,7 +75,7 @@ Tensor TransformerDecoderLayer::layer(const Tensor& x_in, SelfAttend self_attend
 }
 
 Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory, const AttentionMask& tgt_mask,
-                                        const AttentionMask& memory_mask) {
+                                        const AttentionMask& memory_mask) const {
   check_inputs("", tgt, memory);
   auto self_attend = [&](const Tensor& h) {
     auto [out, weights] = self_attn->forward(h, h, h, tgt_mask);  // (B, T, E), (B, T, T)
@@ -91,7 +91,7 @@ Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
 }
 
 Tensor TransformerDecoderLayer::forward_step(const Tensor& tgt_new, const Tensor& memory, DecoderLayerCache& cache,
-                                             const AttentionMask& memory_mask) {
+                                             const AttentionMask& memory_mask) const {
   check_inputs("::forward_step", tgt_new, memory);
   auto batch_major = [this](const Tensor& x) { return options_.batch_first ? x : transpose(x, 0, 1); };
   const Tensor x = batch_major(tgt_new);   // (B, t, E)
@@ -127,14 +127,14 @@ std::string TransformerDecoder::describe() const {
 }
 
 Tensor TransformerDecoder::forward(const Tensor& tgt, const Tensor& memory, const AttentionMask& tgt_mask,
-                                   const AttentionMask& memory_mask) {
+                                   const AttentionMask& memory_mask) const {
   Tensor x = tgt;  // (B, T, E)
   for (const auto& layer : *layers) x = layer->forward(x, memory, tgt_mask, memory_mask);
   return norm ? norm->forward(x) : x;
 }
 
 Tensor TransformerDecoder::forward_step(const Tensor& tgt_new, const Tensor& memory, DecoderCache& cache,
-                                        const AttentionMask& memory_mask) {
+                                        const AttentionMask& memory_mask) const {
   if (cache.layers.empty()) cache.layers.resize(layers->size());
   if (cache.layers.size() != layers->size())
     throw std::invalid_argument(

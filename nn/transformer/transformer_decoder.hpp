@@ -55,11 +55,15 @@ class TransformerDecoderLayer : public Module {
   // against the self-attention scores (B, H, T, T) - pass a causal mask here to decode;
   // memory_mask against the cross-attention scores (B, H, T, S) (e.g. source key padding).
   Tensor forward(const Tensor& tgt, const Tensor& memory, const AttentionMask& tgt_mask = {},
-                 const AttentionMask& memory_mask = {});
+                 const AttentionMask& memory_mask = {}) const;
+  Tensor operator()(const Tensor& tgt, const Tensor& memory, const AttentionMask& tgt_mask = {},
+                    const AttentionMask& memory_mask = {}) const {
+    return forward(tgt, memory, tgt_mask, memory_mask);
+  }
 
   // The next t positions tgt_new (B, t, E), given everything earlier in `cache`; see the top.
   Tensor forward_step(const Tensor& tgt_new, const Tensor& memory, DecoderLayerCache& cache,
-                      const AttentionMask& memory_mask = {});
+                      const AttentionMask& memory_mask = {}) const;
 
   // The last forward's weights, averaged over heads and detached, for plotting.
   const Tensor& self_attention_weights() const { return self_attention_weights_; }    // (B, T, T)
@@ -77,10 +81,10 @@ class TransformerDecoderLayer : public Module {
   void check_inputs(const char* what, const Tensor& tgt, const Tensor& memory) const;
   // The three residual blocks around the given attention functions, in either norm order.
   template <class SelfAttend, class CrossAttend>
-  Tensor layer(const Tensor& x, SelfAttend self_attend, CrossAttend cross_attend);
+  Tensor layer(const Tensor& x, SelfAttend self_attend, CrossAttend cross_attend) const;
 
   TransformerLayerOptions options_;
-  Tensor self_attention_weights_, cross_attention_weights_;
+  mutable Tensor self_attention_weights_, cross_attention_weights_;  // records for plotting, not state
 };
 
 class TransformerDecoder : public Module {
@@ -88,9 +92,13 @@ class TransformerDecoder : public Module {
   TransformerDecoder(const TransformerLayerOptions& layer, std::size_t num_layers, bool final_norm = false);
 
   Tensor forward(const Tensor& tgt, const Tensor& memory, const AttentionMask& tgt_mask = {},
-                 const AttentionMask& memory_mask = {});  // (B, T, E) -> (B, T, E)
+                 const AttentionMask& memory_mask = {}) const;  // (B, T, E) -> (B, T, E)
+  Tensor operator()(const Tensor& tgt, const Tensor& memory, const AttentionMask& tgt_mask = {},
+                    const AttentionMask& memory_mask = {}) const {
+    return forward(tgt, memory, tgt_mask, memory_mask);
+  }
   Tensor forward_step(const Tensor& tgt_new, const Tensor& memory, DecoderCache& cache,
-                      const AttentionMask& memory_mask = {});  // (B, t, E) -> (B, t, E)
+                      const AttentionMask& memory_mask = {}) const;  // (B, t, E) -> (B, t, E)
   std::string describe() const override;
 
   std::shared_ptr<ModuleList<TransformerDecoderLayer>> layers;

@@ -9,7 +9,7 @@
 
 namespace attograd::nn {
 
-Tensor transformer_feed_forward(const Tensor& x, Linear& linear1, Dropout& dropout, Linear& linear2,
+Tensor transformer_feed_forward(const Tensor& x, const Linear& linear1, const Dropout& dropout, const Linear& linear2,
                                 TransformerActivation activation) {
   const Tensor hidden = linear1.forward(x);                                                          // (B, T, F)
   const Tensor activated = activation == TransformerActivation::ReLU ? relu(hidden) : gelu(hidden);  // (B, T, F)
@@ -51,13 +51,13 @@ std::string TransformerEncoderLayer::describe() const {
                      options_.d_model, options_.nhead, options_.dim_feedforward, options_.dropout, options_.norm_first);
 }
 
-Tensor TransformerEncoderLayer::self_attention_block(const Tensor& x, const AttentionMask& mask) {
+Tensor TransformerEncoderLayer::self_attention_block(const Tensor& x, const AttentionMask& mask) const {
   auto [out, weights] = self_attn->forward(x, x, x, mask);  // (B, T, E), (B, T, T)
   self_attention_weights_ = weights.detach();
   return dropout1->forward(out);  // (B, T, E)
 }
 
-Tensor TransformerEncoderLayer::forward(const Tensor& src, const AttentionMask& src_mask) {
+Tensor TransformerEncoderLayer::forward(const Tensor& src, const AttentionMask& src_mask) const {
   if (src.dim() != 3 || src.shape()[2] != options_.d_model)
     throw std::invalid_argument(fmt::format("TransformerEncoderLayer: expected src of shape {} with E = {}, got {}",
                                             options_.batch_first ? "(B, T, E)" : "(T, B, E)", options_.d_model,
@@ -86,7 +86,7 @@ std::string TransformerEncoder::describe() const {
   return fmt::format("TransformerEncoder(num_layers={}, final_norm={})", layers->size(), norm != nullptr);
 }
 
-Tensor TransformerEncoder::forward(const Tensor& src, const AttentionMask& mask) {
+Tensor TransformerEncoder::forward(const Tensor& src, const AttentionMask& mask) const {
   Tensor x = src;  // (B, T, E)
   for (const auto& layer : *layers) x = layer->forward(x, mask);
   return norm ? norm->forward(x) : x;

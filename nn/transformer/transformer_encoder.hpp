@@ -26,7 +26,7 @@ namespace attograd::nn {
 
 // The position-wise feed-forward block shared by encoder and decoder layers:
 // linear2(dropout(activation(linear1(x)))).
-Tensor transformer_feed_forward(const Tensor& x, Linear& linear1, Dropout& dropout, Linear& linear2,
+Tensor transformer_feed_forward(const Tensor& x, const Linear& linear1, const Dropout& dropout, const Linear& linear2,
                                 TransformerActivation activation);
 // Throws std::invalid_argument (naming `who`) for zero sizes or d_model not divisible by nhead.
 void check_transformer_layer_options(const char* who, const TransformerLayerOptions& options);
@@ -40,7 +40,8 @@ class TransformerEncoderLayer : public Module {
 
   // src (B, T, E) (or (T, B, E)) -> the same shape. The mask (e.g. key padding, causal) is
   // resolved against the self-attention scores (B, H, T, T).
-  Tensor forward(const Tensor& src, const AttentionMask& src_mask = {});
+  Tensor forward(const Tensor& src, const AttentionMask& src_mask = {}) const;
+  Tensor operator()(const Tensor& src, const AttentionMask& src_mask = {}) const { return forward(src, src_mask); }
 
   // The last forward's self-attention weights (B, T, T), averaged over heads and detached,
   // for plotting; undefined before the first forward.
@@ -55,10 +56,10 @@ class TransformerEncoderLayer : public Module {
   std::shared_ptr<LayerNorm> norm1, norm2;
 
  private:
-  Tensor self_attention_block(const Tensor& x, const AttentionMask& mask);
+  Tensor self_attention_block(const Tensor& x, const AttentionMask& mask) const;
 
   TransformerLayerOptions options_;
-  Tensor self_attention_weights_;
+  mutable Tensor self_attention_weights_;  // a record for plotting, not state: forward stays const
 };
 
 // num_layers independently initialised layers (PyTorch deep-copies one layer, so its layers
@@ -67,7 +68,8 @@ class TransformerEncoder : public Module {
  public:
   TransformerEncoder(const TransformerLayerOptions& layer, std::size_t num_layers, bool final_norm = false);
 
-  Tensor forward(const Tensor& src, const AttentionMask& mask = {});  // (B, T, E) -> (B, T, E)
+  Tensor forward(const Tensor& src, const AttentionMask& mask = {}) const;  // (B, T, E) -> (B, T, E)
+  Tensor operator()(const Tensor& src, const AttentionMask& mask = {}) const { return forward(src, mask); }
   std::string describe() const override;
 
   std::shared_ptr<ModuleList<TransformerEncoderLayer>> layers;

@@ -26,6 +26,7 @@
 
 #include <attograd/core/core.hpp>
 
+#include "../support/composite_paths.hpp"
 #include "../support/gradcheck.hpp"
 
 using namespace attograd;

@@ -14,6 +14,7 @@
 
 #include "../support/gradcheck.hpp"
 #include "attention_test_support.hpp"
+#include "nn_composite_paths.hpp"
 
 using namespace attograd;
 using attograd::testing::allclose;

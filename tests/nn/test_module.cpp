@@ -159,7 +159,7 @@ TEST_CASE("Module: summary lists modules and parameters with the total") {
   CHECK_THAT(s, Contains(std::to_string(net.parameter_count())));
   CHECK(net.parameter_count() == 34);
 
-  nn::GRU gru(4, 5, {.num_layers = 2, .bidirectional = true});
+  nn::GRU gru(4, 5, {.num_layers = 2, .batch_first = false, .bidirectional = true});
   CHECK_THAT(gru.summary(), Contains("weight_hh_l1_reverse"));
   CHECK_THAT(gru.summary(), Contains(std::to_string(gru.parameter_count())));
 }

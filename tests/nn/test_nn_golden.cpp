@@ -134,7 +134,7 @@ TEST_CASE("GRU (2 layers, bidirectional, batch_first, h0) matches PyTorch") {
 }
 
 TEST_CASE("LSTM with lengths matches PyTorch's pack_padded_sequence (2 layers, bidirectional, h0, c0)") {
-  nn::LSTM lstm(4, 5, {.num_layers = 2, .bidirectional = true});
+  nn::LSTM lstm(4, 5, {.num_layers = 2, .batch_first = false, .bidirectional = true});
   load_case(lstm, "lstm");
   const Tensor x = leaf("lstm.input"), h0 = leaf("lstm.h0"), c0 = leaf("lstm.c0");  // (6, 4, 4), (4, 4, 5) twice
   const auto [output, h_n, c_n] = lstm(x, h0, c0, lengths_at("lstm.lengths"));      // (6, 4, 10), (4, 4, 5) twice

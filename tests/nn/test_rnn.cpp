@@ -57,7 +57,7 @@ Array scramble_padding(Array x, const std::vector<std::int64_t>& lengths, bool b
 
 TEST_CASE("GRU and LSTM: PyTorch's parameter names, order, shapes and init") {
   manual_seed(11);
-  nn::GRU gru(4, 5, {.num_layers = 2, .bidirectional = true});
+  nn::GRU gru(4, 5, {.num_layers = 2, .batch_first = false, .bidirectional = true});
   CHECK(names_of(gru) == std::vector<std::string>{"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",  //
                                                   "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse",
                                                   "bias_hh_l0_reverse",                                        //
@@ -73,7 +73,7 @@ TEST_CASE("GRU and LSTM: PyTorch's parameter names, order, shapes and init") {
   for (const Tensor& p : gru.parameters())
     for (float v : p.value()) CHECK(std::abs(v) <= bound);
 
-  nn::LSTM lstm(3, 2, {.bias = false});
+  nn::LSTM lstm(3, 2, {.bias = false, .batch_first = false});
   CHECK(names_of(lstm) == std::vector<std::string>{"weight_ih_l0", "weight_hh_l0"});
   CHECK(lstm.named_parameters()[0].second.shape() == Shape{8, 3});
   CHECK(lstm.named_parameters()[1].second.shape() == Shape{8, 2});
@@ -88,7 +88,7 @@ TEST_CASE("GRU and LSTM: PyTorch's parameter names, order, shapes and init") {
 
 TEST_CASE("GRU and LSTM: output and state shapes in every layout") {
   manual_seed(12);
-  nn::GRU gru(3, 4, {.num_layers = 2, .bidirectional = true});
+  nn::GRU gru(3, 4, {.num_layers = 2, .batch_first = false, .bidirectional = true});
   auto [out, h_n] = gru(ones({6, 2, 3}));  // (T, B, I)
   CHECK(out.shape() == Shape{6, 2, 8});
   CHECK(h_n.shape() == Shape{4, 2, 4});
@@ -116,9 +116,9 @@ TEST_CASE("GRU and LSTM: output and state shapes in every layout") {
 
 TEST_CASE("GRU unrolls GRUCell, LSTM unrolls LSTMCell") {
   manual_seed(13);
-  nn::GRU gru(3, 4);
+  nn::GRU gru(3, 4, {.batch_first = false});
   nn::GRUCell gru_cell(3, 4);
-  nn::LSTM lstm(3, 4);
+  nn::LSTM lstm(3, 4, {.batch_first = false});
   nn::LSTMCell lstm_cell(3, 4);
   nn::StateDict gru_weights, lstm_weights;  // "weight_ih_l0" -> "weight_ih", ...
   for (const auto& [name, t] : gru.named_parameters()) gru_weights.emplace_back(name.substr(0, name.size() - 3), t);
@@ -176,7 +176,7 @@ TEST_CASE("gradcheck: GRU, 2 layers, bidirectional, batch_first, h0 and lengths"
 
 TEST_CASE("gradcheck: LSTM, 2 layers, bidirectional, h0, c0 and lengths; one layer without bias") {
   manual_seed(16);
-  nn::LSTM lstm(2, 3, {.num_layers = 2, .bidirectional = true});
+  nn::LSTM lstm(2, 3, {.num_layers = 2, .batch_first = false, .bidirectional = true});
   const std::vector<std::int64_t> lengths{2, 4, 1};
   CHECK(check_gradients(
       [&](const Ts& in) {
@@ -185,7 +185,7 @@ TEST_CASE("gradcheck: LSTM, 2 layers, bidirectional, h0, c0 and lengths; one lay
       },
       with_parameters({random_input({4, 3, 2}), random_input({4, 3, 3}), random_input({4, 3, 3})}, lstm)));
 
-  nn::LSTM plain(2, 3, {.bias = false});
+  nn::LSTM plain(2, 3, {.bias = false, .batch_first = false});
   CHECK(check_gradients(
       [&](const Ts& in) {
         auto r = plain(in[0]);
@@ -258,8 +258,8 @@ TEST_CASE("GRU and LSTM with lengths equal running each sequence alone, cut to i
   // The reference semantics of lengths, without PyTorch: in particular the reverse direction
   // must start at each sequence's own last step.
   manual_seed(18);
-  nn::GRU gru(3, 4, {.num_layers = 2, .bidirectional = true});
-  nn::LSTM lstm(3, 4, {.num_layers = 2, .bidirectional = true});
+  nn::GRU gru(3, 4, {.num_layers = 2, .batch_first = false, .bidirectional = true});
+  nn::LSTM lstm(3, 4, {.num_layers = 2, .batch_first = false, .bidirectional = true});
   const std::vector<std::int64_t> lengths{3, 6, 1};
   const Tensor x(random_array({6, 3, 3}));  // (T, B, I)
   const auto g = gru(x, {}, lengths);
@@ -287,14 +287,14 @@ TEST_CASE("GRU and LSTM with lengths equal running each sequence alone, cut to i
 
 TEST_CASE("GRU and LSTM: dropout between layers only while training") {
   manual_seed(19);
-  nn::LSTM lstm(3, 4, {.num_layers = 3, .dropout = 0.5f});
+  nn::LSTM lstm(3, 4, {.num_layers = 3, .batch_first = false, .dropout = 0.5f});
   const Tensor x(random_array({5, 2, 3}));
   lstm.eval();
   const Array eval_out = lstm(x).output.value();
   CHECK(identical(lstm(x).output.value(), eval_out));
   lstm.train();
   CHECK_FALSE(identical(lstm(x).output.value(), eval_out));
-  nn::GRU no_dropout(3, 4, {.num_layers = 2});
+  nn::GRU no_dropout(3, 4, {.num_layers = 2, .batch_first = false});
   CHECK(identical(no_dropout(x).output.value(), no_dropout(x).output.value()));
   CHECK(check_gradients(
       [&](const Ts& in) {
@@ -305,7 +305,7 @@ TEST_CASE("GRU and LSTM: dropout between layers only while training") {
 }
 
 TEST_CASE("GRU and LSTM: errors name the layer and show the shapes") {
-  nn::GRU gru(4, 5, {.num_layers = 2, .bidirectional = true});
+  nn::GRU gru(4, 5, {.num_layers = 2, .batch_first = false, .bidirectional = true});
   REQUIRE_THROWS_AS(gru(ones({6, 4, 4, 1})), std::invalid_argument);
   REQUIRE_THROWS_WITH(gru(ones({6})), Contains("GRU: expected input of shape (T, B, 4) or (T, 4) unbatched, got (6,)"));
   REQUIRE_THROWS_WITH(gru(ones({6, 3, 7})),

@@ -1,0 +1,226 @@
+// Fused multi-head attention (see the header for the equations and what it fuses).
+#include <attograd/core/fused/attention_heads.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <attograd/core/autograd.hpp>
+#include <attograd/core/kernels/blas.hpp>
+#include <attograd/core/kernels/loops.hpp>
+
+namespace attograd::fused {
+
+namespace {
+void check_heads(std::size_t E, std::size_t num_heads, const std::string& who) {
+  if (num_heads == 0 || E % num_heads != 0)
+    throw std::invalid_argument(fmt::format("{}: E = {} does not split into num_heads = {} heads", who, E, num_heads));
+}
+}  // namespace
+
+HeadsSizes check_attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const HeadsOptions& o) {
+  const auto shapes = [&] {
+    return fmt::format("query {}, key {}, value {}", shape_str(q.shape()), shape_str(k.shape()), shape_str(v.shape()));
+  };
+  if (q.dim() != 3 || k.dim() != 3 || v.dim() != 3)
+    throw std::invalid_argument(
+        fmt::format("{}: expected query (B, T, E), key (B, S, E) and value (B, S, E), got {}", o.who, shapes()));
+  const std::size_t E = q.shape()[2];
+  if (k.shape()[0] != q.shape()[0] || v.shape()[0] != q.shape()[0] || k.shape()[1] != v.shape()[1] ||
+      k.shape()[2] != E || v.shape()[2] != E)
+    throw std::invalid_argument(
+        fmt::format("{}: query, key and value must share B and E, and key and value S, got {}", o.who, shapes()));
+  check_heads(E, o.num_heads, o.who);
+  return {q.shape()[0], q.shape()[1], k.shape()[1], E, o.num_heads, E / o.num_heads};
+}
+
+std::size_t check_packed_heads(const Tensor& qkv, const HeadsOptions& o) {
+  if (qkv.dim() != 3 || qkv.shape()[2] % 3 != 0)
+    throw std::invalid_argument(
+        fmt::format("{}: expected packed projections (B, L, 3E), got {}", o.who, shape_str(qkv.shape())));
+  check_heads(qkv.shape()[2] / 3, o.num_heads, o.who);
+  return qkv.shape()[2] / 3;
+}
+
+namespace {
+
+// Scores (T, S) to weights in place, row by row. Blocked keys take the most negative finite
+// float, as in masked_softmax; a row with every key blocked becomes zeros.
+void softmax_rows_in_place(float* p, const bool* blocked, std::size_t T, std::size_t S) {
+  if (S == 0) return;
+  for (std::size_t i = 0; i < T; ++i) {
+    float* row = p + i * S;
+    if (blocked != nullptr) {
+      const bool* row_blocked = blocked + i * S;
+      bool all_blocked = true;
+      for (std::size_t j = 0; j < S; ++j) {
+        if (row_blocked[j]) row[j] = std::numeric_limits<float>::lowest();
+        all_blocked = all_blocked && row_blocked[j];
+      }
+      if (all_blocked) {
+        std::fill(row, row + S, 0.0f);
+        continue;
+      }
+    }
+    softmax_row(row, row, S);
+  }
+}
+
+// dP (T, S) becomes dS = P ⊙ (dP - Σ_row dP ⊙ P) in place.
+void softmax_backward_in_place(const float* p, float* dp, std::size_t T, std::size_t S) {
+  for (std::size_t i = 0; i < T; ++i) softmax_backward_row(dp + i * S, p + i * S, dp + i * S, S);
+}
+
+// The per-head products are small; below this many multiply-adds one BLAS thread is faster
+// than waking the others (as in batched matmul).
+constexpr std::size_t small_head_product = 64 * 64 * 64;
+
+// Where Q, K or V lives: which input of the op, its first column, and its row stride. Separate
+// projections are (i, 0, E); a packed (B, L, 3E) projection holds Q, K, V at columns 0, E, 2E.
+struct Operand {
+  std::size_t input, column, ld;
+};
+struct Layout {
+  Operand q, k, v;
+};
+
+// Head h of batch b of an operand with L rows per batch, in `a` (the operand's input or its
+// gradient, which share a shape).
+template <class P>
+P* head(P* a, const Operand& o, const HeadsSizes& z, std::size_t b, std::size_t L, std::size_t h) {
+  return a + b * L * o.ld + o.column + h * z.D;
+}
+
+// dQ_h = scale · dS K_h and dK_h = scale · dS_hᵀ Q_h for one (b, h), overwriting their columns.
+void scores_backward(const HeadsSizes& z, const Layout& at, std::size_t b, std::size_t h, float scale, const float* ds,
+                     const std::vector<Tensor>& in, std::vector<Array>& grads) {
+  blas::sgemm(false, false, z.T, z.D, z.S, scale, ds, z.S, head(in[at.k.input].value().data(), at.k, z, b, z.S, h),
+              at.k.ld, 0.0f, head(grads[at.q.input].data(), at.q, z, b, z.T, h), at.q.ld);
+  blas::sgemm(true, false, z.S, z.D, z.T, scale, ds, z.S, head(in[at.q.input].value().data(), at.q, z, b, z.T, h),
+              at.q.ld, 0.0f, head(grads[at.k.input].data(), at.k, z, b, z.S, h), at.k.ld);
+}
+
+void accumulate_all(const std::vector<Tensor>& in, std::vector<Array>& grads) {
+  for (std::size_t i = 0; i < in.size(); ++i) accumulate_grad(in[i], std::move(grads[i]));
+}
+
+void check_mask(const HeadsMask& mask, const HeadsSizes& z, const HeadsOptions& o) {
+  const Shape scores_shape{z.B, z.H, z.T, z.S};
+  if (mask.blocked && mask.blocked->shape() != scores_shape)
+    throw std::invalid_argument(fmt::format("{}: the blocked positions must be (B, H, T, S) = {}, got {}", o.who,
+                                            shape_str(scores_shape), shape_str(mask.blocked->shape())));
+  if (mask.bias && mask.bias->shape() != scores_shape)
+    throw std::invalid_argument(fmt::format("{}: the score bias must be (B, H, T, S) = {}, got {}", o.who,
+                                            shape_str(scores_shape), shape_str(mask.bias->shape())));
+}
+
+// The fused op over any layout (see the header).
+HeadsOutput fused_heads(const std::vector<Tensor>& inputs, const Layout& at, const HeadsSizes& z, const HeadsMask& mask,
+                        const HeadsOptions& options) {
+  check_mask(mask, z, options);
+  const Shape scores_shape{z.B, z.H, z.T, z.S};
+  const float scale = 1.0f / std::sqrt(static_cast<float>(z.D));
+  const std::size_t per_head = z.T * z.S;
+  const float* q = inputs[at.q.input].value().data();
+  const float* k = inputs[at.k.input].value().data();
+  const float* v = inputs[at.v.input].value().data();
+
+  std::optional<blas::SingleThreaded> one_thread;
+  if (z.T * z.S * z.D <= small_head_product) one_thread.emplace();
+  auto probs = std::make_shared<Array>(Array::from_shape(scores_shape));  // P, kept for both backwards
+  Array out = Array::from_shape({z.B, z.T, z.E});
+  const Operand merged{0, 0, z.E};  // the output's layout: heads side by side
+  for (std::size_t b = 0; b < z.B; ++b) {
+    for (std::size_t h = 0; h < z.H; ++h) {
+      const std::size_t offset = (b * z.H + h) * per_head;
+      float* p = probs->data() + offset;
+      blas::sgemm(false, true, z.T, z.S, z.D, scale, head(q, at.q, z, b, z.T, h), at.q.ld, head(k, at.k, z, b, z.S, h),
+                  at.k.ld, 0.0f, p, z.S);  // Q_h K_hᵀ / √D
+      if (mask.bias)
+        for (std::size_t j = 0; j < per_head; ++j) p[j] += mask.bias->data()[offset + j];
+      softmax_rows_in_place(p, mask.blocked ? mask.blocked->data() + offset : nullptr, z.T, z.S);
+      blas::sgemm(false, false, z.T, z.D, z.S, 1.0f, p, z.S, head(v, at.v, z, b, z.S, h), at.v.ld, 0.0f,
+                  head(out.data(), merged, z, b, z.T, h), z.E);  // P_h V_h
+    }
+  }
+
+  const Tensor output =
+      make_result("attention_heads", std::move(out), inputs,
+                  [z, at, scale, probs, merged](const Array& g, const Array&, const std::vector<Tensor>& in) {
+                    std::optional<blas::SingleThreaded> single;
+                    if (z.T * z.S * z.D <= small_head_product) single.emplace();
+                    // Every column of every input is one of Q, K, V and is written exactly once below.
+                    std::vector<Array> grads;
+                    for (const Tensor& t : in) grads.push_back(Array::from_shape(t.shape()));
+                    std::vector<float> ds(z.T * z.S);
+                    for (std::size_t b = 0; b < z.B; ++b) {
+                      for (std::size_t h = 0; h < z.H; ++h) {
+                        const float* p = probs->data() + (b * z.H + h) * z.T * z.S;
+                        const float* d_out = head(g.data(), merged, z, b, z.T, h);
+                        blas::sgemm(true, false, z.S, z.D, z.T, 1.0f, p, z.S, d_out, z.E, 0.0f,
+                                    head(grads[at.v.input].data(), at.v, z, b, z.S, h), at.v.ld);  // dV_h = P_hᵀ dO_h
+                        blas::sgemm(false, true, z.T, z.S, z.D, 1.0f, d_out, z.E,
+                                    head(in[at.v.input].value().data(), at.v, z, b, z.S, h), at.v.ld, 0.0f, ds.data(),
+                                    z.S);  // dP_h = dO_h V_hᵀ
+                        softmax_backward_in_place(p, ds.data(), z.T, z.S);
+                        scores_backward(z, at, b, h, scale, ds.data(), in, grads);
+                      }
+                    }
+                    accumulate_all(in, grads);
+                  });
+  if (!options.need_weights) return {output, Tensor()};
+
+  // The weights: P itself or its mean over heads, differentiable with respect to Q and K.
+  const bool average = options.average_weights;
+  Array weights = average ? Array(xt::zeros<float>(Shape{z.B, z.T, z.S})) : Array(*probs);
+  if (average) {
+    const float inv_h = 1.0f / static_cast<float>(z.H);
+    for (std::size_t b = 0; b < z.B; ++b)
+      for (std::size_t h = 0; h < z.H; ++h)
+        for (std::size_t j = 0; j < per_head; ++j)
+          weights.data()[b * per_head + j] += probs->data()[(b * z.H + h) * per_head + j] * inv_h;
+  }
+  const Tensor weights_out =
+      make_result("attention_heads_weights", std::move(weights), inputs,
+                  [z, at, scale, probs, average](const Array& g, const Array&, const std::vector<Tensor>& in) {
+                    std::optional<blas::SingleThreaded> single;
+                    if (z.T * z.S * z.D <= small_head_product) single.emplace();
+                    std::vector<Array> grads;  // zeros: V's columns get no gradient from the weights
+                    for (const Tensor& t : in) grads.push_back(xt::zeros<float>(t.shape()));
+                    std::vector<float> ds(z.T * z.S);
+                    const float inv_h = 1.0f / static_cast<float>(z.H);
+                    for (std::size_t b = 0; b < z.B; ++b) {
+                      for (std::size_t h = 0; h < z.H; ++h) {
+                        const float* p = probs->data() + (b * z.H + h) * z.T * z.S;
+                        const float* dw = g.data() + (average ? b : b * z.H + h) * z.T * z.S;
+                        for (std::size_t j = 0; j < ds.size(); ++j) ds[j] = average ? dw[j] * inv_h : dw[j];
+                        softmax_backward_in_place(p, ds.data(), z.T, z.S);
+                        scores_backward(z, at, b, h, scale, ds.data(), in, grads);
+                      }
+                    }
+                    accumulate_all(in, grads);
+                  });
+  return {output, weights_out};
+}
+
+}  // namespace
+
+HeadsOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const HeadsMask& mask,
+                            const HeadsOptions& options) {
+  const HeadsSizes z = check_attention_heads(q, k, v, options);
+  return fused_heads({q, k, v}, {{0, 0, z.E}, {1, 0, z.E}, {2, 0, z.E}}, z, mask, options);
+}
+
+HeadsOutput attention_heads_packed(const Tensor& qkv, const HeadsMask& mask, const HeadsOptions& options) {
+  const std::size_t E = check_packed_heads(qkv, options), B = qkv.shape()[0], L = qkv.shape()[1];
+  const HeadsSizes z{B, L, L, E, options.num_heads, E / options.num_heads};
+  return fused_heads({qkv}, {{0, 0, 3 * E}, {0, E, 3 * E}, {0, 2 * E, 3 * E}}, z, mask, options);
+}
+
+}  // namespace attograd::fused

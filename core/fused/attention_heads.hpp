@@ -1,0 +1,60 @@
+// Fused multi-head attention: every head's softmax(Q_h K_hᵀ / √D) V_h as one op, with a
+// hand-written backward.
+//
+//   q (B, T, E), k (B, S, E), v (B, S, E) with E = H·D: head h is columns [h·D, (h+1)·D).
+//   per head: P_h = softmax(Q_h K_hᵀ / √D + bias, blocked keys left out)    O_h = P_h V_h
+//   output (B, T, E): the O_h side by side again; weights (B, T, S), the P_h averaged over heads,
+//   or (B, H, T, S) each head's own.
+//
+// Composite twin: nn::functional::attention_heads (nn/attention/attention_heads.cpp): split
+// into heads, scaled_dot_product_attention, merge, from core ops; it calls this when fused
+// kernels are on (and no dropout or learned mask needs the composite). What fusing buys: each
+// head is read in place through BLAS row strides, so the heads are never copied apart or back
+// together, the (B, H, T, S) scores are not kept three times, and the backward needs only P:
+//   dV_h = P_hᵀ dO_h    dP_h = dO_h V_hᵀ    dS_h = P_h ⊙ (dP_h - Σ_row dP_h ⊙ P_h)
+//   dQ_h = dS_h K_h / √D    dK_h = dS_hᵀ Q_h / √D
+// Both outputs are differentiable; the weights' backward runs only if a loss uses them.
+// A row whose keys are all blocked gets weights 0 (output 0, gradients 0), as masked_softmax.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include <attograd/core/tensor.hpp>
+
+namespace attograd::fused {
+
+// The mask, already resolved against the scores (B, H, T, S) by the caller.
+struct HeadsMask {
+  std::optional<Mask> blocked;  // (B, H, T, S): true where a query may not look at a key
+  std::optional<Array> bias;    // (B, H, T, S): added to the scores (constant: no gradient)
+};
+
+struct HeadsOptions {
+  std::size_t num_heads = 1;
+  bool need_weights = true;             // false: weights undefined
+  bool average_weights = true;          // (B, T, S) over heads, else (B, H, T, S)
+  std::string who = "attention_heads";  // names the caller in errors
+};
+
+struct HeadsOutput {
+  Tensor output;   // (B, T, E)
+  Tensor weights;  // (B, T, S) or (B, H, T, S); undefined without need_weights
+};
+
+HeadsOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const HeadsMask& mask,
+                            const HeadsOptions& options);
+
+// Self-attention on one packed projection qkv (B, L, 3E) = [Q | K | V] (MultiheadAttention's
+// in_proj applied once): attention_heads on its three chunks, without copying them out.
+HeadsOutput attention_heads_packed(const Tensor& qkv, const HeadsMask& mask, const HeadsOptions& options);
+
+// The shape checks, shared with the composite twin.
+struct HeadsSizes {
+  std::size_t B, T, S, E, H, D;
+};
+HeadsSizes check_attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const HeadsOptions& options);
+std::size_t check_packed_heads(const Tensor& qkv, const HeadsOptions& options);  // returns E
+
+}  // namespace attograd::fused

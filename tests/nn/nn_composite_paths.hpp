@@ -1,0 +1,31 @@
+// The composite path of each nn function with a fused twin (see tests/support/composite_paths.hpp).
+#pragma once
+
+#include <attograd/nn/attention/additive_attention.hpp>
+#include <attograd/nn/attention/attention_heads.hpp>
+#include <attograd/nn/rnn/gru.hpp>
+#include <attograd/nn/rnn/lstm.hpp>
+
+#include "../support/composite_paths.hpp"
+
+namespace attograd::nn::functional {
+
+inline Tensor gru_update_composite(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h) {
+  return composite_path([&] { return gru_update(gates_x, gates_h, h); });
+}
+inline LSTMState lstm_update_composite(const Tensor& gates, const Tensor& c) {
+  return composite_path([&] { return lstm_update(gates, c); });
+}
+inline Tensor additive_scores_composite(const Tensor& q_proj, const Tensor& k_proj, const Tensor& v) {
+  return composite_path([&] { return additive_scores(q_proj, k_proj, v); });
+}
+inline AttentionOutput attention_heads_composite(const Tensor& q, const Tensor& k, const Tensor& v,
+                                                 const AttentionMask& mask, const HeadsOptions& options) {
+  return composite_path([&] { return attention_heads(q, k, v, mask, options); });
+}
+inline AttentionOutput attention_heads_packed_composite(const Tensor& qkv, const AttentionMask& mask,
+                                                        const HeadsOptions& options) {
+  return composite_path([&] { return attention_heads_packed(qkv, mask, options); });
+}
+
+}  // namespace attograd::nn::functional
