@@ -4,6 +4,7 @@
 
 #include <attograd/core/autograd.hpp>
 #include <attograd/core/fused/fused.hpp>
+#include <attograd/core/gradcheck.hpp>
 #include <attograd/core/kernels/fast_math.hpp>
 #include <attograd/core/kernels/loops.hpp>
 #include <attograd/core/ops/creation.hpp>

@@ -132,8 +132,13 @@ std::string shape_str(const Shape& shape) {
 }
 
 namespace {
+std::string element_str(float v) { return fmt::format("{:.4f}", v); }
+std::string element_str(std::int64_t v) { return fmt::format("{}", v); }
+std::string element_str(bool v) { return v ? "true" : "false"; }
+
 // Nested brackets like PyTorch; long dims show their first and last three entries.
-void print_values(std::string& out, const float* data, const Shape& shape, std::size_t dim, std::size_t indent) {
+template <class T>
+void print_values(std::string& out, const T* data, const Shape& shape, std::size_t dim, std::size_t indent) {
   const std::size_t n = shape[dim];
   std::size_t block = 1;
   for (std::size_t d = dim + 1; d < shape.size(); ++d) block *= shape[d];
@@ -145,24 +150,30 @@ void print_values(std::string& out, const float* data, const Shape& shape, std::
       i = n - 3;
     }
     if (dim + 1 == shape.size())
-      out += fmt::format("{:.4f}", data[i]);
+      out += element_str(data[i]);
     else
       print_values(out, data + i * block, shape, dim + 1, indent + 1);
     if (i + 1 < n) out += dim + 1 == shape.size() ? ", " : fmt::format(",\n{:{}}", "", indent + 1);
   }
   out += ']';
 }
+
+// The values of `a` (no wrapper), starting at column `indent` for continuation lines.
+template <class T>
+std::string values_str(const xt::xarray<T>& a, std::size_t indent) {
+  std::string out;
+  if (a.dimension() == 0)
+    out += element_str(a.data()[0]);
+  else
+    print_values(out, a.data(), a.shape(), 0, indent);
+  if (a.dimension() > 1 || a.size() == 0) out += fmt::format(", shape={}", shape_str(a.shape()));
+  return out;
+}
 }  // namespace
 
 std::string to_string(const Tensor& t) {
   if (!t.defined()) return "tensor(undefined)";
-  std::string out = "tensor(";
-  const Array& v = t.value();
-  if (v.dimension() == 0)
-    out += fmt::format("{:.4f}", v.data()[0]);
-  else
-    print_values(out, v.data(), v.shape(), 0, 7);
-  if (v.dimension() > 1 || v.size() == 0) out += fmt::format(", shape={}", shape_str(v.shape()));
+  std::string out = "tensor(" + values_str(t.value(), 7);
   if (!t.is_leaf())
     out += fmt::format(", op={}", t.op());
   else if (t.requires_grad())
@@ -171,5 +182,12 @@ std::string to_string(const Tensor& t) {
 }
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << to_string(t); }
+
+std::string to_string(const Array& a) { return values_str(a, 0); }
+std::string to_string(const Index& a) { return values_str(a, 0); }
+std::string to_string(const Mask& a) { return values_str(a, 0); }
+std::ostream& operator<<(std::ostream& os, const Array& a) { return os << to_string(a); }
+std::ostream& operator<<(std::ostream& os, const Index& a) { return os << to_string(a); }
+std::ostream& operator<<(std::ostream& os, const Mask& a) { return os << to_string(a); }
 
 }  // namespace attograd

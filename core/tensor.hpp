@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/core.h>
 #include <xtensor/xarray.hpp>
 
 namespace attograd {
@@ -100,5 +101,34 @@ std::string shape_str(const Shape& shape);
 // Printing like PyTorch: tensor([[1.0000, 2.0000]], requires_grad=true, op=mul)
 std::string to_string(const Tensor& t);
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
+// Values, gradients, ids and masks print the same way, without the tensor(...) wrapper:
+// [[1.0000, 2.0000]], [[0, 3]], [[true, false]] (with ", shape=(…)" past one dim). Also through
+// fmt: fmt::format("{}", t.grad()).
+std::string to_string(const Array& a);
+std::string to_string(const Index& a);
+std::string to_string(const Mask& a);
+std::ostream& operator<<(std::ostream& os, const Array& a);
+std::ostream& operator<<(std::ostream& os, const Index& a);
+std::ostream& operator<<(std::ostream& os, const Mask& a);
 
 }  // namespace attograd
+
+// fmt::format("{}", x) for every printable attograd value (full specialisations, so they win
+// over fmt/ranges.h's formatter for containers).
+namespace attograd::detail {
+template <class T>
+struct ToStringFormatter : fmt::formatter<std::string> {
+  template <class Context>
+  auto format(const T& value, Context& ctx) const {
+    return fmt::formatter<std::string>::format(attograd::to_string(value), ctx);
+  }
+};
+}  // namespace attograd::detail
+template <>
+struct fmt::formatter<attograd::Tensor> : attograd::detail::ToStringFormatter<attograd::Tensor> {};
+template <>
+struct fmt::formatter<attograd::Array> : attograd::detail::ToStringFormatter<attograd::Array> {};
+template <>
+struct fmt::formatter<attograd::Index> : attograd::detail::ToStringFormatter<attograd::Index> {};
+template <>
+struct fmt::formatter<attograd::Mask> : attograd::detail::ToStringFormatter<attograd::Mask> {};

@@ -59,6 +59,16 @@ Tensor from_vector(const std::vector<float>& values, const Shape& shape, bool re
   return Tensor(std::move(a), requires_grad);
 }
 
+Index index_from_vector(const std::vector<std::int64_t>& values, const Shape& shape) {
+  const Shape s = shape.empty() ? Shape{values.size()} : shape;
+  if (shape_numel(s) != values.size())
+    throw std::invalid_argument(fmt::format("index_from_vector: {} values cannot fill shape {} ({} elements)",
+                                            values.size(), shape_str(s), shape_numel(s)));
+  Index ids = Index::from_shape(s);
+  std::copy(values.begin(), values.end(), ids.begin());
+  return ids;
+}
+
 Tensor from_array(Array values, bool requires_grad) { return Tensor(std::move(values), requires_grad); }
 
 Tensor scalar_tensor(float value, bool requires_grad) {

@@ -19,6 +19,8 @@ Tensor arange(float start, float end, float step = 1.0f);      // [start, end), 
 Tensor arange(float end);
 // `values` laid out row-major into `shape` (a 1-D tensor when shape is empty).
 Tensor from_vector(const std::vector<float>& values, const Shape& shape = {}, bool requires_grad = false);
+// Token ids, targets or lengths from a std::vector, as an Index of `shape` ((n,) if empty).
+Index index_from_vector(const std::vector<std::int64_t>& values, const Shape& shape = {});
 Tensor from_array(Array values, bool requires_grad = false);
 Tensor scalar_tensor(float value, bool requires_grad = false);  // 0-d
 

@@ -165,6 +165,19 @@ Tensor narrow(const Tensor& x, int dim, std::int64_t start, std::int64_t length)
   return slice(x, dim, s, s + length, 1);
 }
 
+// select(x, dim, i) = squeeze(narrow(x, dim, i, 1), dim): both record their own backward.
+Tensor select(const Tensor& x, int dim, std::int64_t index) {
+  const std::size_t d = normalize_dim("select", dim, x.dim());
+  const auto n = static_cast<std::int64_t>(x.shape()[d]);
+  if (index < -n || index >= n)
+    throw std::invalid_argument(
+        fmt::format("select: index {} is out of range for dim {} of size {} in a tensor of "
+                    "shape {}",
+                    index, dim, n, shape_str(x.shape())));
+  const int axis = static_cast<int>(d);
+  return squeeze(narrow(x, axis, index < 0 ? index + n : index, 1), axis);
+}
+
 // y = [a; b; ...] along dim     each input's gradient is its block of the output gradient
 Tensor cat(const std::vector<Tensor>& tensors, int dim) {
   if (tensors.empty()) throw std::invalid_argument("cat: needs at least one tensor");

@@ -26,6 +26,9 @@ Tensor squeeze(const Tensor& x);           // every size-1 dim
 Tensor slice(const Tensor& x, int dim, std::int64_t start, std::int64_t end, std::int64_t step = 1);
 // `length` elements from `start` along dim; out of range is an error, as torch.narrow.
 Tensor narrow(const Tensor& x, int dim, std::int64_t start, std::int64_t length);
+// Entry `index` along dim, that dim removed, as torch.select: (B, T, E) at dim 1 -> (B, E).
+// A negative index counts from the end.
+Tensor select(const Tensor& x, int dim, std::int64_t index);
 
 Tensor cat(const std::vector<Tensor>& tensors, int dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, int dim = 0);

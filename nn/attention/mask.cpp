@@ -85,14 +85,14 @@ AttentionMask AttentionMask::causal(std::size_t T, std::size_t S, CausalAlignmen
   return m;
 }
 
-AttentionMask AttentionMask::key_padding(const Index& lengths, std::size_t S) {
-  if (lengths.dimension() != 1)
+AttentionMask AttentionMask::key_padding(const SequenceLengths& lengths, std::size_t S) {
+  if (lengths.shape().size() != 1)
     throw std::invalid_argument(
         fmt::format("AttentionMask::key_padding: lengths must be 1-D (B,), got shape {}", shape_str(lengths.shape())));
-  const std::size_t B = lengths.size();
+  const std::size_t B = lengths.values().size();
   Mask padding = Mask::from_shape({B, S});  // (B, S)
   for (std::size_t b = 0; b < B; ++b) {
-    const std::int64_t n = lengths(b);
+    const std::int64_t n = lengths.values()[b];
     if (n < 0 || n > static_cast<std::int64_t>(S))
       throw std::invalid_argument(
           fmt::format("AttentionMask::key_padding: length {} of sequence {} is outside [0, S = {}]", n, b, S));
@@ -101,6 +101,17 @@ AttentionMask AttentionMask::key_padding(const Index& lengths, std::size_t S) {
   AttentionMask m;
   m.terms_.push_back({Kind::KeyPadding, std::move(padding), {}, fmt::format("key_padding(B={}, S={})", B, S)});
   return m;
+}
+
+AttentionMask AttentionMask::blocked_per_head(const Mask& may_not_attend, std::size_t num_heads) {
+  const Shape& s = may_not_attend.shape();
+  if (num_heads == 0 || s.size() != 3 || s[0] % num_heads != 0)
+    throw std::invalid_argument(fmt::format(
+        "AttentionMask::blocked_per_head: expected a (B·H, T, S) mask with H = num_heads = {}, got shape {}", num_heads,
+        shape_str(s)));
+  Mask per_head = may_not_attend;
+  per_head.reshape({s[0] / num_heads, num_heads, s[1], s[2]});  // (B·H, T, S) -> (B, H, T, S): row b·H + h
+  return blocked(std::move(per_head));
 }
 
 AttentionMask AttentionMask::padded_keys(Mask is_padding) {

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include <attograd/core/tensor.hpp>
+#include <attograd/nn/sequence_lengths.hpp>
 
 namespace attograd::nn {
 
@@ -46,8 +47,12 @@ class AttentionMask {
   static AttentionMask allowed(Mask may_attend);
   static AttentionMask blocked(Mask may_not_attend);
   static AttentionMask causal(std::size_t T, std::size_t S, CausalAlignment alignment);
-  // lengths (B,): sequence b has lengths[b] real keys, then padding up to S.
-  static AttentionMask key_padding(const Index& lengths, std::size_t S);
+  // lengths (B,): sequence b has lengths[b] real keys, then padding up to S. Takes a
+  // std::vector, a braced list or a 1-D Index.
+  static AttentionMask key_padding(const SequenceLengths& lengths, std::size_t S);
+  // PyTorch's 3-D attn_mask (B·H, T, S), true = blocked: row b·H + h is head h of sequence b.
+  // Resolved as the (B, H, T, S) mask it is; for multi-head scores only.
+  static AttentionMask blocked_per_head(const Mask& may_not_attend, std::size_t num_heads);
   // is_padding (B, S): true where the key is padding.
   static AttentionMask padded_keys(Mask is_padding);
   // bias broadcast to the scores and added to them; may require grad (e.g. a learned

@@ -17,9 +17,6 @@
 
 namespace attograd::nn {
 
-SequenceLengths::SequenceLengths(const Index& lengths)
-    : values_(lengths.begin(), lengths.end()), shape_(lengths.shape()), given_(true) {}
-
 RNNBase::RNNBase(std::string name, std::size_t gates, std::vector<std::string> state_names, std::size_t input_size,
                  std::size_t hidden_size, const RNNOptions& options)
     : name_(std::move(name)),

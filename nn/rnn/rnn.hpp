@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <attograd/nn/module.hpp>
+#include <attograd/nn/sequence_lengths.hpp>
 
 namespace attograd::nn {
 
@@ -25,26 +26,6 @@ struct RNNOptions {
   bool batch_first = true;  // input and output (B, T, ·); false: (T, B, ·). States stay (L·D, B, H)
   float dropout = 0.0f;     // applied to every layer's output except the last, while training
   bool bidirectional = false;
-};
-
-// How many steps of each padded sequence are real, as the lengths given to PyTorch's
-// pack_padded_sequence (any order: no sorting needed). Converts from a std::vector, a braced
-// list or a 1-D Index; a default-constructed one means "every sequence fills the time dim".
-class SequenceLengths {
- public:
-  SequenceLengths() = default;
-  SequenceLengths(std::vector<std::int64_t> lengths) : values_(std::move(lengths)), given_(true) {}
-  SequenceLengths(std::initializer_list<std::int64_t> lengths) : values_(lengths), given_(true) {}
-  SequenceLengths(const Index& lengths);
-
-  bool given() const { return given_; }
-  const std::vector<std::int64_t>& values() const { return values_; }
-  const Shape& shape() const { return shape_; }  // of the Index it came from ((n,) otherwise)
-
- private:
-  std::vector<std::int64_t> values_;
-  Shape shape_;
-  bool given_ = false;
 };
 
 class RNNBase : public Module {

@@ -1,0 +1,15 @@
+# nn/ composes, core computes: no layer may write its own backward or call BLAS. Those belong
+# in core (core/fused/ for fused kernels, behind set_fused_kernels). Fails naming each line.
+file(GLOB_RECURSE sources ${SOURCE_DIR}/nn/*.cpp ${SOURCE_DIR}/nn/*.hpp)
+set(found "")
+foreach(file ${sources})
+  file(STRINGS ${file} lines REGEX "make_result|BackwardFn|accumulate_grad|sgemm|cblas_|blas::|core/kernels/blas")
+  foreach(line ${lines})
+    file(RELATIVE_PATH rel ${SOURCE_DIR} ${file})
+    string(APPEND found "\n  ${rel}: ${line}")
+  endforeach()
+endforeach()
+if(found)
+  message(FATAL_ERROR "nn/ must compose core ops only; move these into core (core/fused/ for a fused kernel):${found}")
+endif()
+message(STATUS "nn/ composes core ops only: no backward function, no BLAS call")
