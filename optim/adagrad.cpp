@@ -21,7 +21,7 @@ Adagrad::Adagrad(std::vector<ParamGroup> groups, AdagradOptions options)
 void Adagrad::step() {
   NoGradGuard no_grad;
   const auto eps = static_cast<float>(options_.eps);
-  for (ParamGroup& group : param_groups()) {
+  for (ParamGroup& group : groups_for_step()) {
     const auto wd = static_cast<float>(*group.weight_decay);
     for (Tensor& param : group.params) {
       if (!param.has_grad()) continue;

@@ -26,6 +26,7 @@ class Adagrad : public Optimizer {
   const AdagradOptions& options() const { return options_; }
 
  protected:
+  std::vector<std::string> nonnegative_buffers() const override { return {"sum"}; }
   std::vector<std::string> buffer_names() const override { return {"sum"}; }
   bool uses_step() const override { return true; }
 

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include <attograd/optim/adam_update.hpp>
 #include <attograd/optim/optimizer.hpp>
 
 namespace attograd::optim {
@@ -18,17 +19,13 @@ struct AdamOptions {
   bool amsgrad = false;       // divide by the largest second moment seen so far
 };
 
-class Adam : public Optimizer {
+class Adam : public AdamFamily {
  public:
   Adam(std::vector<Tensor> params, AdamOptions options = {});
   Adam(std::vector<ParamGroup> groups, AdamOptions options = {});
 
   void step() override;
   const AdamOptions& options() const { return options_; }
-
- protected:
-  std::vector<std::string> buffer_names() const override;
-  bool uses_step() const override { return true; }
 
  private:
   AdamOptions options_;

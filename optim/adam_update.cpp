@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include <attograd/core/autograd.hpp>
 #include <attograd/core/kernels/fast_math.hpp>
 
 namespace attograd::optim {
@@ -41,6 +42,39 @@ ATTOGRAD_VECTOR_CLONES void adam_update(const AdamUpdate& u, std::size_t n, cons
       moments(i);
       v_max[i] = std::max(v_max[i], v[i]);
       p[i] += u.neg_step_size * m[i] / (std::sqrt(v_max[i]) / u.bias_correction2_sqrt + u.eps);
+    }
+  }
+}
+
+AdamFamily::AdamFamily(std::string name, std::vector<ParamGroup> groups, double lr, double weight_decay,
+                       Moments moments)
+    : Optimizer(std::move(name), std::move(groups), lr, weight_decay), moments_(moments) {
+  check(moments.beta1 >= 0 && moments.beta1 < 1, "beta1", "in [0, 1)", moments.beta1);
+  check(moments.beta2 >= 0 && moments.beta2 < 1, "beta2", "in [0, 1)", moments.beta2);
+  check(moments.eps >= 0, "eps", ">= 0", moments.eps);
+}
+
+std::vector<std::string> AdamFamily::buffer_names() const {
+  if (moments_.amsgrad) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+  return {"exp_avg", "exp_avg_sq"};
+}
+
+void AdamFamily::adam_step(bool decoupled_weight_decay) {
+  NoGradGuard no_grad;
+  const Moments& o = moments_;
+  for (ParamGroup& group : groups_for_step()) {
+    const double lr = *group.lr, wd = *group.weight_decay;
+    const auto l2 = decoupled_weight_decay ? 0.0f : static_cast<float>(wd);
+    const auto decay = decoupled_weight_decay ? static_cast<float>(1.0 - lr * wd) : 1.0f;
+    for (Tensor& param : group.params) {
+      if (!param.has_grad()) continue;
+      ParamState& state = state_of(param);
+      if (state.step == 0)
+        for (const std::string& name : buffer_names()) state.buffers[name] = filled_like(param, 0.0f);
+      const AdamUpdate update = AdamUpdate::at_step(lr, o.beta1, o.beta2, o.eps, ++state.step, l2, decay);
+      adam_update(update, param.numel(), grad_of(param).data(), param.mutable_value().data(),
+                  state.buffers.at("exp_avg").data(), state.buffers.at("exp_avg_sq").data(),
+                  o.amsgrad ? state.buffers.at("max_exp_avg_sq").data() : nullptr);
     }
   }
 }

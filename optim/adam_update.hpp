@@ -10,6 +10,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
+
+#include <attograd/optim/optimizer.hpp>
 
 namespace attograd::optim {
 
@@ -27,5 +31,27 @@ struct AdamUpdate {
 
 // v_max is null without amsgrad.
 void adam_update(const AdamUpdate& u, std::size_t n, const float* grad, float* p, float* m, float* v, float* v_max);
+
+// What Adam and AdamW share: the checks of β1, β2 and eps, the state they keep
+// (exp_avg, exp_avg_sq, and max_exp_avg_sq with amsgrad), and the step over every group.
+// They differ only in where the weight decay goes.
+class AdamFamily : public Optimizer {
+ protected:
+  struct Moments {
+    double beta1, beta2, eps;
+    bool amsgrad;
+  };
+  AdamFamily(std::string name, std::vector<ParamGroup> groups, double lr, double weight_decay, Moments moments);
+
+  // decoupled false: Adam (l2 = wd enters the gradient); true: AdamW (p ← p · (1 − lr · wd)).
+  void adam_step(bool decoupled_weight_decay);
+
+  std::vector<std::string> buffer_names() const override;
+  std::vector<std::string> nonnegative_buffers() const override { return {"exp_avg_sq", "max_exp_avg_sq"}; }
+  bool uses_step() const override { return true; }
+
+ private:
+  Moments moments_;
+};
 
 }  // namespace attograd::optim

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include <attograd/optim/adam_update.hpp>
 #include <attograd/optim/optimizer.hpp>
 
 namespace attograd::optim {
@@ -18,17 +19,13 @@ struct AdamWOptions {
   bool amsgrad = false;
 };
 
-class AdamW : public Optimizer {
+class AdamW : public AdamFamily {
  public:
   AdamW(std::vector<Tensor> params, AdamWOptions options = {});
   AdamW(std::vector<ParamGroup> groups, AdamWOptions options = {});
 
   void step() override;
   const AdamWOptions& options() const { return options_; }
-
- protected:
-  std::vector<std::string> buffer_names() const override;
-  bool uses_step() const override { return true; }
 
  private:
   AdamWOptions options_;

@@ -88,7 +88,31 @@ std::vector<Tensor> Optimizer::parameters() const {
   return all;
 }
 
-ParamState& Optimizer::state_of(const Tensor& param) { return state_[param.node().get()]; }
+ParamState& Optimizer::state_of(const Tensor& param) {
+  ParamState& state = state_[param.node().get()];
+  for (const auto& [entry, buffer] : state.buffers)
+    if (buffer.shape() != param.shape())
+      throw std::invalid_argument(fmt::format(
+          "{}: the '{}' state of a parameter has shape {} but the parameter now has shape {} (was its value replaced "
+          "after a step?); build a new optimizer for the new parameter, or load a matching state",
+          name_, entry, shape_str(buffer.shape()), shape_str(param.shape())));
+  return state;
+}
+
+std::vector<ParamGroup>& Optimizer::groups_for_step() {
+  for (std::size_t i = 0; i < groups_.size(); ++i) {
+    const double lr = *groups_[i].lr, wd = *groups_[i].weight_decay;
+    if (!(std::isfinite(lr) && lr >= 0))
+      throw std::invalid_argument(fmt::format(
+          "{}: step: param_groups[{}].lr must be finite and >= 0, got {} (set by a schedule or by hand since the "
+          "optimizer was built)",
+          name_, i, lr));
+    if (!(std::isfinite(wd) && wd >= 0))
+      throw std::invalid_argument(
+          fmt::format("{}: step: param_groups[{}].weight_decay must be finite and >= 0, got {}", name_, i, wd));
+  }
+  return groups_;
+}
 
 const Array& Optimizer::grad_of(const Tensor& param) const {
   const Array& grad = param.grad();
@@ -112,49 +136,69 @@ NamedArrays Optimizer::state_dict() const {
   return out;
 }
 
-void Optimizer::load_state_dict(const NamedArrays& state) {
-  const std::vector<Tensor> params = parameters();
+// One entry "state.<index>.<entry>" of a loaded state dict, checked and put into `loaded`.
+void Optimizer::load_entry(const std::string& name, const Array& array, const std::vector<Tensor>& params,
+                           std::map<std::size_t, ParamState>& loaded,
+                           std::map<std::size_t, std::set<std::string>>& entries) const {
   const std::vector<std::string> buffers = buffer_names();
   auto fail = [&](const std::string& what) {
     throw std::invalid_argument(fmt::format("{}: load_state_dict: {}", name_, what));
   };
+  std::size_t index = 0;
+  std::string entry;
+  if (!parse_state_name(name, index, entry))
+    fail(fmt::format("'{}' is not of the form state.<parameter index>.<entry>", name));
+  if (index >= params.size())
+    fail(fmt::format("'{}' refers to parameter {}, but the optimizer has {} parameters", name, index, params.size()));
+  if (!entries[index].insert(entry).second) fail(fmt::format("'{}' appears twice", name));
+  ParamState& target = loaded[index];
 
+  if (entry == "step" && uses_step()) {
+    const float step = array.size() == 1 ? *array.data() : -1.0f;
+    if (array.dimension() != 0 || !(step >= 0) || std::floor(step) != step || std::isinf(step))
+      fail(fmt::format("'{}' must be a 0-d whole number >= 0, got shape {}{}", name, shape_str(array.shape()),
+                       array.size() == 1 ? fmt::format(" value {}", step) : std::string()));
+    target.step = static_cast<std::int64_t>(step);
+  } else if (std::find(buffers.begin(), buffers.end(), entry) != buffers.end()) {
+    if (array.shape() != params[index].shape())
+      fail(fmt::format("'{}' has shape {} but parameter {} has shape {}", name, shape_str(array.shape()), index,
+                       shape_str(params[index].shape())));
+    check_buffer_values(name, entry, array);
+    target.buffers[entry] = array;
+  } else {
+    fail(fmt::format("'{}': this optimizer keeps no entry '{}' (it keeps: {}{})", name, entry, fmt::join(buffers, ", "),
+                     uses_step() ? (buffers.empty() ? "step" : ", step") : ""));
+  }
+}
+
+// Values no optimizer step can produce: NaN or infinity anywhere, a negative value in a buffer
+// of squares (Adam's exp_avg_sq, RMSprop's square_avg, Adagrad's sum, …).
+void Optimizer::check_buffer_values(const std::string& name, const std::string& entry, const Array& array) const {
+  const std::vector<std::string> squares = nonnegative_buffers();
+  const bool nonnegative = std::find(squares.begin(), squares.end(), entry) != squares.end();
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const float v = array.data()[i];
+    if (!std::isfinite(v) || (nonnegative && v < 0.0f))
+      throw std::invalid_argument(
+          fmt::format("{}: load_state_dict: '{}' holds {} at element {}, which no step can "
+                      "produce ({})",
+                      name_, name, v, i, nonnegative ? "it must be finite and >= 0" : "it must be finite"));
+  }
+}
+
+void Optimizer::load_state_dict(const NamedArrays& state) {
+  const std::vector<Tensor> params = parameters();
   // Build the new state aside, so a bad dict leaves the optimizer as it was.
   std::map<std::size_t, ParamState> loaded;
   std::map<std::size_t, std::set<std::string>> entries;
-  for (const auto& [name, array] : state) {
-    std::size_t index = 0;
-    std::string entry;
-    if (!parse_state_name(name, index, entry))
-      fail(fmt::format("'{}' is not of the form state.<parameter index>.<entry>", name));
-    if (index >= params.size())
-      fail(fmt::format("'{}' refers to parameter {}, but the optimizer has {} parameters", name, index, params.size()));
-    if (!entries[index].insert(entry).second) fail(fmt::format("'{}' appears twice", name));
-    ParamState& target = loaded[index];
-
-    if (entry == "step" && uses_step()) {
-      const float step = array.size() == 1 ? *array.data() : -1.0f;
-      if (array.dimension() != 0 || !(step >= 0) || std::floor(step) != step || std::isinf(step))
-        fail(fmt::format("'{}' must be a 0-d whole number >= 0, got shape {}{}", name, shape_str(array.shape()),
-                         array.size() == 1 ? fmt::format(" value {}", step) : std::string()));
-      target.step = static_cast<std::int64_t>(step);
-    } else if (std::find(buffers.begin(), buffers.end(), entry) != buffers.end()) {
-      if (array.shape() != params[index].shape())
-        fail(fmt::format("'{}' has shape {} but parameter {} has shape {}", name, shape_str(array.shape()), index,
-                         shape_str(params[index].shape())));
-      target.buffers[entry] = array;
-    } else {
-      fail(fmt::format("'{}': this optimizer keeps no entry '{}' (it keeps: {}{})", name, entry,
-                       fmt::join(buffers, ", "), uses_step() ? (buffers.empty() ? "step" : ", step") : ""));
-    }
-  }
+  for (const auto& [name, array] : state) load_entry(name, array, params, loaded, entries);
   for (const auto& [index, names] : entries) {
-    std::vector<std::string> expected = buffers;
+    std::vector<std::string> expected = buffer_names();
     if (uses_step()) expected.emplace_back("step");
     for (const std::string& entry : expected)
-      if (!names.count(entry)) fail(fmt::format("'state.{}.{}' is missing", index, entry));
+      if (!names.count(entry))
+        throw std::invalid_argument(fmt::format("{}: load_state_dict: 'state.{}.{}' is missing", name_, index, entry));
   }
-
   state_.clear();
   for (auto& [index, param_state] : loaded) state_[params[index].node().get()] = std::move(param_state);
 }

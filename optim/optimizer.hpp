@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -72,13 +74,21 @@ class Optimizer {
   // only), fills unset group options from the defaults and validates them.
   Optimizer(std::string name, std::vector<ParamGroup> groups, double default_lr, double default_weight_decay);
 
-  // The state of one parameter, created empty on first use.
+  // The state of one parameter, created empty on first use. Its buffers are checked against the
+  // parameter's shape every time (a value replaced through mutable_value() after a step would
+  // otherwise be updated with buffers of the old size).
   ParamState& state_of(const Tensor& param);
+
+  // The groups, each learning rate and weight decay checked first (finite, >= 0): a schedule or a
+  // user may have changed them since the last step. Every step() loops over these.
+  std::vector<ParamGroup>& groups_for_step();
 
   // The state entries a parameter of this optimizer has once it was updated; load_state_dict
   // demands exactly these. `uses_step`: whether "step" is one of them.
   virtual std::vector<std::string> buffer_names() const = 0;
   virtual bool uses_step() const = 0;
+  // The buffers that hold squares (never negative); load_state_dict refuses negative values there.
+  virtual std::vector<std::string> nonnegative_buffers() const { return {}; }
 
   // Throws std::invalid_argument "<Name>: <setting> must be <rule>, got <value>".
   void check(bool ok, const char* setting, const char* rule, double value) const;
@@ -90,6 +100,11 @@ class Optimizer {
   static Array filled_like(const Tensor& param, float value);
 
  private:
+  void load_entry(const std::string& name, const Array& array, const std::vector<Tensor>& params,
+                  std::map<std::size_t, ParamState>& loaded,
+                  std::map<std::size_t, std::set<std::string>>& entries) const;
+  void check_buffer_values(const std::string& name, const std::string& entry, const Array& array) const;
+
   std::string name_;
   std::vector<ParamGroup> groups_;
   std::unordered_map<const Node*, ParamState> state_;

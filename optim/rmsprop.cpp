@@ -31,7 +31,7 @@ void RMSprop::step() {
   const auto eps = static_cast<float>(options_.eps);
   const auto momentum = static_cast<float>(options_.momentum);
   const bool centered = options_.centered;
-  for (ParamGroup& group : param_groups()) {
+  for (ParamGroup& group : groups_for_step()) {
     const auto lr = static_cast<float>(*group.lr);
     const auto wd = static_cast<float>(*group.weight_decay);
     for (Tensor& param : group.params) {

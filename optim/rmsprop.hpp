@@ -27,6 +27,7 @@ class RMSprop : public Optimizer {
   const RMSpropOptions& options() const { return options_; }
 
  protected:
+  std::vector<std::string> nonnegative_buffers() const override { return {"square_avg"}; }
   std::vector<std::string> buffer_names() const override;
   bool uses_step() const override { return false; }
 

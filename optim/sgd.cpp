@@ -28,7 +28,7 @@ void SGD::step() {
   const auto momentum = static_cast<float>(options_.momentum);
   const auto keep = static_cast<float>(1.0 - options_.dampening);
   const bool nesterov = options_.nesterov;
-  for (ParamGroup& group : param_groups()) {
+  for (ParamGroup& group : groups_for_step()) {
     const auto lr = static_cast<float>(*group.lr);
     const auto wd = static_cast<float>(*group.weight_decay);
     for (Tensor& param : group.params) {

@@ -116,7 +116,8 @@ Tensor matmul_transposed(const Tensor& a, const Tensor& b, bool ta, bool tb) {
 }
 
 // y = x Wᵀ + b             dx = G W,  dW = Gᵀ x,  db = Σ_rows G      (x and G seen as (rows, ·))
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+namespace {
+void check_linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   if (weight.dim() != 2)
     throw std::invalid_argument(fmt::format("linear: weight must be (out, in), got {}", shape_str(weight.shape())));
   const std::size_t out_features = weight.shape()[0], in_features = weight.shape()[1];
@@ -126,6 +127,14 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   if (bias.defined() && (bias.dim() != 1 || bias.shape()[0] != out_features))
     throw std::invalid_argument(fmt::format("linear: bias must be ({},) for weight {}, got {}", out_features,
                                             shape_str(weight.shape()), shape_str(bias.shape())));
+}
+}  // namespace
+
+// y = x Wᵀ + b, the transpose passed to BLAS as a flag.
+// dx = g W    dW = gᵀ x (over all leading dims)    db = Σ_rows g
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  check_linear(x, weight, bias);
+  const std::size_t out_features = weight.shape()[0], in_features = weight.shape()[1];
   Shape shape = x.shape();
   shape.back() = out_features;
   Array y = Array::from_shape(shape);  // (..., out)

@@ -145,51 +145,53 @@ std::string AttentionMask::describe() const {
   return out;
 }
 
+// Where one term blocks, as a mask of the scores' shape (…, T, S).
+Mask AttentionMask::term_positions(const Term& t, const Shape& scores, const std::string& who) {
+  const std::size_t T = scores[scores.size() - 2], S = scores.back();
+  switch (t.kind) {
+    case Kind::Blocked:
+      return expand_to(t.blocked, scores, who, t.description + " mask");
+    case Kind::Causal:
+      if (t.blocked.shape()[0] != T || t.blocked.shape()[1] != S)
+        throw std::invalid_argument(
+            fmt::format("{}: {} mask does not match {}: it was built for T = {} queries and S = {} keys", who,
+                        t.description, scores_str(scores), t.blocked.shape()[0], t.blocked.shape()[1]));
+      return expand_to(t.blocked, scores, who, t.description + " mask");
+    case Kind::KeyPadding: {
+      // (B, S) -> (B, 1, …, 1, S) with the scores' rank, so B meets the scores' first dim. B must
+      // equal it, as in PyTorch: a padding mask built for one batch never stretches over another.
+      const std::size_t B = t.blocked.shape()[0];
+      if (B != scores[0] || t.blocked.shape()[1] != S)
+        throw std::invalid_argument(fmt::format("{}: {} mask (B = {}, S = {}) does not match {}", who, t.description, B,
+                                                t.blocked.shape()[1], scores_str(scores)));
+      Mask padding = t.blocked;
+      Shape shape(scores.size(), 1);
+      shape.front() = B;
+      shape.back() = S;
+      padding.reshape(shape);
+      return expand_to(padding, scores, who, t.description + " mask");
+    }
+    case Kind::Additive: {
+      check_fits(t.bias.shape(), scores, who, "additive mask");
+      Mask neg_inf = Mask::from_shape(t.bias.shape());  // -inf entries block their key
+      for (std::size_t i = 0; i < neg_inf.size(); ++i) {
+        const float v = t.bias.value().data()[i];
+        neg_inf.data()[i] = std::isinf(v) && v < 0.0f;
+      }
+      return expand_to(neg_inf, scores, who, t.description + " mask");
+    }
+  }
+  throw std::logic_error("AttentionMask: unknown term kind");
+}
+
 Mask AttentionMask::blocked_positions(const Shape& scores, const std::string& who) const {
   if (scores.size() < 2)
     throw std::invalid_argument(
         fmt::format("{}: attention scores need at least 2 dims (T, S), got {}", who, shape_str(scores)));
-  Mask blocked = Mask::from_shape(scores);  // (…, T, S)
+  Mask blocked = Mask::from_shape(scores);  // (…, T, S): blocked if any term blocks
   std::fill(blocked.begin(), blocked.end(), false);
-  const std::size_t T = scores[scores.size() - 2], S = scores.back();
   for (const Term& t : terms_) {
-    Mask term;
-    switch (t.kind) {
-      case Kind::Blocked:
-        term = expand_to(t.blocked, scores, who, t.description + " mask");
-        break;
-      case Kind::Causal:
-        if (t.blocked.shape()[0] != T || t.blocked.shape()[1] != S)
-          throw std::invalid_argument(
-              fmt::format("{}: {} mask does not match {}: it was built for T = {} queries and S = {} keys", who,
-                          t.description, scores_str(scores), t.blocked.shape()[0], t.blocked.shape()[1]));
-        term = expand_to(t.blocked, scores, who, t.description + " mask");
-        break;
-      case Kind::KeyPadding: {
-        // (B, S) -> (B, 1, …, 1, S) with the scores' rank, so B meets the scores' first dim.
-        const std::size_t B = t.blocked.shape()[0];
-        if ((B != scores[0] && B != 1) || t.blocked.shape()[1] != S)
-          throw std::invalid_argument(fmt::format("{}: {} mask (B = {}, S = {}) does not match {}", who, t.description,
-                                                  B, t.blocked.shape()[1], scores_str(scores)));
-        Mask padding = t.blocked;
-        Shape shape(scores.size(), 1);
-        shape.front() = B;
-        shape.back() = S;
-        padding.reshape(shape);
-        term = expand_to(padding, scores, who, t.description + " mask");
-        break;
-      }
-      case Kind::Additive: {
-        check_fits(t.bias.shape(), scores, who, "additive mask");
-        Mask neg_inf = Mask::from_shape(t.bias.shape());
-        for (std::size_t i = 0; i < neg_inf.size(); ++i) {
-          const float v = t.bias.value().data()[i];
-          neg_inf.data()[i] = std::isinf(v) && v < 0.0f;
-        }
-        term = expand_to(neg_inf, scores, who, t.description + " mask");
-        break;
-      }
-    }
+    const Mask term = term_positions(t, scores, who);
     for (std::size_t i = 0; i < blocked.size(); ++i) blocked.data()[i] = blocked.data()[i] || term.data()[i];
   }
   return blocked;

@@ -78,6 +78,8 @@ class AttentionMask {
     Tensor bias;   // Additive only
     std::string description;
   };
+  static Mask term_positions(const Term& t, const Shape& scores, const std::string& who);
+
   std::vector<Term> terms_;
 };
 

@@ -122,60 +122,68 @@ std::vector<Mask> RNNBase::valid_steps(const SequenceLengths& lengths, const Ten
   return valid;
 }
 
+// One layer and direction k over the whole sequence: x (T, B, in) -> outputs (T, B, H) and the
+// state after its last real step.
+RNNBase::DirectionResult RNNBase::run_direction(const Tensor& x, const State& initial_state,
+                                                const std::vector<Mask>& valid, std::size_t k, bool reverse) const {
+  const std::size_t T = x.shape()[0];
+  const LayerWeights& w = weights_[k];
+  // The input's share of every gate at every step, in one product.
+  Tensor gates_x = linear(x, w.w_ih);  // (T, B, G·H)
+  if (w.b_ih.defined()) gates_x = gates_x + w.b_ih;
+  const StepWeights step_weights{w.w_hh, w.b_hh};  // (G·H, H), (G·H)
+
+  State state;
+  for (const Tensor& s : initial_state) state.push_back(select(s, 0, static_cast<std::int64_t>(k)));  // (B, H)
+  const Tensor zero = zeros({1});
+  std::vector<Tensor> outputs(T);
+  for (std::size_t s = 0; s < T; ++s) {
+    const std::size_t t = reverse ? T - 1 - s : s;  // the reverse direction reads from the end
+    State next = step(select(gates_x, 0, static_cast<std::int64_t>(t)), state, step_weights);  // each (B, H)
+    if (!valid.empty()) {
+      // Past its end a sequence keeps its state and outputs zeros. So the forward direction
+      // finishes holding the state of its last real step, and the reverse direction starts
+      // from the initial state at that step: padding never reaches a state or an output.
+      for (std::size_t i = 0; i < next.size(); ++i) next[i] = where(valid[t], next[i], state[i]);  // (B, H)
+      outputs[t] = where(valid[t], next[0], zero);                                                 // (B, H)
+    } else {
+      outputs[t] = next[0];
+    }
+    state = std::move(next);
+  }
+  return {stack(outputs, 0), std::move(state)};  // (T, B, H)
+}
+
 RNNBase::Result RNNBase::run(const Tensor& input, const State& initial, const SequenceLengths& lengths) const {
   const Tensor x = time_major(input);  // (T, B, I)
   const std::size_t T = x.shape()[0], B = x.shape()[1], L = options_.num_layers, D = num_directions();
   const State initial_state = initial_states(initial, input, B);  // each (L·D, B, H)
   const std::vector<Mask> valid = valid_steps(lengths, input, T, B);
-  const Tensor zero = zeros({1});
 
   Tensor layer_input = x;     // (T, B, I), then (T, B, D·H) between layers
   std::vector<State> finals;  // per layer · direction, each part (B, H)
   for (std::size_t layer = 0; layer < L; ++layer) {
     std::vector<Tensor> direction_outputs;  // each (T, B, H)
     for (std::size_t direction = 0; direction < D; ++direction) {
-      const std::size_t k = layer * D + direction;
-      const LayerWeights& w = weights_[k];
-      // The input's share of every gate at every step, in one product.
-      Tensor gates_x = linear(layer_input, w.w_ih);  // (T, B, G·H)
-      if (w.b_ih.defined()) gates_x = gates_x + w.b_ih;
-      const StepWeights step_weights{w.w_hh, w.b_hh};  // (G·H, H), (G·H)
-
-      State state;
-      for (const Tensor& s : initial_state)
-        state.push_back(squeeze(narrow(s, 0, static_cast<std::int64_t>(k), 1), 0));  // (B, H)
-      std::vector<Tensor> outputs(T);
-      for (std::size_t s = 0; s < T; ++s) {
-        const std::size_t t = direction == 0 ? s : T - 1 - s;  // the reverse direction reads from the end
-        const Tensor gates_t = squeeze(narrow(gates_x, 0, static_cast<std::int64_t>(t), 1), 0);  // (B, G·H)
-        State next = step(gates_t, state, step_weights);                                         // each (B, H)
-        if (!valid.empty()) {
-          // Past its end a sequence keeps its state and outputs zeros. So the forward direction
-          // finishes holding the state of its last real step, and the reverse direction starts
-          // from the initial state at that step: padding never reaches a state or an output.
-          for (std::size_t i = 0; i < next.size(); ++i) next[i] = where(valid[t], next[i], state[i]);  // (B, H)
-          outputs[t] = where(valid[t], next[0], zero);                                                 // (B, H)
-        } else {
-          outputs[t] = next[0];
-        }
-        state = std::move(next);
-      }
-      direction_outputs.push_back(stack(outputs, 0));  // (T, B, H)
-      finals.push_back(std::move(state));
+      DirectionResult r = run_direction(layer_input, initial_state, valid, layer * D + direction, direction == 1);
+      direction_outputs.push_back(r.output);
+      finals.push_back(std::move(r.final));
     }
     layer_input = D == 1 ? direction_outputs[0] : cat(direction_outputs, 2);  // (T, B, D·H)
     if (layer + 1 < L) layer_input = dropout(layer_input, options_.dropout, is_training());
   }
+  return to_input_layout(layer_input, finals, input.dim() == 3);
+}
 
-  // Back to the input's layout; states stacked as (L·D, B, H).
-  const bool batched = input.dim() == 3;
+// The output back in the input's layout; each state part stacked as (L·D, B, H).
+RNNBase::Result RNNBase::to_input_layout(const Tensor& output, const std::vector<State>& finals, bool batched) const {
   Result result;
   if (!batched)
-    result.output = squeeze(layer_input, 1);  // (T, D·H)
+    result.output = squeeze(output, 1);  // (T, D·H)
   else if (options_.batch_first)
-    result.output = transpose(layer_input, 0, 1);  // (B, T, D·H)
+    result.output = transpose(output, 0, 1);  // (B, T, D·H)
   else
-    result.output = layer_input;  // (T, B, D·H)
+    result.output = output;  // (T, B, D·H)
   for (std::size_t i = 0; i < state_names_.size(); ++i) {
     std::vector<Tensor> parts;
     for (const State& f : finals) parts.push_back(f[i]);

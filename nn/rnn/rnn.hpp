@@ -68,6 +68,13 @@ class RNNBase : public Module {
     Tensor w_ih, w_hh, b_ih, b_hh;  // (G·H, in), (G·H, H), (G·H), (G·H)
   };
 
+  struct DirectionResult {
+    Tensor output;  // (T, B, H)
+    State final;    // each part (B, H)
+  };
+  DirectionResult run_direction(const Tensor& x, const State& initial_state, const std::vector<Mask>& valid,
+                                std::size_t k, bool reverse) const;
+  Result to_input_layout(const Tensor& output, const std::vector<State>& finals, bool batched) const;
   Tensor time_major(const Tensor& input) const;
   State initial_states(const State& given, const Tensor& input, std::size_t B) const;
   std::vector<Mask> valid_steps(const SequenceLengths& lengths, const Tensor& input, std::size_t T,
