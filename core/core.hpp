@@ -16,4 +16,5 @@
 #include <attograd/core/ops/shape_ops.hpp>
 #include <attograd/core/random.hpp>
 #include <attograd/core/safetensors.hpp>
+#include <attograd/core/state_dict.hpp>
 #include <attograd/core/tensor.hpp>

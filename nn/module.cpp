@@ -97,32 +97,11 @@ StateDict Module::state_dict() const {
 
 LoadStateDictResult Module::load_state_dict(const StateDict& dict, bool strict) {
   const StateDict own = state_dict();
+  const LoadStateDictResult result = compare_state_dicts(own, dict, "load_state_dict");
+  if (strict && !result.ok())
+    throw std::invalid_argument("load_state_dict: the state dict does not fit the module:" + result.describe());
   std::map<std::string, const Tensor*> given;
-  LoadStateDictResult result;
-  for (const auto& [name, t] : dict)
-    if (!given.emplace(name, &t).second)
-      throw std::invalid_argument(fmt::format("load_state_dict: key '{}' appears twice", name));
-  std::map<std::string, bool> known;
-  for (const auto& [name, t] : own) {
-    known[name] = true;
-    auto it = given.find(name);
-    if (it == given.end())
-      result.missing_keys.push_back(name);
-    else if (it->second->shape() != t.shape())
-      result.mismatched.push_back({name, t.shape(), it->second->shape()});
-  }
-  for (const auto& [name, _] : dict)
-    if (!known.count(name)) result.unexpected_keys.push_back(name);
-
-  if (strict && !result.ok()) {
-    std::string message = "load_state_dict: the state dict does not fit the module:";
-    for (const auto& k : result.missing_keys) message += fmt::format("\n  missing key: {}", k);
-    for (const auto& k : result.unexpected_keys) message += fmt::format("\n  unexpected key: {}", k);
-    for (const auto& m : result.mismatched)
-      message += fmt::format("\n  shape mismatch for {}: expected {}, got {}", m.name, shape_str(m.expected),
-                             shape_str(m.got));
-    throw std::invalid_argument(message);
-  }
+  for (const auto& [name, t] : dict) given.emplace(name, &t);
   for (auto [name, t] : own) {
     auto it = given.find(name);
     if (it != given.end() && it->second->shape() == t.shape()) t.mutable_value() = it->second->value();

@@ -8,26 +8,17 @@
 #include <utility>
 #include <vector>
 
+#include <attograd/core/state_dict.hpp>
 #include <attograd/core/tensor.hpp>
 
 namespace attograd::nn {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;  // in registration order
-using StateDict = NamedTensors;
-
-struct ShapeMismatch {
-  std::string name;
-  Shape expected;  // the module's
-  Shape got;       // the state dict's
-};
-
-// What load_state_dict found; with strict=false it is returned instead of thrown.
-struct LoadStateDictResult {
-  std::vector<std::string> missing_keys;     // in the module, not in the dict
-  std::vector<std::string> unexpected_keys;  // in the dict, not in the module
-  std::vector<ShapeMismatch> mismatched;     // in both, with different shapes (not loaded)
-  bool ok() const { return missing_keys.empty() && unexpected_keys.empty() && mismatched.empty(); }
-};
+using attograd::ShapeMismatch;
+using attograd::StateDict;  // core/state_dict.hpp
+// What load_state_dict found (missing and unexpected keys, shape mismatches, which are not
+// loaded); with strict=false it is returned instead of thrown.
+using LoadStateDictResult = StateDictDiff;
 
 class Module {
  public:

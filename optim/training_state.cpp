@@ -18,28 +18,10 @@ bool starts_with(const std::string& name, const std::string& prefix) { return na
 // Throws, listing every misfit as Module::load_state_dict does, unless `saved` has exactly the
 // model's names with the model's shapes.
 void check_model_fits(const std::string& source, const ModelState& model, const ModelState& saved) {
-  std::map<std::string, const Tensor*> given;
-  for (const auto& [name, tensor] : saved) given.emplace(name, &tensor);
-  std::map<std::string, bool> known;
-  std::string problems;
-  for (const auto& [name, tensor] : model) {
-    if (!tensor.defined())
-      throw std::invalid_argument(fmt::format("{}: load_training_state: model tensor '{}' is undefined", source, name));
-    known[name] = true;
-    const auto found = given.find(name);
-    if (found == given.end()) problems += fmt::format("\n  missing key: {}", name);
-  }
-  for (const auto& [name, _] : saved)
-    if (!known.count(name)) problems += fmt::format("\n  unexpected key: {}", name);
-  for (const auto& [name, tensor] : model) {
-    const auto found = given.find(name);
-    if (found != given.end() && found->second->shape() != tensor.shape())
-      problems += fmt::format("\n  shape mismatch for {}: expected {}, got {}", name, shape_str(tensor.shape()),
-                              shape_str(found->second->shape()));
-  }
-  if (!problems.empty())
+  const StateDictDiff diff = compare_state_dicts(model, saved, source + ": load_training_state: model");
+  if (!diff.ok())
     throw std::invalid_argument(
-        fmt::format("{}: load_training_state: the saved model does not fit the model:{}", source, problems));
+        fmt::format("{}: load_training_state: the saved model does not fit the model:{}", source, diff.describe()));
 }
 
 }  // namespace

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include <attograd/core/safetensors.hpp>
+#include <attograd/core/state_dict.hpp>
 #include <attograd/core/tensor.hpp>
 #include <attograd/optim/lr_scheduler.hpp>
 #include <attograd/optim/optimizer.hpp>
@@ -39,7 +40,7 @@
 namespace attograd::optim {
 
 // What nn::Module::state_dict() returns: dotted names and handles to the module's tensors.
-using ModelState = std::vector<std::pair<std::string, Tensor>>;
+using ModelState = StateDict;  // core/state_dict.hpp
 
 inline const std::string optimizer_prefix = "optimizer.";
 inline const std::string scheduler_prefix = "scheduler.";
