@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -13,19 +14,77 @@ namespace attograd {
 namespace {
 thread_local bool grad_enabled = true;
 thread_local bool anomaly_enabled = false;
-thread_local const Node* running_node = nullptr;  // whose backward is running, for anomaly errors
+thread_local bool anomaly_forward = false;
+thread_local const Node* running_node = nullptr;               // whose backward is running, for anomaly errors
+thread_local const std::source_location* call_site = nullptr;  // the outermost public op call
 }  // namespace
 
 bool is_grad_enabled() { return grad_enabled; }
 NoGradGuard::NoGradGuard() : previous_(grad_enabled) { grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { grad_enabled = previous_; }
 
-void set_anomaly_enabled(bool on) { anomaly_enabled = on; }
+void set_anomaly_enabled(bool on, bool check_forward) {
+  anomaly_enabled = on;
+  anomaly_forward = on && check_forward;
+}
 bool is_anomaly_enabled() { return anomaly_enabled; }
-AnomalyModeGuard::AnomalyModeGuard(bool on) : previous_(anomaly_enabled) { anomaly_enabled = on; }
-AnomalyModeGuard::~AnomalyModeGuard() { anomaly_enabled = previous_; }
+bool is_anomaly_forward_check_enabled() { return anomaly_forward; }
+AnomalyModeGuard::AnomalyModeGuard(bool on, bool check_forward)
+    : previous_(anomaly_enabled), previous_forward_(anomaly_forward) {
+  set_anomaly_enabled(on, check_forward);
+}
+AnomalyModeGuard::~AnomalyModeGuard() {
+  anomaly_enabled = previous_;
+  anomaly_forward = previous_forward_;
+}
+
+CallSite::CallSite(const std::source_location& where) : outermost_(call_site == nullptr) {
+  if (outermost_) call_site = &where;
+}
+CallSite::~CallSite() {
+  if (outermost_) call_site = nullptr;
+}
+
+std::string where_str(const Node& node) {
+  if (node.where.line() == 0) return "";
+  std::string file = node.where.file_name();
+  return fmt::format("{}:{}", file, node.where.line());
+}
+
+namespace {
+std::ptrdiff_t first_non_finite(const Array& a) {
+  const float* p = a.data();
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!std::isfinite(p[i])) return static_cast<std::ptrdiff_t>(i);
+  return -1;
+}
+
+std::string created_at(const Node& n) {
+  const std::string w = where_str(n);
+  return w.empty() ? "" : fmt::format(", created at {}", w);
+}
+
+// Forward check: an op that makes NaN/Inf out of finite inputs is where a bad value starts.
+void check_forward_value(const char* op, const Array& value, const std::vector<Tensor>& inputs) {
+  const std::ptrdiff_t at = first_non_finite(value);
+  if (at < 0) return;
+  std::vector<std::string> in_shapes;
+  for (const Tensor& t : inputs) {
+    if (first_non_finite(t.value()) >= 0) return;  // the bad value came in: not this op's doing
+    in_shapes.push_back(shape_str(t.shape()));
+  }
+  const std::string where =
+      call_site ? fmt::format(", called at {}:{}", call_site->file_name(), call_site->line()) : std::string();
+  throw std::runtime_error(fmt::format(
+      "anomaly: the forward op '{}' produced {} at flat index {} of its output (shape {}) from finite inputs "
+      "(shapes {}){}",
+      op, std::isnan(value.data()[at]) ? "NaN" : "Inf", at, shape_str(value.shape()), fmt::join(in_shapes, ", "),
+      where));
+}
+}  // namespace
 
 Tensor make_result(const char* op, Array value, std::vector<Tensor> inputs, BackwardFn backward) {
+  if (anomaly_forward) check_forward_value(op, value, inputs);
   bool any_requires_grad = false;
   for (const Tensor& t : inputs) any_requires_grad = any_requires_grad || t.requires_grad();
   if (!grad_enabled || !any_requires_grad) return Tensor(std::move(value));
@@ -35,24 +94,52 @@ Tensor make_result(const char* op, Array value, std::vector<Tensor> inputs, Back
   node->op = op;
   node->inputs = std::move(inputs);
   node->backward = std::move(backward);
+  if (call_site) node->where = *call_site;
   return Tensor(std::move(node));
 }
 
 namespace {
-void check_finite(const Array& grad, const Tensor& input) {
-  const float* p = grad.data();
-  for (std::size_t i = 0; i < grad.size(); ++i) {
-    if (std::isfinite(p[i])) continue;
-    const Node* n = running_node;
-    std::vector<std::string> in_shapes;
-    if (n)
-      for (const Tensor& t : n->inputs) in_shapes.push_back(shape_str(t.shape()));
-    throw std::runtime_error(fmt::format(
-        "anomaly: the backward of '{}' (tensor #{}, output shape {}, input shapes {}) produced {} in the gradient of "
-        "its input #{} ({}, shape {}) at flat index {}",
-        n ? n->op : "?", n ? n->id : 0, n ? shape_str(n->value.shape()) : "?", fmt::join(in_shapes, ", "),
-        std::isnan(p[i]) ? "NaN" : "Inf", input.id(), input.op(), shape_str(input.shape()), i));
+// The op that first made a non-finite value in the forward pass below `start`: a node whose
+// value holds NaN/Inf while every input's is finite (depth-first; null if every value is finite).
+const Node* forward_origin(const Node& start) {
+  std::vector<const Node*> stack{&start};
+  std::unordered_set<const Node*> seen{&start};
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    if (first_non_finite(n->value) < 0) continue;
+    bool inputs_finite = true;
+    for (const Tensor& t : n->inputs) {
+      if (first_non_finite(t.value()) < 0) continue;
+      inputs_finite = false;
+      if (seen.insert(t.node().get()).second) stack.push_back(t.node().get());
+    }
+    if (inputs_finite) return n;
   }
+  return nullptr;
+}
+
+void check_finite(const Array& grad, const Tensor& input) {
+  const std::ptrdiff_t i = first_non_finite(grad);
+  if (i < 0) return;
+  const Node* n = running_node;
+  std::vector<std::string> in_shapes;
+  if (n)
+    for (const Tensor& t : n->inputs) in_shapes.push_back(shape_str(t.shape()));
+  std::string message = fmt::format(
+      "anomaly: the backward of '{}' (tensor #{}, output shape {}, input shapes {}{}) produced {} in the gradient of "
+      "its input #{} ({}, shape {}) at flat index {}",
+      n ? n->op : "?", n ? n->id : 0, n ? shape_str(n->value.shape()) : "?", fmt::join(in_shapes, ", "),
+      n ? created_at(*n) : "", std::isnan(grad.data()[i]) ? "NaN" : "Inf", input.id(), input.op(),
+      shape_str(input.shape()), i);
+  if (const Node* origin = n ? forward_origin(*n) : nullptr)
+    message += fmt::format(
+        ". The first non-finite value came from the forward op '{}' (tensor #{}, shape {}{}), which made it from "
+        "finite inputs",
+        origin->op, origin->id, shape_str(origin->value.shape()), created_at(*origin));
+  else
+    message += ": every forward value is finite, so this backward itself overflowed or divided by zero";
+  throw std::runtime_error(message);
 }
 }  // namespace
 
@@ -163,7 +250,16 @@ void Tensor::backward(const Array& seed, bool retain_graph) const {
   run_backward(*this, seed, retain_graph);
 }
 
-std::string to_dot(const Tensor& root) {
+std::string to_dot(const Tensor& root, const std::vector<std::pair<std::string, Tensor>>& labels) {
+  if (!root.defined()) throw std::invalid_argument("to_dot: the tensor is undefined (a default-constructed Tensor())");
+  if (root.node()->released)
+    throw std::logic_error(fmt::format(
+        "to_dot: the graph of tensor #{} ({}) was freed by backward(); call to_dot before backward(), or call "
+        "backward(/*retain_graph=*/true)",
+        root.id(), root.op()));
+  std::unordered_map<const Node*, std::string> names;
+  for (const auto& [name, t] : labels)
+    if (t.defined()) names.emplace(t.node().get(), name);
   std::string out = "digraph attograd {\n  rankdir=LR;\n  node [shape=record, fontname=\"monospace\"];\n";
   std::unordered_set<const Node*> seen{root.node().get()};
   std::vector<const Node*> stack{root.node().get()};
@@ -171,7 +267,9 @@ std::string to_dot(const Tensor& root) {
     const Node* n = stack.back();
     stack.pop_back();
     const bool leaf = !n->backward && !n->released;
-    out += fmt::format("  n{} [label=\"{{ {} #{} | {} {}}}\"{}];\n", n->id, n->op, n->id, shape_str(n->value.shape()),
+    const auto name = names.find(n);
+    const std::string title = name != names.end() ? name->second : fmt::format("{} #{}", n->op, n->id);
+    out += fmt::format("  n{} [label=\"{{ {} | {} {}}}\"{}];\n", n->id, title, shape_str(n->value.shape()),
                        n->requires_grad ? "| grad" : "",
                        leaf && n->requires_grad ? ", style=filled, fillcolor=lightblue" : "");
     for (const Tensor& t : n->inputs) {

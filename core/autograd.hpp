@@ -2,7 +2,9 @@
 // switches that change how it records (NoGradGuard) or checks (anomaly mode).
 #pragma once
 
+#include <source_location>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <attograd/core/tensor.hpp>
@@ -39,22 +41,47 @@ class NoGradGuard {
 bool is_grad_enabled();
 
 // Anomaly mode checks every gradient a backward function produces for NaN/Inf and throws
-// std::runtime_error naming the op (with its id and shapes). Off by default: it costs a scan.
-void set_anomaly_enabled(bool on);
+// std::runtime_error naming the op whose backward produced it and, when the bad value came from
+// the forward pass, the forward op that first produced a non-finite value from finite inputs,
+// with the file:line of the call that created it. With check_forward, every op's output is
+// checked as it is computed, so the error comes at the forward op itself. Off by default: it
+// costs a scan per op.
+void set_anomaly_enabled(bool on, bool check_forward = false);
 bool is_anomaly_enabled();
+bool is_anomaly_forward_check_enabled();
 class AnomalyModeGuard {
  public:
-  explicit AnomalyModeGuard(bool on = true);
+  explicit AnomalyModeGuard(bool on = true, bool check_forward = false);
   ~AnomalyModeGuard();
   AnomalyModeGuard(const AnomalyModeGuard&) = delete;
   AnomalyModeGuard& operator=(const AnomalyModeGuard&) = delete;
 
  private:
-  bool previous_;
+  bool previous_, previous_forward_;
 };
 
-// The graph that produced `root`, in Graphviz DOT (one box per tensor: op, id, shape), like
-// micrograd's draw_dot. Render with `dot -Tpng graph.dot -o graph.png`.
-std::string to_dot(const Tensor& root);
+// Where a public op was called. Each public op takes `std::source_location where` defaulted to
+// the caller's location and holds a CallSite for its duration; the outermost one wins, so every
+// node an op records (its composite parts too) remembers the user's line. Anomaly errors and
+// to_dot print it.
+class CallSite {
+ public:
+  explicit CallSite(const std::source_location& where);
+  ~CallSite();
+  CallSite(const CallSite&) = delete;
+  CallSite& operator=(const CallSite&) = delete;
+
+ private:
+  bool outermost_;
+};
+using Where = std::source_location;
+// "file.cpp:12" of a node's call site, or "" if unknown.
+std::string where_str(const Node& node);
+
+// The graph that produced `root`, in Graphviz DOT (one box per tensor: op, id, shape, and the
+// name given in `labels`, e.g. a module's named_parameters()), like micrograd's draw_dot.
+// Render with `dot -Tpng graph.dot -o graph.png`. Call it before backward(), which frees the
+// graph (or pass retain_graph = true): afterwards it throws std::logic_error saying so.
+std::string to_dot(const Tensor& root, const std::vector<std::pair<std::string, Tensor>>& labels = {});
 
 }  // namespace attograd

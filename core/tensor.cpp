@@ -52,7 +52,25 @@ Tensor::Tensor(Array value, bool requires_grad) : node_(std::make_shared<Node>()
   node_->requires_grad = requires_grad;
 }
 
-const Array& Tensor::value() const { return checked(node_, "value").value; }
+namespace {
+// "attograd::Tensor attograd::add(const attograd::Tensor&, …)" -> "attograd::add"
+std::string function_of(const std::source_location& where) {
+  std::string f = where.function_name();
+  const std::size_t open = f.find('(');
+  if (open != std::string::npos) f.resize(open);
+  const std::size_t space = f.rfind(' ');
+  return space == std::string::npos ? f : f.substr(space + 1);
+}
+}  // namespace
+
+const Array& Tensor::value(std::source_location caller) const {
+  if (!node_)
+    throw std::logic_error(fmt::format(
+        "{}: an input tensor is undefined (a default-constructed Tensor() holds no value); pass a tensor made by "
+        "an op, a factory such as zeros or randn, or a layer (asked at {}:{})",
+        function_of(caller), caller.file_name(), caller.line()));
+  return node_->value;
+}
 
 Array& Tensor::mutable_value() {
   checked(node_, "mutable_value");

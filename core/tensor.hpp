@@ -11,6 +11,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <source_location>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,9 @@ class Tensor {
   explicit Tensor(Array value, bool requires_grad = false);
 
   bool defined() const { return node_ != nullptr; }
-  const Array& value() const;
+  // Throws std::logic_error for an undefined tensor, naming the function that asked for the
+  // value (the op it was passed to) and where; `caller` is filled in by the compiler.
+  const Array& value(std::source_location caller = std::source_location::current()) const;
   // For in-place updates outside any graph (optimizers, initialisers, loading weights).
   Array& mutable_value();
   const Shape& shape() const { return value().shape(); }
@@ -88,6 +91,7 @@ struct Node {
   std::vector<Tensor> inputs;
   BackwardFn backward;
   std::uint64_t id = 0;
+  std::source_location where;  // the public op call that made it (see CallSite, core/autograd.hpp)
 
   Node();
   Node(const Node&) = delete;

@@ -132,4 +132,8 @@ std::string Module::summary() const {
   return out;
 }
 
+std::string to_dot(const Tensor& root, const Module& module) {
+  return attograd::to_dot(root, module.named_parameters());
+}
+
 }  // namespace attograd::nn

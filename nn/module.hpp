@@ -76,4 +76,8 @@ class Module {
   bool training_ = true;
 };
 
+// The graph of `root` in Graphviz DOT with the module's parameters labelled by their dotted
+// names ("encoder.weight_ih_l0"), as attograd::to_dot (core/autograd.hpp).
+std::string to_dot(const Tensor& root, const Module& module);
+
 }  // namespace attograd::nn

@@ -16,7 +16,7 @@ void require(bool ok, const char* schedule, const char* setting, const char* rul
 }
 }  // namespace
 
-LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
+LRScheduler::LRScheduler(Optimizer& optimizer, std::string name) : optimizer_(optimizer), name_(std::move(name)) {
   for (const ParamGroup& group : optimizer_.param_groups()) base_lrs_.push_back(*group.lr);
 }
 
@@ -37,6 +37,12 @@ void LRScheduler::apply() {
   last_lr_.clear();
   for (std::size_t g = 0; g < groups.size(); ++g) {
     const double lr = lr_at(base_lrs_[g], last_step_);
+    // A schedule may not turn training into gradient ascent or poison it: refuse before use.
+    if (!(std::isfinite(lr) && lr >= 0))
+      throw std::invalid_argument(
+          fmt::format("{}: the learning rate of param group {} at step {} would be {} (base "
+                      "lr {}); a schedule must give a finite lr >= 0",
+                      name_, g, last_step_, lr, base_lrs_[g]));
     groups[g].lr = lr;
     last_lr_.push_back(lr);
   }
@@ -61,23 +67,24 @@ void LRScheduler::load_state_dict(const NamedArrays& state) {
 }
 
 StepLR::StepLR(Optimizer& optimizer, int step_size, double gamma)
-    : LRScheduler(optimizer), step_size_(step_size), gamma_(gamma) {
+    : LRScheduler(optimizer, "StepLR"), step_size_(step_size), gamma_(gamma) {
   require(step_size > 0, "StepLR", "step_size", "> 0", step_size);
-  require(gamma > 0, "StepLR", "gamma", "> 0", gamma);
+  require(gamma > 0 && std::isfinite(gamma), "StepLR", "gamma", "finite and > 0", gamma);
   start();
 }
 
 double StepLR::lr_at(double base_lr, int step) const { return base_lr * std::pow(gamma_, step / step_size_); }
 
-ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma) : LRScheduler(optimizer), gamma_(gamma) {
-  require(gamma > 0, "ExponentialLR", "gamma", "> 0", gamma);
+ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma)
+    : LRScheduler(optimizer, "ExponentialLR"), gamma_(gamma) {
+  require(gamma > 0 && std::isfinite(gamma), "ExponentialLR", "gamma", "finite and > 0", gamma);
   start();
 }
 
 double ExponentialLR::lr_at(double base_lr, int step) const { return base_lr * std::pow(gamma_, step); }
 
 LambdaLR::LambdaLR(Optimizer& optimizer, std::function<double(int)> multiplier)
-    : LRScheduler(optimizer), multiplier_(std::move(multiplier)) {
+    : LRScheduler(optimizer, "LambdaLR"), multiplier_(std::move(multiplier)) {
   if (!multiplier_) throw std::invalid_argument("LambdaLR: the multiplier is an empty std::function");
   start();
 }
@@ -85,14 +92,17 @@ LambdaLR::LambdaLR(Optimizer& optimizer, std::function<double(int)> multiplier)
 double LambdaLR::lr_at(double base_lr, int step) const { return base_lr * multiplier_(step); }
 
 CosineWarmupLR::CosineWarmupLR(Optimizer& optimizer, int warmup_steps, int total_steps, double min_lr)
-    : LRScheduler(optimizer), warmup_steps_(warmup_steps), total_steps_(total_steps), min_lr_(min_lr) {
+    : LRScheduler(optimizer, "CosineWarmupLR"),
+      warmup_steps_(warmup_steps),
+      total_steps_(total_steps),
+      min_lr_(min_lr) {
   require(warmup_steps >= 0, "CosineWarmupLR", "warmup_steps", ">= 0", warmup_steps);
   if (total_steps <= warmup_steps)
     throw std::invalid_argument(
         fmt::format("CosineWarmupLR: total_steps must be > warmup_steps, got total_steps {} "
                     "and warmup_steps {}",
                     total_steps, warmup_steps));
-  require(min_lr >= 0, "CosineWarmupLR", "min_lr", ">= 0", min_lr);
+  require(min_lr >= 0 && std::isfinite(min_lr), "CosineWarmupLR", "min_lr", "finite and >= 0", min_lr);
   start();
 }
 
@@ -104,7 +114,7 @@ double CosineWarmupLR::lr_at(double base_lr, int step) const {
 }
 
 NoamLR::NoamLR(Optimizer& optimizer, int d_model, int warmup, double factor)
-    : LRScheduler(optimizer), d_model_(d_model), warmup_(warmup), factor_(factor) {
+    : LRScheduler(optimizer, "NoamLR"), d_model_(d_model), warmup_(warmup), factor_(factor) {
   require(d_model > 0, "NoamLR", "d_model", "> 0", d_model);
   require(warmup > 0, "NoamLR", "warmup", "> 0", warmup);
   require(factor > 0, "NoamLR", "factor", "> 0", factor);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <attograd/core/safetensors.hpp>
@@ -35,7 +36,8 @@ class LRScheduler {
 
  protected:
   // Does not set the lrs: a subclass constructor calls start() once its own fields are set.
-  explicit LRScheduler(Optimizer& optimizer);
+  // `name` names the schedule in errors.
+  explicit LRScheduler(Optimizer& optimizer, std::string name = "LRScheduler");
   void start();
 
   // The lr of a group whose base lr is `base_lr`, at step `step` (>= 0).
@@ -45,6 +47,7 @@ class LRScheduler {
   void apply();
 
   Optimizer& optimizer_;
+  std::string name_;
   std::vector<double> base_lrs_;
   std::vector<double> last_lr_;
   int last_step_ = 0;

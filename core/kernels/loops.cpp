@@ -2,6 +2,8 @@
 #include <attograd/core/kernels/fast_math.hpp>
 #include <attograd/core/kernels/loops.hpp>
 
+#include <cstdint>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -20,6 +22,29 @@ Strides contiguous_strides(const Shape& shape) {
 std::size_t shape_numel(const Shape& shape) {
   std::size_t n = 1;
   for (std::size_t s : shape) n *= s;
+  return n;
+}
+
+namespace {
+// Elements of 8 bytes (int64 ids) must still be addressable with a signed offset.
+constexpr std::size_t max_elements = static_cast<std::size_t>(PTRDIFF_MAX) / 8;
+}  // namespace
+
+std::size_t checked_mul(const char* op, std::size_t a, std::size_t b) {
+  std::size_t n = 0;
+  if (__builtin_mul_overflow(a, b, &n) || n > max_elements)
+    throw std::invalid_argument(
+        fmt::format("{}: {} × {} elements is more than any tensor can hold (at most {})", op, a, b, max_elements));
+  return n;
+}
+
+std::size_t checked_numel(const char* op, const Shape& shape) {
+  std::size_t n = 1;
+  for (std::size_t s : shape) {
+    if (__builtin_mul_overflow(n, s, &n) || n > max_elements)
+      throw std::invalid_argument(fmt::format("{}: shape {} has more elements than any tensor can hold (at most {})",
+                                              op, shape_str(shape), max_elements));
+  }
   return n;
 }
 

@@ -18,6 +18,11 @@ using Strides = std::vector<std::size_t>;  // in elements; 0 repeats an element 
 // Row-major strides of a contiguous array of `shape`.
 Strides contiguous_strides(const Shape& shape);
 std::size_t shape_numel(const Shape& shape);
+// The element count of a shape a user asked for: throws std::invalid_argument naming `op` and
+// the shape when the count does not fit in memory's index range (it would wrap around).
+std::size_t checked_numel(const char* op, const Shape& shape);
+// a · b, or the same error for `op` when the product overflows.
+std::size_t checked_mul(const char* op, std::size_t a, std::size_t b);
 
 // A dim in [-ndim, ndim) made non-negative; `op` names the caller in the error.
 std::size_t normalize_dim(const char* op, int dim, std::size_t ndim);

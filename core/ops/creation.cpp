@@ -11,10 +11,17 @@
 
 namespace attograd {
 
-Tensor zeros(const Shape& shape, bool requires_grad) { return Tensor(xt::zeros<float>(shape), requires_grad); }
-Tensor ones(const Shape& shape, bool requires_grad) { return Tensor(xt::ones<float>(shape), requires_grad); }
+Tensor zeros(const Shape& shape, bool requires_grad) {
+  checked_numel("zeros", shape);
+  return Tensor(xt::zeros<float>(shape), requires_grad);
+}
+Tensor ones(const Shape& shape, bool requires_grad) {
+  checked_numel("ones", shape);
+  return Tensor(xt::ones<float>(shape), requires_grad);
+}
 
 Tensor full(const Shape& shape, float value, bool requires_grad) {
+  checked_numel("full", shape);
   Array a = Array::from_shape(shape);
   std::fill(a.begin(), a.end(), value);
   return Tensor(std::move(a), requires_grad);
@@ -24,6 +31,7 @@ Tensor zeros_like(const Tensor& t) { return zeros(t.shape()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape()); }
 
 Tensor randn(const Shape& shape, bool requires_grad) {
+  checked_numel("randn", shape);
   Array a = Array::from_shape(shape);
   Generator& gen = default_generator();
   for (float& x : a) x = gen.normal();
@@ -31,6 +39,7 @@ Tensor randn(const Shape& shape, bool requires_grad) {
 }
 
 Tensor rand(const Shape& shape, bool requires_grad) {
+  checked_numel("rand", shape);
   Array a = Array::from_shape(shape);
   Generator& gen = default_generator();
   for (float& x : a) x = gen.uniform();
@@ -41,7 +50,12 @@ Tensor arange(float start, float end, float step) {
   if (step == 0.0f || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step) ||
       (end - start) / step < 0.0f)
     throw std::invalid_argument(fmt::format("arange: cannot go from {} to {} in steps of {}", start, end, step));
-  const auto n = static_cast<std::size_t>(std::ceil((end - start) / step));
+  const double count = std::ceil((static_cast<double>(end) - start) / step);
+  if (!(count <= 1e15))  // far past any memory, and before the cast to size_t would be undefined
+    throw std::invalid_argument(fmt::format(
+        "arange: from {} to {} in steps of {} is {} elements, more than any tensor can hold", start, end, step, count));
+  const auto n = static_cast<std::size_t>(count);
+  checked_numel("arange", {n});
   Array a = Array::from_shape({n});
   for (std::size_t i = 0; i < n; ++i) a(i) = start + static_cast<float>(i) * step;
   return Tensor(std::move(a));
@@ -51,7 +65,7 @@ Tensor arange(float end) { return arange(0.0f, end, 1.0f); }
 
 Tensor from_vector(const std::vector<float>& values, const Shape& shape, bool requires_grad) {
   const Shape s = shape.empty() ? Shape{values.size()} : shape;
-  if (shape_numel(s) != values.size())
+  if (checked_numel("from_vector", s) != values.size())
     throw std::invalid_argument(fmt::format("from_vector: {} values cannot fill shape {} ({} elements)", values.size(),
                                             shape_str(s), shape_numel(s)));
   Array a = Array::from_shape(s);
@@ -61,7 +75,7 @@ Tensor from_vector(const std::vector<float>& values, const Shape& shape, bool re
 
 Index index_from_vector(const std::vector<std::int64_t>& values, const Shape& shape) {
   const Shape s = shape.empty() ? Shape{values.size()} : shape;
-  if (shape_numel(s) != values.size())
+  if (checked_numel("index_from_vector", s) != values.size())
     throw std::invalid_argument(fmt::format("index_from_vector: {} values cannot fill shape {} ({} elements)",
                                             values.size(), shape_str(s), shape_numel(s)));
   Index ids = Index::from_shape(s);

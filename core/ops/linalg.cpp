@@ -35,6 +35,14 @@ Array matmul_arrays(const Array& a, bool transpose_a, const Array& b, bool trans
   if (k != kb) throw std::invalid_argument(inner_mismatch(a.shape(), b.shape(), k, kb));
 
   const Shape a_batch = batch_of(a.shape()), b_batch = batch_of(b.shape());
+  for (std::size_t i = 1; i <= std::min(a_batch.size(), b_batch.size()); ++i) {
+    const std::size_t x = a_batch[a_batch.size() - i], y = b_batch[b_batch.size() - i];
+    if (x != y && x != 1 && y != 1)
+      throw std::invalid_argument(
+          fmt::format("matmul: cannot multiply {} by {}: the batch dims {} and {} do not "
+                      "broadcast (sizes {} and {} differ and neither is 1)",
+                      shape_str(a.shape()), shape_str(b.shape()), shape_str(a_batch), shape_str(b_batch), x, y));
+  }
   Shape shape = broadcast_shapes("matmul", a_batch, b_batch);
   const std::size_t batches = shape_numel(shape);
   shape.push_back(m);

@@ -40,7 +40,7 @@ Shape resolve_sizes(const char* op, const Shape& from, const SizeList& sizes) {
       throw std::invalid_argument(fmt::format("{}: invalid size {} in ({})", op, sizes[i], fmt::join(sizes, ", ")));
     } else {
       out[i] = static_cast<std::size_t>(sizes[i]);
-      known *= out[i];
+      known = checked_mul(op, known, out[i]);
     }
   }
   if (inferred >= 0) {

@@ -22,11 +22,8 @@ TransformerDecoderLayer::TransformerDecoderLayer(const TransformerLayerOptions& 
   check_transformer_layer_options("TransformerDecoderLayer", options);
   const std::size_t E = options.d_model, F = options.dim_feedforward;
   // Registered in PyTorch's order, so state dicts list the same keys in the same order.
-  self_attn = register_module("self_attn", std::make_shared<MultiheadAttention>(E, options.nhead, options.dropout, true,
-                                                                                0, 0, options.batch_first));
-  multihead_attn = register_module(
-      "multihead_attn",
-      std::make_shared<MultiheadAttention>(E, options.nhead, options.dropout, true, 0, 0, options.batch_first));
+  self_attn = register_module("self_attn", layer_attention(options));
+  multihead_attn = register_module("multihead_attn", layer_attention(options));
   linear1 = register_module("linear1", std::make_shared<Linear>(E, F));
   dropout = register_module("dropout", std::make_shared<Dropout>(options.dropout));
   linear2 = register_module("linear2", std::make_shared<Linear>(F, E));
@@ -97,6 +94,11 @@ Tensor TransformerDecoderLayer::forward_step(const Tensor& tgt_new, const Tensor
   const Tensor x = batch_major(tgt_new);   // (B, t, E)
   const Tensor mem = batch_major(memory);  // (B, S, E)
   const std::size_t t = x.shape()[1];
+  if (cache.self.keys.defined() && cache.self.keys.shape()[0] != x.shape()[0])
+    throw std::invalid_argument(fmt::format(
+        "TransformerDecoderLayer::forward_step: the cache was filled for a batch of {} but this step has a batch of {} "
+        "(tgt_new {}); start a new DecoderCache for a new batch",
+        cache.self.keys.shape()[0], x.shape()[0], shape_str(tgt_new.shape())));
   auto self_attend = [&](const Tensor& h) {
     cache.self = MultiheadAttention::append(cache.self, self_attn->project_key_value(h, h));  // (B, H, cached + t, D)
     const AttentionMask causal = AttentionMask::causal(t, cache.self.length(), CausalAlignment::BottomRight);

@@ -25,6 +25,10 @@ void check_transformer_layer_options(const char* who, const TransformerLayerOpti
     throw std::invalid_argument(fmt::format("{}: d_model {} is not divisible by nhead {}", who, o.d_model, o.nhead));
 }
 
+std::shared_ptr<MultiheadAttention> layer_attention(const TransformerLayerOptions& o) {
+  return std::make_shared<MultiheadAttention>(o.d_model, o.nhead, o.dropout, /*bias=*/true, 0, 0, o.batch_first);
+}
+
 TransformerEncoderLayer::TransformerEncoderLayer(std::size_t d_model, std::size_t nhead, std::size_t dim_feedforward,
                                                  float dropout_p, TransformerActivation activation,
                                                  float layer_norm_eps, bool batch_first, bool norm_first)
@@ -35,8 +39,7 @@ TransformerEncoderLayer::TransformerEncoderLayer(const TransformerLayerOptions& 
   check_transformer_layer_options("TransformerEncoderLayer", options);
   const std::size_t E = options.d_model, F = options.dim_feedforward;
   // Registered in PyTorch's order, so state dicts list the same keys in the same order.
-  self_attn = register_module("self_attn", std::make_shared<MultiheadAttention>(E, options.nhead, options.dropout, true,
-                                                                                0, 0, options.batch_first));
+  self_attn = register_module("self_attn", layer_attention(options));
   linear1 = register_module("linear1", std::make_shared<Linear>(E, F));
   dropout = register_module("dropout", std::make_shared<Dropout>(options.dropout));
   linear2 = register_module("linear2", std::make_shared<Linear>(F, E));

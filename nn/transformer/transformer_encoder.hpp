@@ -28,6 +28,8 @@ namespace attograd::nn {
 // linear2(dropout(activation(linear1(x)))).
 Tensor transformer_feed_forward(const Tensor& x, const Linear& linear1, const Dropout& dropout, const Linear& linear2,
                                 TransformerActivation activation);
+// The self- or cross-attention of an encoder or decoder layer (with biases, as PyTorch's).
+std::shared_ptr<MultiheadAttention> layer_attention(const TransformerLayerOptions& options);
 // Throws std::invalid_argument (naming `who`) for zero sizes or d_model not divisible by nhead.
 void check_transformer_layer_options(const char* who, const TransformerLayerOptions& options);
 

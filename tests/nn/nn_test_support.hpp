@@ -12,7 +12,16 @@
 
 #include <attograd/core/core.hpp>
 
+#include <attograd/nn/module.hpp>
+
 namespace attograd::testing {
+
+// The module's parameters followed by the given inputs, for check_gradients.
+inline std::vector<Tensor> with_parameters(const nn::Module& m, std::vector<Tensor> inputs) {
+  std::vector<Tensor> all = m.parameters();
+  all.insert(all.end(), inputs.begin(), inputs.end());
+  return all;
+}
 
 // |got - want| <= atol + rtol |want| everywhere; a failure names `what` and the worst element.
 inline void check_close(const std::string& what, const Array& got, const Array& want, float rtol = 1e-5f,

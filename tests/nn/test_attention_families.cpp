@@ -9,6 +9,7 @@
 #include <attograd/nn/attention/luong_attention.hpp>
 
 #include "attention_test_support.hpp"
+#include "nn_test_support.hpp"
 
 using namespace attograd;
 using namespace attograd::testing;
@@ -19,12 +20,6 @@ using nn::LuongScore;
 using Ts = std::vector<Tensor>;
 
 namespace {
-// The module's parameters followed by the given inputs, for check_gradients.
-Ts with_parameters(const nn::Module& m, Ts inputs) {
-  Ts all = m.parameters();
-  all.insert(all.end(), inputs.begin(), inputs.end());
-  return all;
-}
 
 // Forward on the fixture's inputs, backward from its upstream gradients, compare everything.
 template <class Attention>

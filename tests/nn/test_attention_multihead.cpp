@@ -11,6 +11,7 @@
 #include <attograd/nn/attention/self_attention.hpp>
 
 #include "attention_test_support.hpp"
+#include "nn_test_support.hpp"
 
 using namespace attograd;
 using namespace attograd::testing;
@@ -25,12 +26,6 @@ std::vector<std::string> names_of(const nn::NamedTensors& named) {
   std::vector<std::string> out;
   for (const auto& [n, _] : named) out.push_back(n);
   return out;
-}
-
-Ts with_parameters(const nn::Module& m, Ts inputs) {
-  Ts all = m.parameters();
-  all.insert(all.end(), inputs.begin(), inputs.end());
-  return all;
 }
 
 // Loads the fixture's parameters, runs forward on its inputs (the same tensor three times for

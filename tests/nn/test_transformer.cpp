@@ -13,6 +13,7 @@
 #include <attograd/nn/transformer/transformer.hpp>
 
 #include "attention_test_support.hpp"
+#include "nn_test_support.hpp"
 
 using namespace attograd;
 using namespace attograd::testing;
@@ -23,11 +24,6 @@ using nn::TransformerLayerOptions;
 using Ts = std::vector<Tensor>;
 
 namespace {
-Ts with_parameters(const nn::Module& m, Ts inputs) {
-  Ts all = m.parameters();
-  all.insert(all.end(), inputs.begin(), inputs.end());
-  return all;
-}
 
 std::vector<std::string> names_of(const nn::NamedTensors& named) {
   std::vector<std::string> out;

@@ -126,13 +126,13 @@ TEST_CASE("a schedule's state is its step count") {
 TEST_CASE("schedules reject bad settings") {
   TwoGroups t;
   CHECK_THROWS_WITH(StepLR(t.sgd, 0), "StepLR: step_size must be > 0, got 0");
-  CHECK_THROWS_WITH(StepLR(t.sgd, 2, -0.5), "StepLR: gamma must be > 0, got -0.5");
-  CHECK_THROWS_WITH(ExponentialLR(t.sgd, 0), "ExponentialLR: gamma must be > 0, got 0");
+  CHECK_THROWS_WITH(StepLR(t.sgd, 2, -0.5), "StepLR: gamma must be finite and > 0, got -0.5");
+  CHECK_THROWS_WITH(ExponentialLR(t.sgd, 0), "ExponentialLR: gamma must be finite and > 0, got 0");
   CHECK_THROWS_WITH(LambdaLR(t.sgd, nullptr), "LambdaLR: the multiplier is an empty std::function");
   CHECK_THROWS_WITH(CosineWarmupLR(t.sgd, -1, 10), "CosineWarmupLR: warmup_steps must be >= 0, got -1");
   CHECK_THROWS_WITH(CosineWarmupLR(t.sgd, 10, 10),
                     "CosineWarmupLR: total_steps must be > warmup_steps, got total_steps 10 and warmup_steps 10");
-  CHECK_THROWS_WITH(CosineWarmupLR(t.sgd, 0, 10, -0.1), "CosineWarmupLR: min_lr must be >= 0, got -0.1");
+  CHECK_THROWS_WITH(CosineWarmupLR(t.sgd, 0, 10, -0.1), "CosineWarmupLR: min_lr must be finite and >= 0, got -0.1");
   CHECK_THROWS_WITH(NoamLR(t.sgd, 0, 10), "NoamLR: d_model must be > 0, got 0");
   CHECK_THROWS_WITH(NoamLR(t.sgd, 512, 0), "NoamLR: warmup must be > 0, got 0");
   CHECK_THROWS_WITH(NoamLR(t.sgd, 512, 10, 0.0), "NoamLR: factor must be > 0, got 0");
