@@ -15,8 +15,8 @@ namespace {
 thread_local bool grad_enabled = true;
 thread_local bool anomaly_enabled = false;
 thread_local bool anomaly_forward = false;
-thread_local const Node* running_node = nullptr;               // whose backward is running, for anomaly errors
-thread_local const std::source_location* call_site = nullptr;  // the outermost public op call
+thread_local const Node* running_node = nullptr;  // whose backward is running, for anomaly errors
+thread_local const Where* call_site = nullptr;    // the outermost public op call
 }  // namespace
 
 bool is_grad_enabled() { return grad_enabled; }
@@ -38,7 +38,7 @@ AnomalyModeGuard::~AnomalyModeGuard() {
   anomaly_forward = previous_forward_;
 }
 
-CallSite::CallSite(const std::source_location& where) : outermost_(call_site == nullptr) {
+CallSite::CallSite(const Where& where) : outermost_(call_site == nullptr) {
   if (outermost_) call_site = &where;
 }
 CallSite::~CallSite() {

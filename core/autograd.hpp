@@ -2,7 +2,6 @@
 // switches that change how it records (NoGradGuard) or checks (anomaly mode).
 #pragma once
 
-#include <source_location>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,13 +59,13 @@ class AnomalyModeGuard {
   bool previous_, previous_forward_;
 };
 
-// Where a public op was called. Each public op takes `std::source_location where` defaulted to
+// Where a public op was called. Each public op takes `Where caller` (core/tensor.hpp) defaulted to
 // the caller's location and holds a CallSite for its duration; the outermost one wins, so every
 // node an op records (its composite parts too) remembers the user's line. Anomaly errors and
 // to_dot print it.
 class CallSite {
  public:
-  explicit CallSite(const std::source_location& where);
+  explicit CallSite(const Where& where);
   ~CallSite();
   CallSite(const CallSite&) = delete;
   CallSite& operator=(const CallSite&) = delete;
@@ -74,7 +73,6 @@ class CallSite {
  private:
   bool outermost_;
 };
-using Where = std::source_location;
 // "file.cpp:12" of a node's call site, or "" if unknown.
 std::string where_str(const Node& node);
 

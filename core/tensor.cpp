@@ -53,8 +53,8 @@ Tensor::Tensor(Array value, bool requires_grad) : node_(std::make_shared<Node>()
 }
 
 namespace {
-// "attograd::Tensor attograd::add(const attograd::Tensor&, …)" -> "attograd::add"
-std::string function_of(const std::source_location& where) {
+// The function's name, without its signature if the compiler gave one.
+std::string function_of(const Where& where) {
   std::string f = where.function_name();
   const std::size_t open = f.find('(');
   if (open != std::string::npos) f.resize(open);
@@ -63,7 +63,7 @@ std::string function_of(const std::source_location& where) {
 }
 }  // namespace
 
-const Array& Tensor::value(std::source_location caller) const {
+const Array& Tensor::value(Where caller) const {
   if (!node_)
     throw std::logic_error(fmt::format(
         "{}: an input tensor is undefined (a default-constructed Tensor() holds no value); pass a tensor made by "

@@ -11,7 +11,6 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
-#include <source_location>
 #include <string>
 #include <vector>
 
@@ -29,6 +28,28 @@ using Dims = std::vector<int>;  // axes; negative counts from the end, as in PyT
 struct Node;
 class Tensor;
 
+// Where a call was written: std::source_location's job, built on the compiler builtins that GCC
+// and clang share (clang 14 with libstdc++ 12 has no std::source_location). As a defaulted
+// argument, Where::current() is the caller's file, line and function.
+class Where {
+ public:
+  static constexpr Where current(const char* file = __builtin_FILE(), unsigned line = __builtin_LINE(),
+                                 const char* function = __builtin_FUNCTION()) {
+    return Where(file, line, function);
+  }
+  constexpr Where() = default;
+  constexpr const char* file_name() const { return file_; }
+  constexpr unsigned line() const { return line_; }  // 0: unknown
+  constexpr const char* function_name() const { return function_; }
+
+ private:
+  constexpr Where(const char* file, unsigned line, const char* function)
+      : file_(file), line_(line), function_(function) {}
+  const char* file_ = "";
+  unsigned line_ = 0;
+  const char* function_ = "";
+};
+
 // An op's backward: given d(loss)/d(output), the output's value and the op's inputs, it adds
 // each input's share into that input's gradient with accumulate_grad (core/autograd.hpp).
 using BackwardFn = std::function<void(const Array& grad_out, const Array& out, const std::vector<Tensor>& inputs)>;
@@ -41,13 +62,13 @@ class Tensor {
   bool defined() const { return node_ != nullptr; }
   // Throws std::logic_error for an undefined tensor, naming the function that asked for the
   // value (the op it was passed to) and where; `caller` is filled in by the compiler.
-  const Array& value(std::source_location caller = std::source_location::current()) const;
+  const Array& value(Where caller = Where::current()) const;
   // For in-place updates outside any graph (optimizers, initialisers, loading weights).
   Array& mutable_value();
-  const Shape& shape() const { return value().shape(); }
+  const Shape& shape(Where caller = Where::current()) const { return value(caller).shape(); }
   std::size_t size(int dim) const;
-  std::size_t dim() const { return value().dimension(); }
-  std::size_t numel() const { return value().size(); }
+  std::size_t dim(Where caller = Where::current()) const { return value(caller).dimension(); }
+  std::size_t numel(Where caller = Where::current()) const { return value(caller).size(); }
   float item() const;  // the value of a one-element tensor
 
   bool requires_grad() const;
@@ -91,7 +112,7 @@ struct Node {
   std::vector<Tensor> inputs;
   BackwardFn backward;
   std::uint64_t id = 0;
-  std::source_location where;  // the public op call that made it (see CallSite, core/autograd.hpp)
+  Where where;  // the public op call that made it (see CallSite, core/autograd.hpp)
 
   Node();
   Node(const Node&) = delete;

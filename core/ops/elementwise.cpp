@@ -26,7 +26,8 @@ Array map_fast(const Array& x, void (*f)(const float*, float*, std::size_t)) {
 }  // namespace
 
 // c = a + b        dc/da = 1, dc/db = 1
-Tensor add(const Tensor& a, const Tensor& b) {
+Tensor add(const Tensor& a, const Tensor& b, Where caller) {
+  const CallSite call_site(caller);
   return make_result("add", map2("add", a.value(), b.value(), [](float x, float y) { return x + y; }), {a, b},
                      [](const Array& g, const Array&, const Inputs& in) {
                        accumulate_grad(in[0], sum_to(g, in[0].shape()));
@@ -35,7 +36,8 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 // c = a - b        dc/da = 1, dc/db = -1
-Tensor sub(const Tensor& a, const Tensor& b) {
+Tensor sub(const Tensor& a, const Tensor& b, Where caller) {
+  const CallSite call_site(caller);
   return make_result("sub", map2("sub", a.value(), b.value(), [](float x, float y) { return x - y; }), {a, b},
                      [](const Array& g, const Array&, const Inputs& in) {
                        accumulate_grad(in[0], sum_to(g, in[0].shape()));
@@ -45,7 +47,8 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 }
 
 // c = a * b        dc/da = b, dc/db = a
-Tensor mul(const Tensor& a, const Tensor& b) {
+Tensor mul(const Tensor& a, const Tensor& b, Where caller) {
+  const CallSite call_site(caller);
   return make_result("mul", map2("mul", a.value(), b.value(), [](float x, float y) { return x * y; }), {a, b},
                      [](const Array& g, const Array&, const Inputs& in) {
                        auto times = [](float x, float y) { return x * y; };
@@ -57,7 +60,8 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 // c = a / b        dc/da = 1 / b, dc/db = -a / b² = -c / b
-Tensor div(const Tensor& a, const Tensor& b) {
+Tensor div(const Tensor& a, const Tensor& b, Where caller) {
+  const CallSite call_site(caller);
   return make_result(
       "div", map2("div", a.value(), b.value(), [](float x, float y) { return x / y; }), {a, b},
       [](const Array& g, const Array& c, const Inputs& in) {
@@ -73,13 +77,15 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 // c = a + s        dc/da = 1
-Tensor add(const Tensor& a, float s) {
+Tensor add(const Tensor& a, float s, Where caller) {
+  const CallSite call_site(caller);
   return make_result("add_scalar", map1(a.value(), [s](float x) { return x + s; }), {a},
                      [](const Array& g, const Array&, const Inputs& in) { accumulate_grad(in[0], g); });
 }
 
 // c = a * s        dc/da = s
-Tensor mul(const Tensor& a, float s) {
+Tensor mul(const Tensor& a, float s, Where caller) {
+  const CallSite call_site(caller);
   return make_result("mul_scalar", map1(a.value(), [s](float x) { return x * s; }), {a},
                      [s](const Array& g, const Array&, const Inputs& in) {
                        accumulate_grad(in[0], map1(g, [s](float x) { return x * s; }));
@@ -87,7 +93,8 @@ Tensor mul(const Tensor& a, float s) {
 }
 
 // c = s - b        dc/db = -1
-Tensor rsub(float s, const Tensor& b) {
+Tensor rsub(float s, const Tensor& b, Where caller) {
+  const CallSite call_site(caller);
   return make_result("rsub_scalar", map1(b.value(), [s](float x) { return s - x; }), {b},
                      [](const Array& g, const Array&, const Inputs& in) {
                        accumulate_grad(in[0], map1(g, [](float x) { return -x; }));
@@ -95,7 +102,8 @@ Tensor rsub(float s, const Tensor& b) {
 }
 
 // c = s / b        dc/db = -s / b² = -c / b
-Tensor rdiv(float s, const Tensor& b) {
+Tensor rdiv(float s, const Tensor& b, Where caller) {
+  const CallSite call_site(caller);
   return make_result("rdiv_scalar", map1(b.value(), [s](float x) { return s / x; }), {b},
                      [](const Array& g, const Array& c, const Inputs& in) {
                        Array c_over_b = map2("rdiv", c, in[0].value(), [](float x, float y) { return x / y; });
@@ -104,7 +112,8 @@ Tensor rdiv(float s, const Tensor& b) {
 }
 
 // y = -x           dy/dx = -1
-Tensor neg(const Tensor& x) {
+Tensor neg(const Tensor& x, Where caller) {
+  const CallSite call_site(caller);
   return make_result("neg", map1(x.value(), [](float v) { return -v; }), {x},
                      [](const Array& g, const Array&, const Inputs& in) {
                        accumulate_grad(in[0], map1(g, [](float v) { return -v; }));
@@ -112,7 +121,8 @@ Tensor neg(const Tensor& x) {
 }
 
 // y = x^p          dy/dx = p x^(p-1)
-Tensor pow(const Tensor& x, float p) {
+Tensor pow(const Tensor& x, float p, Where caller) {
+  const CallSite call_site(caller);
   return make_result("pow", map1(x.value(), [p](float v) { return std::pow(v, p); }), {x},
                      [p](const Array& g, const Array&, const Inputs& in) {
                        auto dydx = [p](float gv, float v) { return p == 0.0f ? 0.0f : gv * p * std::pow(v, p - 1.0f); };
@@ -121,14 +131,16 @@ Tensor pow(const Tensor& x, float p) {
 }
 
 // y = e^x          dy/dx = e^x = y
-Tensor exp(const Tensor& x) {
+Tensor exp(const Tensor& x, Where caller) {
+  const CallSite call_site(caller);
   return make_result("exp", map_fast(x.value(), fast::exp), {x}, [](const Array& g, const Array& y, const Inputs& in) {
     accumulate_grad(in[0], map2("exp", g, y, [](float gv, float yv) { return gv * yv; }));
   });
 }
 
 // y = ln x         dy/dx = 1 / x
-Tensor log(const Tensor& x) {
+Tensor log(const Tensor& x, Where caller) {
+  const CallSite call_site(caller);
   return make_result("log", map1(x.value(), [](float v) { return std::log(v); }), {x},
                      [](const Array& g, const Array&, const Inputs& in) {
                        accumulate_grad(in[0], map2("log", g, in[0].value(), [](float gv, float v) { return gv / v; }));
@@ -136,7 +148,8 @@ Tensor log(const Tensor& x) {
 }
 
 // y = √x           dy/dx = 1 / (2√x) = 1 / (2y)
-Tensor sqrt(const Tensor& x) {
+Tensor sqrt(const Tensor& x, Where caller) {
+  const CallSite call_site(caller);
   return make_result("sqrt", map1(x.value(), [](float v) { return std::sqrt(v); }), {x},
                      [](const Array& g, const Array& y, const Inputs& in) {
                        accumulate_grad(in[0], map2("sqrt", g, y, [](float gv, float yv) { return gv / (2.0f * yv); }));
@@ -144,7 +157,8 @@ Tensor sqrt(const Tensor& x) {
 }
 
 // y = |x|          dy/dx = sign(x)  (0 at 0, as PyTorch)
-Tensor abs(const Tensor& x) {
+Tensor abs(const Tensor& x, Where caller) {
+  const CallSite call_site(caller);
   return make_result("abs", map1(x.value(), [](float v) { return std::fabs(v); }), {x},
                      [](const Array& g, const Array&, const Inputs& in) {
                        auto dydx = [](float gv, float v) { return v > 0.0f ? gv : v < 0.0f ? -gv : 0.0f; };
@@ -153,7 +167,8 @@ Tensor abs(const Tensor& x) {
 }
 
 // y = tanh x       dy/dx = 1 - y²
-Tensor tanh(const Tensor& x) {
+Tensor tanh(const Tensor& x, Where caller) {
+  const CallSite call_site(caller);
   return make_result(
       "tanh", map_fast(x.value(), fast::tanh), {x}, [](const Array& g, const Array& y, const Inputs& in) {
         accumulate_grad(in[0], map2("tanh", g, y, [](float gv, float yv) { return gv * (1.0f - yv * yv); }));
@@ -161,7 +176,8 @@ Tensor tanh(const Tensor& x) {
 }
 
 // y = 1 / (1 + e^-x)   dy/dx = y (1 - y)
-Tensor sigmoid(const Tensor& x) {
+Tensor sigmoid(const Tensor& x, Where caller) {
+  const CallSite call_site(caller);
   return make_result(
       "sigmoid", map_fast(x.value(), fast::sigmoid), {x}, [](const Array& g, const Array& y, const Inputs& in) {
         accumulate_grad(in[0], map2("sigmoid", g, y, [](float gv, float yv) { return gv * yv * (1.0f - yv); }));
@@ -169,7 +185,8 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 // y = max(x, 0)    dy/dx = 1 where x > 0, else 0
-Tensor relu(const Tensor& x) {
+Tensor relu(const Tensor& x, Where caller) {
+  const CallSite call_site(caller);
   return make_result(
       "relu", map1(x.value(), [](float v) { return v > 0.0f ? v : 0.0f; }), {x},
       [](const Array& g, const Array&, const Inputs& in) {
@@ -180,7 +197,8 @@ Tensor relu(const Tensor& x) {
 // exact:  y = x Φ(x) = x (1 + erf(x/√2)) / 2            dy/dx = Φ(x) + x φ(x)
 // tanh:   y = x (1 + tanh(u)) / 2, u = √(2/π)(x + 0.044715 x³)
 //         dy/dx = (1 + tanh u) / 2 + x (1 - tanh² u) √(2/π)(1 + 3·0.044715 x²) / 2
-Tensor gelu(const Tensor& x, bool tanh_approximation) {
+Tensor gelu(const Tensor& x, bool tanh_approximation, Where caller) {
+  const CallSite call_site(caller);
   constexpr float inv_sqrt2 = static_cast<float>(1.0 / std::numbers::sqrt2);
   constexpr float inv_sqrt_2pi = static_cast<float>(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
   constexpr float k = static_cast<float>(std::numbers::sqrt2 * std::numbers::inv_sqrtpi);  // √(2/π)
@@ -208,7 +226,8 @@ Tensor gelu(const Tensor& x, bool tanh_approximation) {
 }
 
 // y = min(max(x, lo), hi)     dy/dx = 1 where lo <= x <= hi, else 0
-Tensor clamp(const Tensor& x, float lo, float hi) {
+Tensor clamp(const Tensor& x, float lo, float hi, Where caller) {
+  const CallSite call_site(caller);
   if (!(lo <= hi)) throw std::invalid_argument(fmt::format("clamp: min {} is greater than max {}", lo, hi));
   return make_result("clamp", map1(x.value(), [=](float v) { return v < lo   ? lo
                                                                     : v > hi ? hi

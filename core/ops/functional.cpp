@@ -26,7 +26,8 @@ namespace attograd {
 
 // softmax(x)_i = exp(x_i - max) / Σ_j exp(x_j - max) along dim; subtracting the max changes
 // nothing but keeps exp from overflowing. Backward: each op below records its own.
-Tensor softmax(const Tensor& x, int dim) {
+Tensor softmax(const Tensor& x, int dim, Where caller) {
+  const CallSite call_site(caller);
   if (fused_kernels_enabled()) return fused::softmax(x, dim);  // the same in one op (core/fused/softmax.hpp)
   if (x.shape()[normalize_dim("softmax", dim, x.dim())] == 0) return x * 1.0f;  // empty, as PyTorch
   const Tensor shifted = x - max(x, {dim}, true).detach();                      // (.., n, ..) minus (.., 1, ..)
@@ -35,14 +36,16 @@ Tensor softmax(const Tensor& x, int dim) {
 }
 
 // log softmax(x)_i = x_i - max - log Σ_j exp(x_j - max): stable for any logits.
-Tensor log_softmax(const Tensor& x, int dim) {
+Tensor log_softmax(const Tensor& x, int dim, Where caller) {
+  const CallSite call_site(caller);
   if (fused_kernels_enabled()) return fused::log_softmax(x, dim);
   if (x.shape()[normalize_dim("log_softmax", dim, x.dim())] == 0) return x * 1.0f;
   const Tensor shifted = x - max(x, {dim}, true).detach();
   return shifted - log(sum(exp(shifted), {dim}, true));
 }
 
-Tensor dropout(const Tensor& x, float p, bool training, Generator* gen) {
+Tensor dropout(const Tensor& x, float p, bool training, Generator* gen, Where caller) {
+  const CallSite call_site(caller);
   if (!(p >= 0.0f && p <= 1.0f)) throw std::invalid_argument(fmt::format("dropout: p must be in [0, 1], got {}", p));
   if (!training || p == 0.0f) return x;
   Generator& g = gen ? *gen : default_generator();

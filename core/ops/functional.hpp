@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include <attograd/core/autograd.hpp>
 #include <attograd/core/tensor.hpp>
 
 namespace attograd {
@@ -14,13 +15,13 @@ class Generator;
 
 // exp(x - max) / Σ exp(x - max) along dim (the shift changes nothing but stops overflow).
 // An empty dim gives an empty result, as in PyTorch.
-Tensor softmax(const Tensor& x, int dim);
+Tensor softmax(const Tensor& x, int dim, Where caller = Where::current());
 // x - max - log Σ exp(x - max): stable for any logits.
-Tensor log_softmax(const Tensor& x, int dim);
+Tensor log_softmax(const Tensor& x, int dim, Where caller = Where::current());
 
 // Zeroes each element with probability p and scales the rest by 1 / (1 - p) while training;
 // the identity otherwise. Draws from `gen` (the default generator if null).
-Tensor dropout(const Tensor& x, float p, bool training, Generator* gen = nullptr);
+Tensor dropout(const Tensor& x, float p, bool training, Generator* gen = nullptr, Where caller = Where::current());
 
 // Normalises over the trailing dims given by normalized_shape, then scales and shifts:
 // (x - mean) / √(var + eps) · weight + bias, with the biased variance as PyTorch.
@@ -43,11 +44,12 @@ Tensor cross_entropy(const Tensor& logits, const Index& targets, const CrossEntr
 
 // -log_probs[i, targets[i]] for (N, C) log-probabilities, as torch.nn.functional.nll_loss.
 Tensor nll_loss(const Tensor& log_probs, const Index& targets, std::int64_t ignore_index = -100,
-                Reduction reduction = Reduction::Mean);
+                Reduction reduction = Reduction::Mean, Where caller = Where::current());
 
-Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
+                Where caller = Where::current());
 // max(x, 0) - x·y + log(1 + e^-|x|): binary cross-entropy on logits without overflow.
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets,
-                                        Reduction reduction = Reduction::Mean);
+                                        Reduction reduction = Reduction::Mean, Where caller = Where::current());
 
 }  // namespace attograd

@@ -56,7 +56,8 @@ Mask expand_mask(const char* op, const Mask& mask, const Shape& shape) {
 }  // namespace
 
 // y[o, j, i] = x[o, ids[j], i]      dx[o, ids[j], i] += dy[o, j, i]
-Tensor index_select(const Tensor& x, int dim, const Index& ids) {
+Tensor index_select(const Tensor& x, int dim, const Index& ids, Where caller) {
+  const CallSite call_site(caller);
   const std::size_t d = normalize_dim("index_select", dim, x.dim());
   if (ids.dimension() != 1)
     throw std::invalid_argument(fmt::format("index_select: ids must be 1-D, got shape {}", shape_str(ids.shape())));
@@ -86,7 +87,8 @@ Tensor index_select(const Tensor& x, int dim, const Index& ids) {
 }
 
 // y[..., e] = W[ids[...], e]        dW[ids[...], e] += dy[..., e], except the padding row
-Tensor embedding(const Tensor& weight, const Index& ids, std::optional<std::int64_t> padding_idx) {
+Tensor embedding(const Tensor& weight, const Index& ids, std::optional<std::int64_t> padding_idx, Where caller) {
+  const CallSite call_site(caller);
   if (weight.dim() != 2)
     throw std::invalid_argument(
         fmt::format("embedding: weight must be (V, E), got shape {}", shape_str(weight.shape())));
@@ -116,7 +118,8 @@ Tensor embedding(const Tensor& weight, const Index& ids, std::optional<std::int6
 }
 
 // y[p] = x[p with p[dim] replaced by index[p]]     dx at that position += dy[p]
-Tensor gather(const Tensor& x, int dim, const Index& index) {
+Tensor gather(const Tensor& x, int dim, const Index& index, Where caller) {
+  const CallSite call_site(caller);
   const std::size_t d = normalize_dim("gather", dim, x.dim());
   if (index.dimension() != x.dim())
     throw std::invalid_argument(fmt::format("gather: index of shape {} must have as many dims as the input {}",
@@ -147,7 +150,8 @@ Tensor gather(const Tensor& x, int dim, const Index& index) {
 }
 
 // y = value where mask, x elsewhere      dy/dx = 0 where mask, 1 elsewhere
-Tensor masked_fill(const Tensor& x, const Mask& mask, float value) {
+Tensor masked_fill(const Tensor& x, const Mask& mask, float value, Where caller) {
+  const CallSite call_site(caller);
   Mask full = expand_mask("masked_fill", mask, x.shape());
   Array out = x.value();
   for (std::size_t i = 0; i < out.size(); ++i)
@@ -161,7 +165,8 @@ Tensor masked_fill(const Tensor& x, const Mask& mask, float value) {
 }
 
 // y = cond ? a : b          dy/da = cond, dy/db = !cond
-Tensor select_where(const Mask& cond, const Tensor& a, const Tensor& b) {
+Tensor select_where(const Mask& cond, const Tensor& a, const Tensor& b, Where caller) {
+  const CallSite call_site(caller);
   const Shape shape = broadcast_shapes("where", cond.shape(), broadcast_shapes("where", a.shape(), b.shape()));
   const Mask full = expand_mask("where", cond, shape);
   const Array av = expand_array(a.value(), shape), bv = expand_array(b.value(), shape);
@@ -202,13 +207,15 @@ Tensor keep_triangle(const Tensor& x, const Mask& keep) {
 }
 }  // namespace
 
-Tensor tril(const Tensor& x, std::int64_t diagonal) {
+Tensor tril(const Tensor& x, std::int64_t diagonal, Where caller) {
+  const CallSite call_site(caller);
   if (x.dim() < 2)
     throw std::invalid_argument(fmt::format("tril: needs at least 2 dims, got shape {}", shape_str(x.shape())));
   return keep_triangle(x, tril_mask(x.shape()[x.dim() - 2], x.shape()[x.dim() - 1], diagonal));
 }
 
-Tensor triu(const Tensor& x, std::int64_t diagonal) {
+Tensor triu(const Tensor& x, std::int64_t diagonal, Where caller) {
+  const CallSite call_site(caller);
   if (x.dim() < 2)
     throw std::invalid_argument(fmt::format("triu: needs at least 2 dims, got shape {}", shape_str(x.shape())));
   return keep_triangle(x, triu_mask(x.shape()[x.dim() - 2], x.shape()[x.dim() - 1], diagonal));
@@ -239,7 +246,8 @@ TopK topk(const Tensor& x, std::int64_t k, int dim, bool largest) {
   return {gather(x, dim, indices), indices};
 }
 
-Tensor one_hot(const Index& ids, std::int64_t num_classes) {
+Tensor one_hot(const Index& ids, std::int64_t num_classes, Where caller) {
+  const CallSite call_site(caller);
   if (num_classes <= 0)
     throw std::invalid_argument(fmt::format("one_hot: num_classes must be positive, got {}", num_classes));
   check_ids("one_hot", "class", ids, num_classes, fmt::format("{} classes", num_classes));

@@ -103,7 +103,8 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b) {
 
 // C = op(A) op(B)          d op(A) = G op(B)ᵀ,  d op(B) = op(A)ᵀ G, each transposed back if its flag is set:
 //                          dA = ta ? op(B) Gᵀ : G op(B)ᵀ,   dB = tb ? Gᵀ op(A) : op(A)ᵀ G
-Tensor matmul_transposed(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+Tensor matmul_transposed(const Tensor& a, const Tensor& b, bool ta, bool tb, Where caller) {
+  const CallSite call_site(caller);
   if (a.dim() < 2 || b.dim() < 2)
     throw std::invalid_argument(fmt::format("matmul_transposed: both operands need at least 2 dims, got {} and {}",
                                             shape_str(a.shape()), shape_str(b.shape())));
@@ -181,7 +182,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   });
 }
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
+Tensor matmul(const Tensor& a, const Tensor& b, Where caller) {
+  const CallSite call_site(caller);
   const Shape& sa = a.shape();
   const Shape& sb = b.shape();
   if (sa.empty() || sb.empty())

@@ -107,7 +107,9 @@ Tensor cross_entropy(const Tensor& logits, const Index& targets, const CrossEntr
 }
 
 // loss_i = -logp[i, y_i]        dloss_i/dlogp[i, y_i] = -1
-Tensor nll_loss(const Tensor& log_probs, const Index& targets, std::int64_t ignore_index, Reduction reduction) {
+Tensor nll_loss(const Tensor& log_probs, const Index& targets, std::int64_t ignore_index, Reduction reduction,
+                Where caller) {
+  const CallSite call_site(caller);
   if (log_probs.dim() != 2)
     throw std::invalid_argument(
         fmt::format("nll_loss: log_probs must be (N, C), got {}", shape_str(log_probs.shape())));
@@ -130,7 +132,8 @@ Tensor nll_loss(const Tensor& log_probs, const Index& targets, std::int64_t igno
   return reduce_over_targets(per_row, l.targets, ignore_index, reduction, l.loss_shape);
 }
 
-Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction, Where caller) {
+  const CallSite call_site(caller);
   if (input.shape() != target.shape())
     throw std::invalid_argument(fmt::format("mse_loss: input {} and target {} must have the same shape",
                                             shape_str(input.shape()), shape_str(target.shape())));
@@ -138,7 +141,9 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
   return reduce(diff * diff, reduction);
 }
 
-Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets, Reduction reduction) {
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets, Reduction reduction,
+                                        Where caller) {
+  const CallSite call_site(caller);
   if (logits.shape() != targets.shape())
     throw std::invalid_argument(
         fmt::format("binary_cross_entropy_with_logits: logits {} and targets {} must have the same shape",

@@ -1,6 +1,7 @@
 // Reductions over chosen dims (an empty Dims list means all of them), with keepdim as PyTorch.
 #pragma once
 
+#include <attograd/core/autograd.hpp>
 #include <attograd/core/tensor.hpp>
 
 namespace attograd {

@@ -68,7 +68,8 @@ Tensor reshape_to(const char* op, const Tensor& x, const Shape& shape) {
 }  // namespace
 
 // y[i0, .., in] = x[i_order[0], ...]     the gradient is permuted back
-Tensor permute(const Tensor& x, const Dims& order) {
+Tensor permute(const Tensor& x, const Dims& order, Where caller) {
+  const CallSite call_site(caller);
   if (order.size() != x.dim())
     throw std::invalid_argument(fmt::format("permute: order ({}) has {} dims but the tensor has shape {}",
                                             fmt::join(order, ", "), order.size(), shape_str(x.shape())));
@@ -84,21 +85,25 @@ Tensor permute(const Tensor& x, const Dims& order) {
   return view_op("permute", x, 0, strides, shape);
 }
 
-Tensor transpose(const Tensor& x, int dim0, int dim1) {
+Tensor transpose(const Tensor& x, int dim0, int dim1, Where caller) {
+  const CallSite call_site(caller);
   Dims order(x.dim());
   std::iota(order.begin(), order.end(), 0);
   std::swap(order[normalize_dim("transpose", dim0, x.dim())], order[normalize_dim("transpose", dim1, x.dim())]);
   return permute(x, order);
 }
 
-Tensor reshape(const Tensor& x, const SizeList& shape) {
+Tensor reshape(const Tensor& x, const SizeList& shape, Where caller) {
+  const CallSite call_site(caller);
   return reshape_to("reshape", x, resolve_sizes("reshape", x.shape(), shape));
 }
-Tensor view(const Tensor& x, const SizeList& shape) {
+Tensor view(const Tensor& x, const SizeList& shape, Where caller) {
+  const CallSite call_site(caller);
   return reshape_to("view", x, resolve_sizes("view", x.shape(), shape));
 }
 
-Tensor flatten(const Tensor& x, int start_dim, int end_dim) {
+Tensor flatten(const Tensor& x, int start_dim, int end_dim, Where caller) {
+  const CallSite call_site(caller);
   if (x.dim() == 0) return reshape_to("flatten", x, {1});
   const std::size_t s = normalize_dim("flatten", start_dim, x.dim()), e = normalize_dim("flatten", end_dim, x.dim());
   if (s > e)
@@ -112,14 +117,16 @@ Tensor flatten(const Tensor& x, int start_dim, int end_dim) {
   return reshape_to("flatten", x, shape);
 }
 
-Tensor unsqueeze(const Tensor& x, int dim) {
+Tensor unsqueeze(const Tensor& x, int dim, Where caller) {
+  const CallSite call_site(caller);
   const std::size_t d = normalize_dim("unsqueeze", dim, x.dim() + 1);
   Shape shape;
   for (std::size_t i = 0; i <= x.dim(); ++i) shape.push_back(i < d ? x.shape()[i] : i == d ? 1 : x.shape()[i - 1]);
   return reshape_to("unsqueeze", x, shape);
 }
 
-Tensor squeeze(const Tensor& x, int dim) {
+Tensor squeeze(const Tensor& x, int dim, Where caller) {
+  const CallSite call_site(caller);
   const std::size_t d = normalize_dim("squeeze", dim, x.dim());
   if (x.dim() == 0) return x;
   if (x.shape()[d] != 1)
@@ -130,7 +137,8 @@ Tensor squeeze(const Tensor& x, int dim) {
   return reshape_to("squeeze", x, shape);
 }
 
-Tensor squeeze(const Tensor& x) {
+Tensor squeeze(const Tensor& x, Where caller) {
+  const CallSite call_site(caller);
   Shape shape;
   for (std::size_t s : x.shape())
     if (s != 1) shape.push_back(s);
@@ -138,7 +146,8 @@ Tensor squeeze(const Tensor& x) {
 }
 
 // y = x[start:end:step] along dim     the gradient lands back on the sliced positions
-Tensor slice(const Tensor& x, int dim, std::int64_t start, std::int64_t end, std::int64_t step) {
+Tensor slice(const Tensor& x, int dim, std::int64_t start, std::int64_t end, std::int64_t step, Where caller) {
+  const CallSite call_site(caller);
   const std::size_t d = normalize_dim("slice", dim, x.dim());
   if (x.dim() == 0) throw std::invalid_argument("slice: cannot slice a 0-d tensor");
   if (step <= 0) throw std::invalid_argument(fmt::format("slice: step must be positive, got {}", step));
@@ -153,7 +162,8 @@ Tensor slice(const Tensor& x, int dim, std::int64_t start, std::int64_t end, std
   return view_op("slice", x, offset, strides, shape);
 }
 
-Tensor narrow(const Tensor& x, int dim, std::int64_t start, std::int64_t length) {
+Tensor narrow(const Tensor& x, int dim, std::int64_t start, std::int64_t length, Where caller) {
+  const CallSite call_site(caller);
   const std::size_t d = normalize_dim("narrow", dim, x.dim());
   const auto n = static_cast<std::int64_t>(x.dim() == 0 ? 0 : x.shape()[d]);
   if (start < -n || start > n)
@@ -166,7 +176,8 @@ Tensor narrow(const Tensor& x, int dim, std::int64_t start, std::int64_t length)
 }
 
 // select(x, dim, i) = squeeze(narrow(x, dim, i, 1), dim): both record their own backward.
-Tensor select(const Tensor& x, int dim, std::int64_t index) {
+Tensor select(const Tensor& x, int dim, std::int64_t index, Where caller) {
+  const CallSite call_site(caller);
   const std::size_t d = normalize_dim("select", dim, x.dim());
   const auto n = static_cast<std::int64_t>(x.shape()[d]);
   if (index < -n || index >= n)
@@ -179,7 +190,8 @@ Tensor select(const Tensor& x, int dim, std::int64_t index) {
 }
 
 // y = [a; b; ...] along dim     each input's gradient is its block of the output gradient
-Tensor cat(const std::vector<Tensor>& tensors, int dim) {
+Tensor cat(const std::vector<Tensor>& tensors, int dim, Where caller) {
+  const CallSite call_site(caller);
   if (tensors.empty()) throw std::invalid_argument("cat: needs at least one tensor");
   const Shape& first = tensors[0].shape();
   const std::size_t d = normalize_dim("cat", dim, first.size());
@@ -213,7 +225,8 @@ Tensor cat(const std::vector<Tensor>& tensors, int dim) {
                      });
 }
 
-Tensor stack(const std::vector<Tensor>& tensors, int dim) {
+Tensor stack(const std::vector<Tensor>& tensors, int dim, Where caller) {
+  const CallSite call_site(caller);
   if (tensors.empty()) throw std::invalid_argument("stack: needs at least one tensor");
   for (std::size_t i = 1; i < tensors.size(); ++i)
     if (tensors[i].shape() != tensors[0].shape())
@@ -225,7 +238,8 @@ Tensor stack(const std::vector<Tensor>& tensors, int dim) {
   return cat(expanded, static_cast<int>(d));
 }
 
-std::vector<Tensor> split(const Tensor& x, const SizeList& sizes, int dim) {
+std::vector<Tensor> split(const Tensor& x, const SizeList& sizes, int dim, Where caller) {
+  const CallSite call_site(caller);
   const std::size_t d = normalize_dim("split", dim, x.dim());
   const auto total = std::accumulate(sizes.begin(), sizes.end(), std::int64_t{0});
   const auto n = static_cast<std::int64_t>(x.shape()[d]);
@@ -242,7 +256,8 @@ std::vector<Tensor> split(const Tensor& x, const SizeList& sizes, int dim) {
   return out;
 }
 
-std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, int dim) {
+std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, int dim, Where caller) {
+  const CallSite call_site(caller);
   const std::size_t d = normalize_dim("split", dim, x.dim());
   if (split_size <= 0)
     throw std::invalid_argument(fmt::format("split: split_size must be positive, got {}", split_size));
@@ -253,7 +268,8 @@ std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, int dim) {
   return split(x, sizes, dim);
 }
 
-std::vector<Tensor> chunk(const Tensor& x, std::int64_t chunks, int dim) {
+std::vector<Tensor> chunk(const Tensor& x, std::int64_t chunks, int dim, Where caller) {
+  const CallSite call_site(caller);
   const std::size_t d = normalize_dim("chunk", dim, x.dim());
   if (chunks <= 0) throw std::invalid_argument(fmt::format("chunk: chunks must be positive, got {}", chunks));
   const auto n = static_cast<std::int64_t>(x.shape()[d]);
@@ -261,12 +277,16 @@ std::vector<Tensor> chunk(const Tensor& x, std::int64_t chunks, int dim) {
 }
 
 // y = x broadcast to shape     dy/dx: the gradient summed back over the broadcast dims
-Tensor expand(const Tensor& x, const Shape& shape) {
+Tensor expand(const Tensor& x, const Shape& shape, Where caller) {
+  const CallSite call_site(caller);
   return make_result("expand", expand_array(x.value(), shape), {x}, [](const Array& g, const Array&, const Inputs& in) {
     accumulate_grad(in[0], sum_to(g, in[0].shape()));
   });
 }
 
-Tensor broadcast_to(const Tensor& x, const Shape& shape) { return expand(x, shape); }
+Tensor broadcast_to(const Tensor& x, const Shape& shape, Where caller) {
+  const CallSite call_site(caller);
+  return expand(x, shape);
+}
 
 }  // namespace attograd

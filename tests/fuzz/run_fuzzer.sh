@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Fuzzes the safetensors reader with libFuzzer, AddressSanitizer and UBSan.
+# Fuzzes the file readers with libFuzzer, AddressSanitizer and UBSan: the safetensors reader,
+# and the optimizer-state and training-state loaders (tests/fuzz/training_state_fuzzer.cpp).
 #
 #   tests/fuzz/run_fuzzer.sh [SECONDS]      # default 60
 #
-# Builds the harness with clang straight from core/safetensors.cpp and core/tensor.cpp (no
-# CMake, no build tree), runs it for SECONDS on a copy of tests/fuzz/corpus, and exits non-zero
+# Builds the harnesses with clang straight from the sources they need (no CMake, no build
+# tree), runs each for SECONDS / 2 on a copy of tests/fuzz/corpus, and exits non-zero
 # if it finds a crash, a leak or undefined behaviour; the input that triggered it is kept in
 # the work directory the script prints. Needs Debian's clang-14 and libclang-rt-14-dev, plus
 # the library's own packages (libxtensor-dev, libfmt-dev, nlohmann-json3-dev).
@@ -57,25 +58,43 @@ compile() {  # compile SOURCE OBJECT
   echo "compiling ${1#"$root"/}"
   nice -n 10 "$cxx" "${flags[@]}" -c "$1" -o "$2"
 }
-# safetensors.cpp needs attograd::shape_str from tensor.cpp, which needs fmt.
-compile "$here/safetensors_fuzzer.cpp" "$work/fuzzer.o"
-compile "$root/core/safetensors.cpp" "$work/safetensors.o"
-compile "$root/core/tensor.cpp" "$work/tensor.o"
-"$cxx" "${flags[@]}" "$work/fuzzer.o" "$work/safetensors.o" "$work/tensor.o" -lfmt -o "$work/fuzzer"
+# The safetensors reader needs attograd::shape_str from tensor.cpp (and what that starts).
+for source in core/safetensors.cpp core/tensor.cpp core/kernels/allocator.cpp; do
+  compile "$root/$source" "$work/$(basename "$source" .cpp).o"
+done
+compile "$here/safetensors_fuzzer.cpp" "$work/safetensors_fuzzer.o"
+"$cxx" "${flags[@]}" "$work/safetensors_fuzzer.o" "$work/safetensors.o" "$work/tensor.o" "$work/allocator.o" \
+  -lfmt -o "$work/safetensors_fuzzer"
+# The optimizer-state and training-state loaders: the engine, Adam, the schedules and the file code.
+state_sources=(core/autograd.cpp core/random.cpp core/state_dict.cpp core/kernels/loops.cpp
+               optim/optimizer.cpp optim/adam.cpp optim/adam_update.cpp optim/lr_scheduler.cpp
+               optim/training_state.cpp core/kernels/fast_math.cpp)
+state_objects=("$work/safetensors.o" "$work/tensor.o" "$work/allocator.o")
+for source in "${state_sources[@]}"; do
+  object="$work/$(echo "$source" | tr / _ | sed 's/\.cpp$/.o/')"
+  compile "$root/$source" "$object"
+  state_objects+=("$object")
+done
+compile "$here/training_state_fuzzer.cpp" "$work/training_state_fuzzer.o"
+"$cxx" "${flags[@]}" "$work/training_state_fuzzer.o" "${state_objects[@]}" -lfmt -o "$work/training_state_fuzzer"
 
-# libFuzzer adds what it learns to the corpus directory: give it a copy, not the committed one.
-mkdir -p "$work/corpus"
-cp "$here"/corpus/* "$work/corpus/"
-
-echo "fuzzing for ${seconds}s in $work"
-if "$work/fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-     -dict="$here/safetensors.dict" -artifact_prefix="$work/" -print_final_stats=1 \
-     "$work/corpus"; then
-  echo "run_fuzzer.sh: no crash in ${seconds}s"
-else
-  status=$?
-  keep_work=1
-  echo "run_fuzzer.sh: the fuzzer failed (exit $status); the input is kept in $work" >&2
-  ls "$work" | grep -E '^(crash|leak|timeout|oom)-' >&2 || true
-  exit 1
-fi
+# Each harness gets SECONDS / 2 on a copy of the corpus (libFuzzer adds what it learns to it).
+run() {  # run NAME
+  local name="$1" budget=$(( seconds / 2 > 0 ? seconds / 2 : 1 ))
+  mkdir -p "$work/corpus_$name"
+  cp "$here"/corpus/* "$work/corpus_$name/"
+  echo "fuzzing $name for ${budget}s in $work"
+  if "$work/$name" -max_total_time="$budget" -timeout=10 -rss_limit_mb=2048 \
+       -dict="$here/safetensors.dict" -artifact_prefix="$work/${name}-" -print_final_stats=1 \
+       "$work/corpus_$name"; then
+    echo "run_fuzzer.sh: $name: no crash in ${budget}s"
+  else
+    local status=$?
+    keep_work=1
+    echo "run_fuzzer.sh: $name failed (exit $status); the input is kept in $work" >&2
+    ls "$work" | grep -E -- '-(crash|leak|timeout|oom)-' >&2 || true
+    exit 1
+  fi
+}
+run safetensors_fuzzer
+run training_state_fuzzer
