@@ -1,12 +1,12 @@
 # `cmake --install` gives a package that find_package(attograd) finds, dependencies included.
 include(CMakePackageConfigHelpers)
 
-install(TARGETS attograd_core attograd_nn attograd_optim attograd_all
+install(TARGETS attograd_core attograd_nn attograd_optim attograd_seq attograd_all
         EXPORT attogradTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-foreach(folder core nn optim)
+foreach(folder core nn optim seq)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${folder}/
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/attograd/${folder}
           FILES_MATCHING PATTERN "*.hpp")

@@ -1,0 +1,84 @@
+// loss_curve_svg, write_report, write_file_atomically.
+#include "report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include <attograd/seq/heatmap.hpp>
+
+namespace examples {
+
+using attograd::seq::xml_escape;
+
+std::string loss_curve_svg(const std::vector<double>& losses) {
+  constexpr int W = 560, H = 220, pad = 40;
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"monospace\" "
+      "font-size=\"11\"><rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+      W, H);
+  if (losses.empty()) return svg + "<text x=\"10\" y=\"20\">no training steps</text></svg>\n";
+  const double hi = *std::max_element(losses.begin(), losses.end());
+  const double lo = std::min(0.0, *std::min_element(losses.begin(), losses.end()));
+  const double span = hi - lo > 0 ? hi - lo : 1.0;
+  std::string points;
+  const std::size_t n = losses.size(), stride = std::max<std::size_t>(1, n / 500);
+  for (std::size_t i = 0; i < n; i += stride) {
+    const double x = pad + (W - 2 * pad) * (n == 1 ? 0.0 : static_cast<double>(i) / static_cast<double>(n - 1));
+    const double y = H - pad - (H - 2 * pad) * (losses[i] - lo) / span;
+    points += fmt::format("{:.1f},{:.1f} ", x, y);
+  }
+  svg += fmt::format("<polyline fill=\"none\" stroke=\"#1f4e9c\" stroke-width=\"1.5\" points=\"{}\"/>\n", points);
+  svg += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"black\"/>\n", pad, H - pad, W - pad);
+  svg += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"black\"/>\n", pad, pad, H - pad);
+  svg += fmt::format("<text x=\"{}\" y=\"{}\">{:.3f}</text>\n", 2, pad + 4, hi);
+  svg += fmt::format("<text x=\"{}\" y=\"{}\">{:.3f}</text>\n", 2, H - pad + 4, lo);
+  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">step {}</text>\n", W - pad, H - pad + 16, n);
+  svg += fmt::format("<text x=\"{}\" y=\"{}\">training loss</text>\n", pad, pad - 10);
+  return svg + "</svg>\n";
+}
+
+void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) throw std::runtime_error(fmt::format("cannot write {}", tmp.string()));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
+}
+
+std::filesystem::path write_report(const std::filesystem::path& dir, const Report& report) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error(fmt::format("--report: cannot create {}: {}", dir.string(), ec.message()));
+  std::string html = fmt::format(
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{0}</title>\n<style>body{{font-family:"
+      "sans-serif;margin:2em;max-width:70em}} table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;"
+      "padding:4px 8px;vertical-align:top}} code{{font-family:monospace}}</style></head>\n<body>\n<h1>{0}</h1>\n",
+      xml_escape(report.title));
+  html += "<h2>Metrics</h2>\n<table>\n";
+  for (const auto& [name, value] : report.metrics)
+    html += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", xml_escape(name), xml_escape(value));
+  html += "</table>\n<h2>Training loss</h2>\n" + loss_curve_svg(report.losses);
+  html +=
+      "<h2>Held-out examples</h2>\n<table>\n<tr><th>source</th><th>reference</th><th>output</th><th>attention</th>"
+      "</tr>\n";
+  for (const ReportExample& e : report.examples)
+    html +=
+        fmt::format("<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>\n",
+                    xml_escape(e.source), xml_escape(e.reference), xml_escape(e.output),
+                    e.heatmap_svg.empty() ? "(no attention)" : e.heatmap_svg);
+  html += "</table>\n</body></html>\n";
+  const std::filesystem::path index = dir / "index.html";
+  write_file_atomically(index, html);
+  return index;
+}
+
+}  // namespace examples

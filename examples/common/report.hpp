@@ -1,0 +1,34 @@
+// What the example programs write for people and machines: a loss curve (SVG), an HTML report
+// (self-contained: no network, no JavaScript) and a metrics JSON file, each written atomically.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace examples {
+
+// A line chart of the loss per step.
+std::string loss_curve_svg(const std::vector<double>& losses);
+
+struct ReportExample {
+  std::string source, reference, output;
+  std::string heatmap_svg;  // inline; empty for a model without attention
+};
+
+struct Report {
+  std::string title;
+  std::vector<std::pair<std::string, std::string>> metrics;  // name, value as text, in order
+  std::vector<double> losses;
+  std::vector<ReportExample> examples;
+};
+
+// Writes dir/index.html (creating dir); returns its path.
+std::filesystem::path write_report(const std::filesystem::path& dir, const Report& report);
+
+// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half a
+// file. Throws std::runtime_error naming the path.
+void write_file_atomically(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace examples

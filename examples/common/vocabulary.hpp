@@ -1,0 +1,48 @@
+// Vocabulary: tokens <-> ids for the example programs, with the four special tokens every
+// sequence model needs at fixed ids (PAD 0, BOS 1, EOS 2, UNK 3), character- or word-level
+// tokenisation, and a text form that goes into a checkpoint's metadata.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <attograd/seq/sequences.hpp>
+
+namespace examples {
+
+enum class Tokens { Char, Word };
+
+// Splits text into tokens: characters (UTF-8 sequences kept whole), or words, lowercased with
+// punctuation split off ("Hello, world!" -> hello , world !).
+std::vector<std::string> tokenize(const std::string& text, Tokens kind);
+
+class Vocabulary {
+ public:
+  static constexpr std::int64_t pad = 0, bos = 1, eos = 2, unk = 3;
+
+  Vocabulary();  // only the special tokens
+  // Every token of `texts`, in order of first appearance.
+  static Vocabulary build(const std::vector<std::vector<std::string>>& tokenized);
+
+  std::int64_t id(const std::string& token) const;  // unk if unknown
+  const std::string& token(std::int64_t id) const;  // throws std::out_of_range naming the id
+  std::size_t size() const { return tokens_.size(); }
+
+  attograd::seq::TokenIds encode(const std::vector<std::string>& tokens) const;  // no BOS/EOS added
+  std::vector<std::string> decode(const attograd::seq::TokenIds& ids) const;
+
+  std::string to_json() const;  // the token list, for checkpoint metadata
+  // Throws std::runtime_error naming `what` if the text is not such a list.
+  static Vocabulary from_json(const std::string& json, const std::string& what);
+
+ private:
+  std::vector<std::string> tokens_;
+  std::map<std::string, std::int64_t> ids_;
+};
+
+// Joins tokens back into text: characters directly, words with spaces.
+std::string detokenize(const std::vector<std::string>& tokens, Tokens kind);
+
+}  // namespace examples

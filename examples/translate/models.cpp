@@ -1,0 +1,282 @@
+// The GRU encoder-decoders (with each attention family, or none) and the Transformer.
+#include "models.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace translate {
+
+using namespace attograd;
+namespace F = attograd::nn::functional;
+
+const std::vector<std::string>& model_kinds() {
+  static const std::vector<std::string> kinds{"bahdanau",     "luong-dot",   "luong-general",
+                                              "luong-concat", "transformer", "none"};
+  return kinds;
+}
+
+namespace {
+
+Index column(const Index& ids, std::size_t t) {  // ids[:, t] as (B,)
+  Index c = Index::from_shape({ids.shape()[0]});
+  for (std::size_t b = 0; b < c.size(); ++b) c(b) = ids(b, t);
+  return c;
+}
+
+Index as_index(const std::vector<std::size_t>& v) {
+  Index i = Index::from_shape({v.size()});
+  for (std::size_t k = 0; k < v.size(); ++k) i(k) = static_cast<std::int64_t>(v[k]);
+  return i;
+}
+
+// The mean token loss of logits (B, T, V) against targets (B, T), PAD (0) ignored.
+Tensor token_loss(const Tensor& logits, const Index& targets) {
+  const auto B = static_cast<std::int64_t>(logits.shape()[0]), T = static_cast<std::int64_t>(logits.shape()[1]);
+  Index flat = targets;
+  flat.reshape({targets.size()});
+  return cross_entropy(reshape(logits, {B * T, -1}), flat, {.ignore_index = 0});  // (B·T, V)
+}
+
+enum class Attention { None, Bahdanau, LuongDot, LuongGeneral, LuongConcat };
+
+// A GRU encoder and a GRUCell decoder, with attention over the encoder states or without.
+//   Bahdanau: c_t = attend(h_{t-1}),  h_t = GRU([e(y_{t-1}); c_t], h_{t-1}),  logits = W [h_t; c_t]
+//   Luong:    h_t = GRU([e(y_{t-1}); h̃_{t-1}], h_{t-1}),  c_t = attend(h_t),  h̃_t = tanh(W_c [c_t; h_t]),
+//             logits = W h̃_t                                        (input feeding, as in the paper)
+//   none:     h_t = GRU(e(y_{t-1}), h_{t-1}),  logits = W h_t
+// The encoder is a bidirectional GRU (H/2 each way); h_0 joins its two final states.
+class RecurrentSeq2Seq : public Seq2Seq {
+ public:
+  RecurrentSeq2Seq(const ModelConfig& c, Attention attention) : Seq2Seq(c), attention_(attention) {
+    const std::size_t E = c.embed, H = c.hidden;
+    source_embed = register_module("source_embed", std::make_shared<nn::Embedding>(c.source_vocab, E, 0));
+    if (H % 2 != 0)
+      throw std::invalid_argument(fmt::format(
+          "--hidden must be even for the GRU models (the bidirectional encoder gives each direction half), got {}", H));
+    // Bidirectional, as in Bahdanau et al.: each annotation k_j = [→h_j; ←h_j] sees the whole
+    // source, so it describes position j itself, which is what attention has to find.
+    encoder = register_module("encoder", std::make_shared<nn::GRU>(E, H / 2,
+                                                                   nn::RNNOptions{.num_layers = c.layers,
+                                                                                  .dropout = c.dropout,
+                                                                                  .bidirectional = true}));
+    target_embed = register_module("target_embed", std::make_shared<nn::Embedding>(c.target_vocab, E, 0));
+    const bool attends = attention != Attention::None;
+    cell = register_module("cell", std::make_shared<nn::GRUCell>(attends ? E + H : E, H));
+    if (attention == Attention::Bahdanau)
+      additive = register_module("attention", std::make_shared<nn::AdditiveAttention>(H, H, H));
+    if (attention == Attention::LuongDot || attention == Attention::LuongGeneral ||
+        attention == Attention::LuongConcat) {
+      const nn::LuongScore score = attention == Attention::LuongDot       ? nn::LuongScore::Dot
+                                   : attention == Attention::LuongGeneral ? nn::LuongScore::General
+                                                                          : nn::LuongScore::Concat;
+      luong = register_module("attention", std::make_shared<nn::LuongAttention>(score, H, H));
+    }
+    out = register_module("out",
+                          std::make_shared<nn::Linear>(attention == Attention::Bahdanau ? 2 * H : H, c.target_vocab));
+  }
+
+  // What the decoder carries from step to step, one row per hypothesis.
+  struct State {
+    Tensor keys;             // (K, S, H) encoder outputs
+    Tensor projected_keys;   // (K, S, H) Bahdanau's W_k k + b, made once
+    nn::AttentionMask mask;  // key padding of the sources
+    std::vector<std::int64_t> lengths;
+    Tensor h;       // (K, H)
+    Tensor htilde;  // (K, H) Luong's attentional hidden state
+  };
+
+  State encode(const Index& source, const std::vector<std::int64_t>& lengths) const {
+    const auto [keys, h_n] = encoder->forward(source_embed->forward(source), {}, lengths);  // (B, S, H), (2L, B, H/2)
+    State s;
+    s.keys = keys;
+    if (additive) s.projected_keys = additive->project_keys(keys);
+    s.lengths = lengths;
+    s.mask = nn::AttentionMask::key_padding(lengths, source.shape()[1]);
+    s.h = cat({select(h_n, 0, -2), select(h_n, 0, -1)}, -1);  // the last layer's two final states: (B, H)
+    if (luong) s.htilde = zeros(s.h.shape());
+    return s;
+  }
+
+  // One decoder step: previous tokens (K,) -> logits (K, V) and attention (K, S) (or undefined).
+  std::pair<Tensor, Tensor> step(State& s, const Index& previous) const {
+    const Tensor e = target_embed->forward(previous);  // (K, E)
+    if (additive) {
+      const auto [context, weights] = additive->forward_projected(s.h, s.projected_keys, s.keys, s.mask);  // (K, H)
+      s.h = cell->forward(cat({e, context}, -1), s.h);                                                     // (K, H)
+      return {out->forward(cat({s.h, context}, -1)), weights};
+    }
+    if (luong) {
+      s.h = cell->forward(cat({e, s.htilde}, -1), s.h);                             // (K, H)
+      const auto [context, weights] = luong->forward(s.h, s.keys, s.keys, s.mask);  // (K, H), (K, S)
+      s.htilde = luong->attentional_hidden(context, s.h);                           // (K, H)
+      return {out->forward(s.htilde), weights};
+    }
+    s.h = cell->forward(e, s.h);
+    return {out->forward(s.h), Tensor()};
+  }
+
+  Tensor loss(const Batch& batch, float teacher_forcing) override {
+    State s = encode(batch.source, batch.source_lengths);
+    const std::size_t B = batch.target.shape()[0], T = batch.target.shape()[1];
+    Index previous = Index::from_shape({B});
+    std::fill(previous.begin(), previous.end(), 1);  // BOS
+    std::vector<Tensor> logits;
+    for (std::size_t t = 0; t < T; ++t) {
+      const Tensor l = step(s, previous).first;  // (B, V)
+      logits.push_back(l);
+      previous = column(batch.target, t);
+      if (teacher_forcing < 1.0f) {
+        const Index guess = argmax(l.detach(), -1);
+        for (std::size_t b = 0; b < B; ++b)
+          if (default_generator().uniform() >= teacher_forcing) previous(b) = guess(b);
+      }
+    }
+    return token_loss(stack(logits, 1), batch.target);  // (B, T, V)
+  }
+
+  class Decoder : public seq::StepModel {
+   public:
+    Decoder(const RecurrentSeq2Seq& m, State s) : m_(m), initial_(std::move(s)) {}
+    void start(std::size_t K) override {
+      s_ = initial_;
+      if (K != s_.h.shape()[0]) reorder(std::vector<std::size_t>(K, 0));  // K copies of one source
+    }
+    seq::Step step(const Index& last) override {
+      const auto [logits, weights] = m_.step(s_, last);
+      return {log_softmax(logits, -1), weights};
+    }
+    void reorder(const std::vector<std::size_t>& from) override {
+      const Index rows = as_index(from);
+      auto pick = [&](const Tensor& t) { return t.defined() ? index_select(t, 0, rows) : t; };
+      s_.keys = pick(s_.keys), s_.projected_keys = pick(s_.projected_keys), s_.h = pick(s_.h);
+      s_.htilde = pick(s_.htilde);
+      std::vector<std::int64_t> lengths;
+      for (const std::size_t k : from) lengths.push_back(s_.lengths[k]);
+      s_.lengths = lengths;
+      s_.mask = nn::AttentionMask::key_padding(lengths, s_.keys.shape()[1]);
+    }
+
+   private:
+    const RecurrentSeq2Seq& m_;
+    State initial_, s_;
+  };
+
+  std::unique_ptr<seq::StepModel> decoder(const Index& source,
+                                          const std::vector<std::int64_t>& lengths) const override {
+    NoGradGuard no_grad;
+    return std::make_unique<Decoder>(*this, encode(source, lengths));
+  }
+
+  std::shared_ptr<nn::Embedding> source_embed, target_embed;
+  std::shared_ptr<nn::GRU> encoder;
+  std::shared_ptr<nn::GRUCell> cell;
+  std::shared_ptr<nn::AdditiveAttention> additive;
+  std::shared_ptr<nn::LuongAttention> luong;
+  std::shared_ptr<nn::Linear> out;
+
+ private:
+  Attention attention_;
+};
+
+// Vaswani et al. (2017): embeddings scaled by √d plus sinusoidal positions, nn::Transformer,
+// and a projection to the target vocabulary. Decoding feeds one position at a time through the
+// decoder's key/value cache.
+class TransformerSeq2Seq : public Seq2Seq {
+ public:
+  explicit TransformerSeq2Seq(const ModelConfig& c) : Seq2Seq(c) {
+    const std::size_t d = c.hidden;
+    source_embed = register_module("source_embed", std::make_shared<nn::Embedding>(c.source_vocab, d, 0));
+    target_embed = register_module("target_embed", std::make_shared<nn::Embedding>(c.target_vocab, d, 0));
+    positions = register_module("positions", std::make_shared<nn::PositionalEncoding>(d, 512, c.dropout));
+    transformer = register_module(
+        "transformer", std::make_shared<nn::Transformer>(nn::TransformerOptions{.d_model = d,
+                                                                                .nhead = c.heads,
+                                                                                .num_encoder_layers = c.layers,
+                                                                                .num_decoder_layers = c.layers,
+                                                                                .dim_feedforward = c.ff,
+                                                                                .dropout = c.dropout}));
+    out = register_module("out", std::make_shared<nn::Linear>(d, c.target_vocab));
+  }
+
+  Tensor embed(const nn::Embedding& table, const Index& ids, std::size_t start = 0) const {
+    const float scale = std::sqrt(static_cast<float>(config_.hidden));
+    return positions->forward(table.forward(ids) * scale, start);  // (B, L, d)
+  }
+
+  Tensor loss(const Batch& batch, float) override {
+    const std::size_t S = batch.source.shape()[1], T = batch.target.shape()[1];
+    const Index target_in = seq::shift_right(batch.target, 1);  // BOS y_0 … y_{T-2}
+    const nn::AttentionMask source_padding = nn::AttentionMask::key_padding(batch.source_lengths, S);
+    const nn::AttentionMask causal = nn::Transformer::generate_square_subsequent_mask(T);
+    const Tensor h = transformer->forward(embed(*source_embed, batch.source), embed(*target_embed, target_in),
+                                          source_padding, causal, source_padding);  // (B, T, d)
+    return token_loss(out->forward(h), batch.target);
+  }
+
+  class Decoder : public seq::StepModel {
+   public:
+    Decoder(const TransformerSeq2Seq& m, Tensor memory, std::vector<std::int64_t> lengths)
+        : m_(m), memory0_(std::move(memory)), lengths0_(std::move(lengths)) {}
+    void start(std::size_t K) override {
+      memory_ = memory0_, lengths_ = lengths0_, cache_ = {}, t_ = 0;
+      if (K != memory_.shape()[0]) reorder(std::vector<std::size_t>(K, 0));
+    }
+    seq::Step step(const Index& last) override {
+      Index ids = last;
+      ids.reshape({last.size(), 1});
+      const nn::AttentionMask padding = nn::AttentionMask::key_padding(lengths_, memory_.shape()[1]);
+      const Tensor h = m_.transformer->decode_step(m_.embed(*m_.target_embed, ids, t_++), memory_, cache_, padding);
+      const Tensor logits = select(m_.out->forward(h), 1, 0);  // (K, V)
+      const Tensor attention = (*m_.transformer->decoder->layers)[m_.config_.layers - 1].cross_attention_weights();
+      return {log_softmax(logits, -1), select(attention, 1, 0)};  // (K, V), (K, S)
+    }
+    void reorder(const std::vector<std::size_t>& from) override {
+      const Index rows = as_index(from);
+      memory_ = index_select(memory_, 0, rows);
+      for (nn::DecoderLayerCache& layer : cache_.layers)
+        for (nn::MultiheadAttention::KeyValue* kv : {&layer.self, &layer.cross})
+          if (kv->keys.defined()) *kv = {index_select(kv->keys, 0, rows), index_select(kv->values, 0, rows)};
+      std::vector<std::int64_t> lengths;
+      for (const std::size_t k : from) lengths.push_back(lengths_[k]);
+      lengths_ = lengths;
+    }
+
+   private:
+    const TransformerSeq2Seq& m_;
+    Tensor memory0_, memory_;
+    std::vector<std::int64_t> lengths0_, lengths_;
+    nn::DecoderCache cache_;
+    std::size_t t_ = 0;
+  };
+
+  std::unique_ptr<seq::StepModel> decoder(const Index& source,
+                                          const std::vector<std::int64_t>& lengths) const override {
+    NoGradGuard no_grad;
+    const nn::AttentionMask padding = nn::AttentionMask::key_padding(lengths, source.shape()[1]);
+    return std::make_unique<Decoder>(*this, transformer->encode(embed(*source_embed, source), padding), lengths);
+  }
+
+  std::shared_ptr<nn::Embedding> source_embed, target_embed;
+  std::shared_ptr<nn::PositionalEncoding> positions;
+  std::shared_ptr<nn::Transformer> transformer;
+  std::shared_ptr<nn::Linear> out;
+};
+
+}  // namespace
+
+std::shared_ptr<Seq2Seq> make_model(const ModelConfig& c) {
+  if (c.source_vocab == 0 || c.target_vocab == 0 || c.embed == 0 || c.hidden == 0 || c.layers == 0)
+    throw std::invalid_argument("make_model: vocabularies and sizes must be positive");
+  if (c.kind == "transformer") return std::make_shared<TransformerSeq2Seq>(c);
+  if (c.kind == "bahdanau") return std::make_shared<RecurrentSeq2Seq>(c, Attention::Bahdanau);
+  if (c.kind == "luong-dot") return std::make_shared<RecurrentSeq2Seq>(c, Attention::LuongDot);
+  if (c.kind == "luong-general") return std::make_shared<RecurrentSeq2Seq>(c, Attention::LuongGeneral);
+  if (c.kind == "luong-concat") return std::make_shared<RecurrentSeq2Seq>(c, Attention::LuongConcat);
+  if (c.kind == "none") return std::make_shared<RecurrentSeq2Seq>(c, Attention::None);
+  throw std::invalid_argument(
+      fmt::format("--model: unknown model '{}'; choose one of: {}", c.kind, fmt::join(model_kinds(), ", ")));
+}
+
+}  // namespace translate

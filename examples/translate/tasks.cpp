@@ -1,0 +1,277 @@
+// The toy tasks' generators and the TSV reader.
+#include "tasks.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include <attograd/core/random.hpp>
+
+namespace translate {
+
+using examples::tokenize;
+using examples::Tokens;
+
+const std::vector<std::string>& task_names() {
+  static const std::vector<std::string> names{"dates", "reverse", "toy-lang"};
+  return names;
+}
+
+namespace {
+
+std::size_t below(attograd::Generator& g, std::size_t n) {  // uniform in [0, n)
+  return std::min(n - 1, static_cast<std::size_t>(g.uniform() * static_cast<float>(n)));
+}
+
+// ---- dates -------------------------------------------------------------------------------------
+
+const char* const months[] = {"January", "February", "March",     "April",   "May",      "June",
+                              "July",    "August",   "September", "October", "November", "December"};
+const char* const weekdays[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+std::string ordinal(unsigned d) {
+  const char* suffix = (d % 100 >= 11 && d % 100 <= 13) ? "th"
+                       : d % 10 == 1                    ? "st"
+                       : d % 10 == 2                    ? "nd"
+                       : d % 10 == 3                    ? "rd"
+                                                        : "th";
+  return fmt::format("{}{}", d, suffix);
+}
+
+// A source string built piece by piece, remembering which characters each field took.
+struct DateText {
+  std::string text;
+  std::vector<std::size_t> year, month, day;
+  void add(const std::string& s, std::vector<std::size_t>* field = nullptr) {
+    for (std::size_t i = 0; i < s.size(); ++i)
+      if (field) field->push_back(text.size() + i);
+    text += s;
+  }
+};
+
+DateText format_date(int y, unsigned m, unsigned d, unsigned weekday, std::size_t style) {
+  DateText t;
+  const std::string month = months[m - 1], wd = weekdays[weekday];
+  switch (style) {
+    case 0:  // Tue, 25 Nov 2026
+      t.add(wd.substr(0, 3) + ", "), t.add(fmt::format("{}", d), &t.day), t.add(" "),
+          t.add(month.substr(0, 3), &t.month), t.add(" "), t.add(fmt::format("{}", y), &t.year);
+      break;
+    case 1:  // 11/25/26
+      t.add(fmt::format("{:02}", m), &t.month), t.add("/"), t.add(fmt::format("{:02}", d), &t.day), t.add("/"),
+          t.add(fmt::format("{:02}", y % 100), &t.year);
+      break;
+    case 2:  // november 25th 2026
+      t.add(lower(month), &t.month), t.add(" "), t.add(ordinal(d), &t.day), t.add(" "),
+          t.add(fmt::format("{}", y), &t.year);
+      break;
+    case 3:  // 25.11.2026
+      t.add(fmt::format("{:02}", d), &t.day), t.add("."), t.add(fmt::format("{:02}", m), &t.month), t.add("."),
+          t.add(fmt::format("{}", y), &t.year);
+      break;
+    case 4:  // 25 November 2026
+      t.add(fmt::format("{}", d), &t.day), t.add(" "), t.add(month, &t.month), t.add(" "),
+          t.add(fmt::format("{}", y), &t.year);
+      break;
+    case 5:  // Nov 25, 2026
+      t.add(month.substr(0, 3), &t.month), t.add(" "), t.add(fmt::format("{}", d), &t.day), t.add(", "),
+          t.add(fmt::format("{}", y), &t.year);
+      break;
+    case 6:  // tuesday, november 25, 2026
+      t.add(lower(wd) + ", "), t.add(lower(month), &t.month), t.add(" "), t.add(fmt::format("{}", d), &t.day),
+          t.add(", "), t.add(fmt::format("{}", y), &t.year);
+      break;
+    case 7:  // 2026/11/25
+      t.add(fmt::format("{}", y), &t.year), t.add("/"), t.add(fmt::format("{:02}", m), &t.month), t.add("/"),
+          t.add(fmt::format("{:02}", d), &t.day);
+      break;
+    default:  // 25-NOV-2026
+      t.add(fmt::format("{:02}", d), &t.day), t.add("-"), t.add(lower(month).substr(0, 3), &t.month), t.add("-"),
+          t.add(fmt::format("{}", y), &t.year);
+      for (std::size_t i : t.month) t.text[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(t.text[i])));
+      break;
+  }
+  return t;
+}
+constexpr std::size_t date_styles = 9;
+
+Example date_example(attograd::Generator& g) {
+  using namespace std::chrono;
+  const sys_days first = year{1950} / January / 1, last = year{2049} / December / 31;
+  const sys_days day = first + days{static_cast<int>(below(g, static_cast<std::size_t>((last - first).count()) + 1))};
+  const year_month_day ymd{day};
+  const int y = static_cast<int>(ymd.year());
+  const unsigned m = static_cast<unsigned>(ymd.month()), d = static_cast<unsigned>(ymd.day());
+  const DateText t = format_date(y, m, d, weekday{day}.c_encoding(), below(g, date_styles));
+  Example e;
+  e.source = tokenize(t.text, Tokens::Char);
+  e.target = tokenize(fmt::format("{}-{:02}-{:02}", y, m, d), Tokens::Char);
+  for (std::size_t i = 0; i < e.target.size(); ++i)  // yyyy-mm-dd
+    e.alignment.push_back(i < 4 ? t.year : i >= 5 && i < 7 ? t.month : i >= 8 ? t.day : std::vector<std::size_t>{});
+  return e;
+}
+
+// ---- reverse -----------------------------------------------------------------------------------
+
+Example reverse_example(attograd::Generator& g) {
+  const std::size_t n = 3 + below(g, 10);
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) s += static_cast<char>('a' + below(g, 12));
+  Example e;
+  e.source = tokenize(s, Tokens::Char);
+  e.target = std::vector<std::string>(e.source.rbegin(), e.source.rend());
+  for (std::size_t i = 0; i < n; ++i) e.alignment.push_back({n - 1 - i});
+  return e;
+}
+
+// ---- toy-lang ----------------------------------------------------------------------------------
+// English-like SVO: "the big cats chase a small dog" -> SOV with particles and agreement:
+// "oki neko-tachi ga chisa inu o oi-ru" (plural subjects take -tachi and the verb -ru, else -u).
+
+struct Word {
+  const char *en, *en_plural, *toy;
+};
+const Word nouns[] = {{"cat", "cats", "neko"},     {"dog", "dogs", "inu"},           {"bird", "birds", "tori"},
+                      {"fish", "fish", "sakana"},  {"man", "men", "otoko"},          {"woman", "women", "onna"},
+                      {"child", "children", "ko"}, {"teacher", "teachers", "sensei"}};
+const Word verbs[] = {{"sees", "see", "mi"},     {"eats", "eat", "tabe"},     {"likes", "like", "suki"},
+                      {"chases", "chase", "oi"}, {"helps", "help", "tasuke"}, {"finds", "find", "mitsuke"}};
+const char* const adjectives[][2] = {{"big", "oki"}, {"small", "chisa"}, {"red", "aka"}, {"old", "furu"}, {"", ""}};
+
+Example toy_example(attograd::Generator& g) {
+  auto phrase = [&](bool plural, std::vector<std::string>& en, std::vector<std::string>& toy) {
+    const Word& n = nouns[below(g, std::size(nouns))];
+    const auto& adj = adjectives[below(g, std::size(adjectives))];
+    en.push_back(below(g, 2) == 0 ? "the" : plural ? "some" : "a");
+    if (*adj[0] != '\0') en.push_back(adj[0]), toy.push_back(adj[1]);
+    en.push_back(plural ? n.en_plural : n.en);
+    toy.push_back(std::string(n.toy) + (plural ? "-tachi" : ""));
+  };
+  std::vector<std::string> en, subject, object;
+  const bool plural = below(g, 2) == 0;
+  phrase(plural, en, subject);
+  const Word& v = verbs[below(g, std::size(verbs))];
+  en.push_back(plural ? v.en_plural : v.en);
+  std::vector<std::string> object_en;
+  phrase(below(g, 2) == 0, object_en, object);
+  en.insert(en.end(), object_en.begin(), object_en.end());
+  Example e;
+  e.source = en;
+  e.target = subject;
+  e.target.push_back("ga");
+  e.target.insert(e.target.end(), object.begin(), object.end());
+  e.target.push_back("o");
+  e.target.push_back(std::string(v.toy) + (plural ? "-ru" : "-u"));
+  return e;
+}
+
+std::string key(const Example& e) { return examples::detokenize(e.source, Tokens::Word); }
+
+bool valid_utf8(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    i += n;
+  }
+  return true;
+}
+
+void split(std::vector<Example> all, std::size_t held_out, Dataset& d, attograd::Generator& g) {
+  for (std::size_t i = all.size(); i > 1; --i) std::swap(all[i - 1], all[below(g, i)]);  // shuffle
+  d.test.assign(all.end() - static_cast<std::ptrdiff_t>(held_out), all.end());
+  all.resize(all.size() - held_out);
+  d.validation.assign(all.end() - static_cast<std::ptrdiff_t>(held_out), all.end());
+  all.resize(all.size() - held_out);
+  d.train = std::move(all);
+}
+
+}  // namespace
+
+Dataset make_task(const std::string& task, std::size_t size, std::size_t held_out, std::uint64_t seed) {
+  Example (*make)(attograd::Generator&) = task == "dates"      ? date_example
+                                          : task == "reverse"  ? reverse_example
+                                          : task == "toy-lang" ? toy_example
+                                                               : nullptr;
+  if (!make)
+    throw std::invalid_argument(
+        fmt::format("--task: unknown task '{}'; choose one of: {}", task, fmt::join(task_names(), ", ")));
+  Dataset d;
+  d.task = task;
+  d.tokens = task == "toy-lang" ? Tokens::Word : Tokens::Char;
+  attograd::Generator g(seed);
+  std::vector<Example> all;
+  std::set<std::string> seen;
+  const std::size_t wanted = size + 2 * held_out;
+  for (std::size_t tries = 0; all.size() < wanted && tries < 50 * wanted; ++tries) {
+    Example e = make(g);
+    if (seen.insert(key(e)).second) all.push_back(std::move(e));
+  }
+  if (all.size() < wanted)
+    throw std::invalid_argument(
+        fmt::format("--task {}: only {} distinct examples exist for the {} asked for", task, all.size(), wanted));
+  split(std::move(all), held_out, d, g);
+  return d;
+}
+
+Dataset read_tsv(const std::filesystem::path& path, const FileOptions& o) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("--data {}: cannot open the file", path.string()));
+  Dataset d;
+  d.task = "file";
+  d.tokens = o.tokens;
+  std::vector<Example> all;
+  std::set<std::string> seen;
+  std::string line;
+  std::size_t number = 0, lines = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    ++lines;
+    if (!valid_utf8(line))
+      throw std::runtime_error(fmt::format("--data {}: line {} is not valid UTF-8", path.string(), number));
+    const std::size_t tab = line.find('\t');
+    const std::size_t tab2 = tab == std::string::npos ? tab : line.find('\t', tab + 1);
+    std::string a = tab == std::string::npos ? "" : line.substr(0, tab);
+    std::string b = tab == std::string::npos
+                        ? ""
+                        : line.substr(tab + 1, tab2 == std::string::npos ? std::string::npos : tab2 - tab - 1);
+    if (o.swap) std::swap(a, b);
+    Example e;
+    e.source = tokenize(a, o.tokens);
+    e.target = tokenize(b, o.tokens);
+    if (e.source.empty() || e.target.empty()) {
+      ++d.skipped_malformed;
+      continue;
+    }
+    if (o.max_length > 0 && (e.source.size() > o.max_length || e.target.size() > o.max_length)) {
+      ++d.skipped_too_long;
+      continue;
+    }
+    if (seen.insert(a + '\t' + b).second) all.push_back(std::move(e));
+  }
+  if (in.bad()) throw std::runtime_error(fmt::format("--data {}: reading failed", path.string()));
+  if (lines == 0) throw std::runtime_error(fmt::format("--data {}: the file has no lines", path.string()));
+  if (all.size() < 3)
+    throw std::runtime_error(
+        fmt::format("--data {}: only {} usable pairs ({} malformed lines without a tab or with "
+                    "an empty side, {} longer than --max-len); need at least 3",
+                    path.string(), all.size(), d.skipped_malformed, d.skipped_too_long));
+  attograd::Generator g(o.seed);
+  const std::size_t held_out = std::max<std::size_t>(1, std::min(o.held_out, all.size() / 5));
+  split(std::move(all), held_out, d, g);
+  return d;
+}
+
+}  // namespace translate

@@ -1,0 +1,7 @@
+// Everything in attograd::seq: padding, greedy and beam search, metrics, attention heatmaps.
+#pragma once
+
+#include <attograd/seq/heatmap.hpp>
+#include <attograd/seq/metrics.hpp>
+#include <attograd/seq/search.hpp>
+#include <attograd/seq/sequences.hpp>

@@ -1,0 +1,31 @@
+// Batches of token-id sequences: padding to a rectangle with the lengths kept, and the
+// shift-right that turns targets into decoder inputs (teacher forcing).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <attograd/core/tensor.hpp>
+
+namespace attograd::seq {
+
+using TokenIds = std::vector<std::int64_t>;
+
+struct PaddedBatch {
+  Index ids;                          // (B, T): sequence b, then pad_id up to T = the longest length
+  std::vector<std::int64_t> lengths;  // (B,): how many of each row are real
+};
+
+// Pads every sequence to the longest one (or to `min_length` if that is longer). An empty list
+// gives ids of shape (0, min_length). Throws std::invalid_argument if an id is negative.
+PaddedBatch pad_sequences(const std::vector<TokenIds>& sequences, std::int64_t pad_id, std::size_t min_length = 0);
+
+// Decoder inputs from targets (B, T): [bos, y_0, …, y_{T-2}] per row, the target shifted one
+// step right so that position t predicts y_t having seen y_<t.
+Index shift_right(const Index& targets, std::int64_t bos_id);
+
+// Row b of a (B, T) id matrix, cut at its length (or at the first `stop` id, not included, if
+// stop >= 0).
+TokenIds row_tokens(const Index& ids, std::size_t b, std::size_t length, std::int64_t stop = -1);
+
+}  // namespace attograd::seq

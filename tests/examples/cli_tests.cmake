@@ -1,0 +1,43 @@
+# The example programs run as a user runs them: --help, bad command-line values, bad data files
+# and checkpoints each give a clear message and a non-zero exit; short runs produce their files.
+set(check ${CMAKE_CURRENT_SOURCE_DIR}/tools/check_output.cmake)
+set(cli_data ${CMAKE_CURRENT_SOURCE_DIR}/examples/data)
+set(cli_work ${CMAKE_CURRENT_BINARY_DIR}/cli_work)
+file(MAKE_DIRECTORY ${cli_work})
+
+# translate_cli_test(name EXIT code [STDOUT regex] [STDERR regex] ARGS args...)
+function(translate_cli_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "EXIT;STDOUT;STDERR" "ARGS")
+  add_test(NAME examples.translate.${name}
+           COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:translate> -DEXPECTED_EXIT=${arg_EXIT}
+                   "-DSTDOUT_REGEX=${arg_STDOUT}" "-DSTDERR_REGEX=${arg_STDERR}" -P ${check} -- ${arg_ARGS}
+           WORKING_DIRECTORY ${cli_work})
+endfunction()
+
+translate_cli_test(help EXIT 0 STDOUT "--model.*bahdanau.*--beam" ARGS --help)
+translate_cli_test(unknown_model EXIT 105 STDERR "--model: lstm not in \\{bahdanau,luong-dot" ARGS --model lstm)
+translate_cli_test(steps_not_a_number EXIT 105 STDERR "--steps" ARGS --steps many)
+translate_cli_test(beam_out_of_range EXIT 105 STDERR "--beam: Value 0 not in range 1 to 64" ARGS --beam 0)
+translate_cli_test(missing_data_file EXIT 105 STDERR "--data: File does not exist: no_such.tsv" ARGS --data no_such.tsv)
+translate_cli_test(empty_data_file EXIT 1 STDERR "--data .*empty.tsv: the file has no lines"
+                   ARGS --data ${cli_data}/empty.tsv --steps 1 --no-report)
+translate_cli_test(malformed_data_file EXIT 1
+                   STDERR "only 1 usable pairs \\(3 malformed lines without a tab or with an empty side"
+                   ARGS --data ${cli_data}/malformed.tsv --steps 1 --no-report)
+translate_cli_test(not_utf8_data_file EXIT 1 STDERR "--data .*latin1.tsv: line 2 is not valid UTF-8"
+                   ARGS --data ${cli_data}/latin1.tsv --steps 1 --no-report)
+translate_cli_test(heads_do_not_divide EXIT 1 STDERR "d_model 30 is not divisible by nhead 4"
+                   ARGS --model transformer --hidden 30 --steps 1 --train-size 20 --held-out 5 --no-report)
+# A checkpoint of one model loaded as another; a file that is not a translate checkpoint.
+translate_cli_test(save_reverse EXIT 0 STDOUT "saved reverse_none.safetensors"
+                   ARGS --task reverse --model none --hidden 16 --embed 8 --steps 2 --train-size 50 --held-out 10
+                        --no-report --save reverse_none.safetensors)
+translate_cli_test(load_as_other_model EXIT 1 STDERR "holds a 'none' model, not 'bahdanau'"
+                   ARGS --load reverse_none.safetensors --model bahdanau --translate abc)
+set_tests_properties(examples.translate.load_as_other_model PROPERTIES DEPENDS examples.translate.save_reverse)
+translate_cli_test(load_foreign_checkpoint EXIT 1 STDERR "not a translate checkpoint"
+                   ARGS --load ${CMAKE_CURRENT_SOURCE_DIR}/tools/data/good.safetensors --translate abc)
+# A short run writes a well-formed report and metrics JSON (checked by check_report.cmake).
+add_test(NAME examples.translate.report_and_metrics
+         COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:translate> -DWORK=${cli_work}/report_run
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_report.cmake)

@@ -1,0 +1,194 @@
+// The translate example's models and data: every model overfits one batch, a short run learns
+// to reverse strings, the same seed gives the same run, a saved model translates as before,
+// and the data generators and the TSV reader behave.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <attograd/attograd.hpp>
+
+#include "../support/temp_dir.hpp"
+#include "models.hpp"
+#include "tasks.hpp"
+#include "vocabulary.hpp"
+
+using namespace attograd;
+using Catch::Matchers::Contains;
+using examples::Vocabulary;
+using translate::Batch;
+using translate::Example;
+
+namespace {
+
+struct Setup {
+  translate::Dataset data;
+  Vocabulary source, target;
+};
+
+Setup setup(const std::string& task, std::size_t size, std::size_t held_out, std::uint64_t seed = 1) {
+  Setup s{translate::make_task(task, size, held_out, seed), {}, {}};
+  std::vector<std::vector<std::string>> src, tgt;
+  for (const Example& e : s.data.train) src.push_back(e.source), tgt.push_back(e.target);
+  s.source = Vocabulary::build(src), s.target = Vocabulary::build(tgt);
+  return s;
+}
+
+Batch batch_of(const std::vector<Example>& examples, std::size_t first, std::size_t n, const Setup& s) {
+  std::vector<seq::TokenIds> src, tgt;
+  for (std::size_t i = first; i < first + n; ++i) {
+    src.push_back(s.source.encode(examples[i % examples.size()].source));
+    seq::TokenIds t = s.target.encode(examples[i % examples.size()].target);
+    t.push_back(Vocabulary::eos);
+    tgt.push_back(t);
+  }
+  const auto a = seq::pad_sequences(src, 0), b = seq::pad_sequences(tgt, 0);
+  return {a.ids, a.lengths, b.ids, b.lengths};
+}
+
+translate::ModelConfig config(const std::string& kind, const Setup& s, std::size_t hidden = 32) {
+  return {.kind = kind,
+          .source_vocab = s.source.size(),
+          .target_vocab = s.target.size(),
+          .embed = 16,
+          .hidden = hidden,
+          .heads = 2,
+          .ff = 64};
+}
+
+std::vector<float> train(translate::Seq2Seq& model, const Setup& s, std::size_t steps, std::size_t batch, double lr,
+                         bool same_batch) {
+  optim::Adam adam(model.parameters(), {.lr = lr});
+  std::vector<float> losses;
+  for (std::size_t step = 0; step < steps; ++step) {
+    const Batch b = batch_of(s.data.train, same_batch ? 0 : step * batch, batch, s);
+    adam.zero_grad();
+    const Tensor loss = model.loss(b, 1.0f);
+    loss.backward();
+    optim::clip_grad_norm_(model.parameters(), 1.0);
+    adam.step();
+    losses.push_back(loss.item());
+  }
+  return losses;
+}
+
+std::vector<seq::TokenIds> greedy(const translate::Seq2Seq& model, const std::vector<Example>& examples,
+                                  const Setup& s) {
+  std::vector<seq::TokenIds> ids;
+  for (const Example& e : examples) ids.push_back(s.source.encode(e.source));
+  const auto padded = seq::pad_sequences(ids, 0);
+  const auto decoder = model.decoder(padded.ids, padded.lengths);
+  std::vector<seq::TokenIds> out;
+  for (const seq::Hypothesis& h : seq::greedy_search(*decoder, ids.size(), {.max_length = 30})) out.push_back(h.tokens);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every translate model overfits one batch") {
+  const Setup s = setup("reverse", 8, 2);
+  for (const std::string& kind : translate::model_kinds()) {
+    INFO("model " << kind);
+    manual_seed(3);
+    const auto model = translate::make_model(config(kind, s));
+    const bool transformer = kind == "transformer";  // wants a smaller step, and more of them
+    const std::vector<float> losses = train(*model, s, transformer ? 300 : 150, 8, transformer ? 2e-3 : 1e-2, true);
+    CHECK(losses.front() > 1.5f);  // about ln V at first
+    CHECK(losses.back() < 0.05f);
+  }
+}
+
+TEST_CASE("a short Bahdanau run learns to reverse strings (exact match >= 0.9 on 200 held-out strings)") {
+  const auto start = std::chrono::steady_clock::now();
+  const Setup s = setup("reverse", 5000, 200);
+  manual_seed(1);
+  const auto model = translate::make_model(config("bahdanau", s, 64));
+  train(*model, s, 600, 32, 3e-3, false);
+  model->eval();
+  std::vector<seq::TokenIds> refs;
+  for (const Example& e : s.data.test) refs.push_back(s.target.encode(e.target));
+  const double exact = seq::exact_match(greedy(*model, s.data.test, s), refs);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  INFO("exact match " << exact << " after " << seconds << " s");
+  CHECK(exact >= 0.9);
+  CHECK(seconds < 60.0);
+}
+
+TEST_CASE("the same seed gives the same loss curve, bit for bit") {
+  const Setup s = setup("dates", 200, 10);
+  auto run = [&] {
+    manual_seed(7);
+    const auto model = translate::make_model(config("luong-general", s));
+    return train(*model, s, 15, 16, 2e-3, false);
+  };
+  CHECK(run() == run());
+}
+
+TEST_CASE("a saved and reloaded model translates exactly as before") {
+  const Setup s = setup("reverse", 300, 10);
+  for (const std::string kind : {"bahdanau", "transformer"}) {
+    manual_seed(2);
+    const auto trained = translate::make_model(config(kind, s));
+    train(*trained, s, 40, 16, 3e-3, false);
+    trained->eval();
+    testing::TempDir dir("translate");
+    const auto path = dir.path / "model.safetensors";
+    nn::save_module(path, *trained);
+    manual_seed(99);
+    const auto loaded = translate::make_model(config(kind, s));
+    nn::load_module(path, *loaded);
+    loaded->eval();
+    CHECK(greedy(*loaded, s.data.test, s) == greedy(*trained, s.data.test, s));
+  }
+}
+
+TEST_CASE("beam search with beam 1 decodes what greedy search decodes, on a trained model") {
+  const Setup s = setup("reverse", 300, 5);
+  manual_seed(4);
+  const auto model = translate::make_model(config("luong-concat", s));
+  train(*model, s, 40, 16, 3e-3, false);
+  model->eval();
+  for (const Example& e : s.data.test) {
+    const auto padded = seq::pad_sequences({s.source.encode(e.source)}, 0);
+    const auto a = model->decoder(padded.ids, padded.lengths), b = model->decoder(padded.ids, padded.lengths);
+    CHECK(seq::beam_search(*a, {.max_length = 20, .beam = 1})[0].tokens ==
+          seq::greedy_search(*b, 1, {.max_length = 20})[0].tokens);
+  }
+}
+
+TEST_CASE("the generated tasks: disjoint splits, dates in ISO form with their fields located") {
+  const translate::Dataset d = translate::make_task("dates", 500, 100, 5);
+  std::set<std::vector<std::string>> train;
+  for (const Example& e : d.train) train.insert(e.source);
+  for (const Example& e : d.test) CHECK(train.count(e.source) == 0);
+  for (const Example& e : d.test) {
+    REQUIRE(e.target.size() == 10);  // yyyy-mm-dd
+    CHECK(e.target[4] == "-");
+    REQUIRE(e.alignment.size() == 10);
+    CHECK(e.alignment[4].empty());
+    for (std::size_t i : e.alignment[0]) CHECK(std::isdigit(static_cast<unsigned char>(e.source[i][0])));
+  }
+  const translate::Dataset toy = translate::make_task("toy-lang", 50, 10, 1);
+  CHECK(toy.train[0].target.back().find('-') != std::string::npos);  // the verb with its agreement suffix
+  CHECK_THROWS_WITH(translate::make_task("poems", 10, 1, 1), Contains("--task: unknown task 'poems'"));
+}
+
+TEST_CASE("the TSV reader counts malformed lines and honours --swap and --max-len") {
+  testing::TempDir dir("translate");
+  const auto path = dir.path / "pairs.tsv";
+  std::ofstream(path) << "Hello, world!\tBonjour le monde !\textra\nno tab\n\ta\nGood night.\tBonne nuit.\n"
+                         "One two three four five six.\tUn deux trois quatre cinq six.\nYes.\tOui.\nNo.\tNon.\n";
+  const translate::Dataset d = translate::read_tsv(path, {.held_out = 1});
+  CHECK(d.skipped_malformed == 2);
+  CHECK(d.train.size() + d.validation.size() + d.test.size() == 5);
+  const translate::Dataset swapped = translate::read_tsv(path, {.swap = true, .max_length = 4, .held_out = 1});
+  CHECK(swapped.skipped_too_long == 1);  // the count line (7 tokens); "hello , world !" has 4, which fits
+  bool found = false;
+  for (const auto* split : {&swapped.train, &swapped.validation, &swapped.test})
+    for (const Example& e : *split) found = found || e.source == std::vector<std::string>{"bonne", "nuit", "."};
+  CHECK(found);
+  CHECK_THROWS_WITH(translate::read_tsv(dir.path / "none.tsv", {}), Contains("cannot open the file"));
+}
