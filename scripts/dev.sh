@@ -49,7 +49,8 @@ case "$1" in
   demo)
     install_missing_packages
     build
-    "$root/build/$preset/examples/autograd_tour/autograd_tour" --dot "$root/build/autograd_tour.dot"
+    # The main demo: a translation model learns to read dates and shows where it looked.
+    "$root/build/$preset/examples/translate/translate" --report "$root/build/translate_report"
     ;;
   test)
     install_missing_packages

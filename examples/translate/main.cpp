@@ -201,14 +201,19 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
       std::vector<std::vector<std::string>> sources, targets;
       for (const Example& e : data.train) sources.push_back(e.source), targets.push_back(e.target);
       s.source_vocab = Vocabulary::build(sources), s.target_vocab = Vocabulary::build(targets);
+      // The Transformer's defaults differ: narrower and two layers deep (measured on dates).
+      const bool transformer = o.model == "transformer";
+      const std::size_t hidden = transformer && !given("--hidden") ? 64 : o.hidden;
+      const std::size_t layers = transformer && !given("--layers") ? 2 : o.layers;
+      const std::size_t ff = transformer && !given("--ff") ? 128 : o.ff;
       s.config = {.kind = o.model,
                   .source_vocab = s.source_vocab.size(),
                   .target_vocab = s.target_vocab.size(),
                   .embed = o.embed,
-                  .hidden = o.hidden,
-                  .layers = o.layers,
+                  .hidden = hidden,
+                  .layers = layers,
                   .heads = o.heads,
-                  .ff = o.ff,
+                  .ff = ff,
                   .dropout = o.dropout};
       model = translate::make_model(s.config);
     }
@@ -358,16 +363,18 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(translate::model_kinds()))
       ->capture_default_str();
   app.add_option("--embed", o.embed, "embedding width (RNN models)")->check(CLI::Range(1, 4096))->capture_default_str();
-  app.add_option("--hidden", o.hidden, "GRU width, or the Transformer's d_model")
+  app.add_option("--hidden", o.hidden, "GRU width (both directions), or the Transformer's d_model (default 64)")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
-  app.add_option("--layers", o.layers, "encoder GRU layers, or Transformer layers each side")
+  app.add_option("--layers", o.layers, "encoder GRU layers, or Transformer layers each side (default 2)")
       ->check(CLI::Range(1, 16))
       ->capture_default_str();
   app.add_option("--heads", o.heads, "Transformer attention heads (must divide --hidden)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  app.add_option("--ff", o.ff, "Transformer feed-forward width")->check(CLI::Range(1, 16384))->capture_default_str();
+  app.add_option("--ff", o.ff, "Transformer feed-forward width (default 128)")
+      ->check(CLI::Range(1, 16384))
+      ->capture_default_str();
   app.add_option("--dropout", o.dropout, "dropout probability")->check(CLI::Range(0.0, 0.9))->capture_default_str();
   app.add_option("--teacher-forcing", o.teacher_forcing, "chance of feeding the true previous token (RNN models)")
       ->check(CLI::Range(0.0, 1.0))
