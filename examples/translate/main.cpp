@@ -8,6 +8,7 @@
 // Run with --help for every option. The program is written as a user of attograd would write
 // it: the model (models.cpp), the data (tasks.cpp), and this file's training loop and evaluation
 // on top of attograd::seq (padding, greedy and beam search, BLEU, heatmaps).
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -277,7 +278,9 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
     std::vector<seq::TokenIds> references, predictions;
     for (const Example& e : data.test)
       sources.push_back(e.source), references.push_back(s.target_vocab.encode(e.target));
+    const auto decode_start = std::chrono::steady_clock::now();
     const std::vector<Decoded> decoded = decode(*model, sources, s, o.beam);
+    metrics["decode_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - decode_start).count();
     for (const Decoded& d : decoded) predictions.push_back(d.tokens);
     metrics["exact_match"] = seq::exact_match(predictions, references);
     metrics["token_accuracy"] = seq::token_accuracy(predictions, references);
