@@ -13,10 +13,16 @@ using namespace attograd;
 int main(int argc, char** argv) {
   const char* dot_path = "autograd_tour.dot";
   for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::cout << "usage: autograd_tour [--dot FILE]\n"
+                   "  Builds a tiny attention graph, prints its values and gradients, and writes the graph\n"
+                   "  in Graphviz DOT to FILE (default autograd_tour.dot; render with dot -Tpng FILE).\n";
+      return 0;
+    }
     if (std::strcmp(argv[i], "--dot") == 0 && i + 1 < argc) {
       dot_path = argv[++i];
     } else {
-      std::cerr << "usage: autograd_tour [--dot FILE]\n  unknown argument: " << argv[i] << "\n";
+      std::cerr << "usage: autograd_tour [--dot FILE]\n  unknown argument: " << argv[i] << " (try --help)\n";
       return 2;
     }
   }
