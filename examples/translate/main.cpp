@@ -202,11 +202,13 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
       std::vector<std::vector<std::string>> sources, targets;
       for (const Example& e : data.train) sources.push_back(e.source), targets.push_back(e.target);
       s.source_vocab = Vocabulary::build(sources), s.target_vocab = Vocabulary::build(targets);
-      // The Transformer's defaults differ: narrower and two layers deep (measured on dates).
+      // The Transformer's defaults differ: narrower, two layers deep, dropout 0.1 (measured on dates).
       const bool transformer = o.model == "transformer";
       const std::size_t hidden = transformer && !given("--hidden") ? 64 : o.hidden;
       const std::size_t layers = transformer && !given("--layers") ? 2 : o.layers;
       const std::size_t ff = transformer && !given("--ff") ? 128 : o.ff;
+      // Without dropout it fits the training dates (loss 0.006) but reaches only 0.95 held-out.
+      const float dropout = transformer && !given("--dropout") ? 0.1f : o.dropout;
       s.config = {.kind = o.model,
                   .source_vocab = s.source_vocab.size(),
                   .target_vocab = s.target_vocab.size(),
@@ -215,7 +217,7 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
                   .layers = layers,
                   .heads = o.heads,
                   .ff = ff,
-                  .dropout = o.dropout};
+                  .dropout = dropout};
       model = translate::make_model(s.config);
     }
   }
@@ -378,7 +380,9 @@ int main(int argc, char** argv) {
   app.add_option("--ff", o.ff, "Transformer feed-forward width (default 128)")
       ->check(CLI::Range(1, 16384))
       ->capture_default_str();
-  app.add_option("--dropout", o.dropout, "dropout probability")->check(CLI::Range(0.0, 0.9))->capture_default_str();
+  app.add_option("--dropout", o.dropout, "dropout probability (Transformer default 0.1)")
+      ->check(CLI::Range(0.0, 0.9))
+      ->capture_default_str();
   app.add_option("--teacher-forcing", o.teacher_forcing, "chance of feeding the true previous token (RNN models)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
