@@ -113,7 +113,7 @@ TEST_CASE("a short Bahdanau run learns to reverse strings (exact match >= 0.9 on
   const double exact = seq::exact_match(greedy(*model, s.data.test, s), refs);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   INFO("exact match " << exact << " after " << seconds << " s");
-  CHECK(exact >= 0.9);  // about 20 s in a Release build here; no timing assertion (the ASan run is slower)
+  CHECK(exact >= 0.9);  // no timing assertion: the time is only reported (INFO above)
 }
 
 TEST_CASE("the same seed gives the same loss curve, bit for bit") {
@@ -190,4 +190,20 @@ TEST_CASE("the TSV reader counts malformed lines and honours --swap and --max-le
     for (const Example& e : *split) found = found || e.source == std::vector<std::string>{"bonne", "nuit", "."};
   CHECK(found);
   CHECK_THROWS_WITH(translate::read_tsv(dir.path / "none.tsv", {}), Contains("cannot open the file"));
+}
+
+TEST_CASE("translate's models and vocabularies refuse what they cannot use") {
+  const Setup s = setup("reverse", 10, 2);
+  auto odd = config("bahdanau", s);
+  odd.hidden = 33;
+  CHECK_THROWS_WITH(translate::make_model(odd), Contains("--hidden must be even for the GRU models") && Contains("33"));
+  CHECK_THROWS_WITH(translate::make_model(config("gru", s)), Contains("--model: unknown model 'gru'"));
+  CHECK_THROWS_WITH(Vocabulary::from_json("[\"<pad>\"]", "ckpt"),
+                    "ckpt: the vocabulary must be a JSON list of at least 4 tokens");
+  CHECK_THROWS_WITH(Vocabulary::from_json("{", "ckpt"), Contains("ckpt: the vocabulary is not valid JSON"));
+  CHECK_THROWS_WITH(Vocabulary::from_json("[\"<pad>\", \"<bos>\", \"<eos>\", \"<unk>\", \"a\", \"a\"]", "ckpt"),
+                    "ckpt: vocabulary token 'a' appears twice");
+  const Vocabulary v = Vocabulary::from_json(s.target.to_json(), "round trip");
+  CHECK(v.size() == s.target.size());
+  CHECK_THROWS_WITH(v.token(999), Contains("Vocabulary: id 999 is outside"));
 }

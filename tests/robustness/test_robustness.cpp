@@ -187,3 +187,29 @@ TEST_CASE("optim: a learning rate set to NaN by hand after construction") {
   CHECK_THROWS_WITH(adam.step(), Contains("Adam: step: param_groups[0].lr must be finite and >= 0, got nan"));
   CHECK(p.value()(0) == 1.0f);  // nothing was updated
 }
+
+// ---- the error paths added with the fused kernels, state dicts and optimizers ----------------
+
+TEST_CASE("core: fused kernels called directly check their shapes") {
+  CHECK_THROWS_WITH(fused::cross_entropy_rows(zeros({2, 3}), Index{0, 1, 2}, -100, 0.0f),
+                    "fused::cross_entropy_rows: expected logits (N, C) and targets (N,), got (2, 3) and (3,)");
+  const Tensor q = randn({1, 2, 4});  // (B, T, E)
+  fused::HeadsMask wrong;
+  wrong.blocked = Mask::from_shape({1, 1, 2, 2});
+  CHECK_THROWS_WITH(fused::attention_heads(q, q, q, wrong, {.num_heads = 2}),
+                    "attention_heads: the blocked positions must be (B, H, T, S) = (1, 2, 2, 2), got (1, 1, 2, 2)");
+}
+TEST_CASE("core: state dicts with a repeated key or an undefined tensor") {
+  const StateDict own{{"w", zeros({2})}};
+  CHECK_THROWS_WITH(compare_state_dicts(own, {{"w", zeros({2})}, {"w", zeros({2})}}, "load"),
+                    "load: key 'w' appears twice");
+  CHECK_THROWS_WITH(compare_state_dicts({{"w", Tensor()}}, own, "load"), "load: tensor 'w' is undefined");
+  CHECK_THROWS_WITH(to_dot(Tensor()), Contains("to_dot: the tensor is undefined"));
+}
+TEST_CASE("optim: a weight decay set to a negative value after construction") {
+  Tensor p = ones({1}, true);
+  optim::SGD sgd({p}, {.lr = 0.1});
+  sgd.param_groups()[0].weight_decay = -1.0;
+  sum(p).backward();
+  CHECK_THROWS_WITH(sgd.step(), "SGD: step: param_groups[0].weight_decay must be finite and >= 0, got -1");
+}

@@ -134,3 +134,14 @@ TEST_CASE("the attention heatmap is well-formed SVG with a cell per weight and e
   CHECK_THROWS_WITH(attention_heatmap_svg({{1.0f}}, {"a", "b"}, {"x"}),
                     "attention_heatmap_svg: row 0 has 1 weights for 2 source tokens");
 }
+
+TEST_CASE("seq: the remaining argument errors") {
+  CHECK_THROWS_WITH(row_tokens(Index{{1, 2}}, 1, 2),
+                    "row_tokens: cannot take row 1 of length 2 from ids of shape (1, 2)");
+  CHECK_THROWS_WITH(corpus_bleu({{1}}, {{1}}, 0), "corpus_bleu: max_n must be positive");
+  CHECK_THROWS_WITH(attention_heatmap_svg({{1.0f}}, {"a"}, {"x", "y"}),
+                    "attention_heatmap_svg: 1 rows of weights for 2 output tokens");
+  Chain chain;
+  CHECK_THROWS_WITH(beam_search(chain, {.length_penalty = -1.0}),
+                    "beam_search: length_penalty must be finite and >= 0, got -1");
+}
