@@ -37,13 +37,15 @@ using translate::Example;
 namespace {
 
 struct Options {
-  std::string task = "dates", data, tokens = "char", model = "bahdanau";
+  std::string task = "dates", data, tokens = "char", model = "bahdanau", schedule = "cosine";
   bool swap = false, interactive = false;
   std::size_t max_len = 0, embed = 32, hidden = 128, layers = 1, heads = 4, ff = 256;
   float dropout = 0.0f, teacher_forcing = 1.0f;
   std::size_t steps = 1200, batch = 64, seed = 1, train_size = 20000, held_out = 1000, beam = 1, samples = 5;
-  double lr = 2e-3;
-  std::string save, load, translate_text, metrics_json, report = "translate_report";
+  std::size_t eval_every = 0;
+  double lr = 2e-3, target = 0.99;
+  bool stop_at_target = false;
+  std::string save, load, translate_text, metrics_json, report = "translate_report", write_data;
 };
 
 // Everything needed to rebuild a model from a checkpoint, kept in its metadata.
@@ -160,10 +162,28 @@ std::vector<std::string> with_eos(const std::vector<std::string>& tokens, std::s
   return labels;
 }
 
+// --write-data DIR: the splits as train.tsv, validation.tsv and test.tsv (source<TAB>target), which
+// --data reads back, and which bench/translate_torch.py trains PyTorch on.
+void write_splits(const Dataset& data, const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  const std::pair<const char*, const std::vector<Example>*> splits[] = {
+      {"train.tsv", &data.train}, {"validation.tsv", &data.validation}, {"test.tsv", &data.test}};
+  for (const auto& [name, examples] : splits) {
+    std::string text;
+    for (const Example& e : *examples)
+      text += examples::detokenize(e.source, data.tokens) + "\t" + examples::detokenize(e.target, data.tokens) + "\n";
+    examples::write_file_atomically(dir / name, text);
+  }
+  fmt::print("wrote {} training, {} validation and {} test pairs to {}/{{train,validation,test}}.tsv\n",
+             data.train.size(), data.validation.size(), data.test.size(), dir.string());
+}
+
 int run(const Options& o, const std::vector<std::string>& explicit_options) {
   auto given = [&](const std::string& name) {
     return std::find(explicit_options.begin(), explicit_options.end(), name) != explicit_options.end();
   };
+  if (o.stop_at_target && o.eval_every == 0)
+    throw std::invalid_argument("--stop-at-target needs --eval-every N with N > 0 (how often to check)");
   manual_seed(o.seed);
   Setup s;
   std::shared_ptr<translate::Seq2Seq> model;
@@ -197,6 +217,7 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
     } else {
       data = translate::make_task(o.task, o.train_size, o.held_out, o.seed);
     }
+    if (!o.write_data.empty()) write_splits(data, o.write_data);
     if (!model) {
       s.task = data.task, s.tokens = data.tokens;
       std::vector<std::vector<std::string>> sources, targets;
@@ -226,8 +247,20 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
   std::vector<double> losses;
   double train_seconds = 0.0;
   const std::size_t steps = !o.load.empty() && !given("--steps") ? 0 : o.steps;
+  nlohmann::json metrics{{"task", s.task},
+                         {"model", s.config.kind},
+                         {"steps", 0},
+                         {"train_seconds", 0.0},
+                         {"final_loss", nlohmann::json()}};
+  nlohmann::json validation_curve = nlohmann::json::array();
+  bool reached_target = false;
   if (steps > 0) {
     optim::Adam adam(model->parameters(), {.lr = o.lr});
+    // cosine: the lr rises over the first 5 % of the steps, then falls to 0 along a half cosine,
+    // which settles the last few errors a constant lr keeps (measured on dates, see the README).
+    std::unique_ptr<optim::LRScheduler> schedule;
+    if (o.schedule == "cosine")
+      schedule = std::make_unique<optim::CosineWarmupLR>(adam, static_cast<int>(steps / 20), static_cast<int>(steps));
     model->train();
     Generator batches(o.seed + 1);
     auto sample = [&] {
@@ -247,30 +280,55 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
           s.config.kind, data.task, model->parameter_count(), initial,
           std::log(static_cast<double>(s.target_vocab.size())), s.target_vocab.size());
     }
+    // Every --eval-every steps: greedy exact match on the validation split, timed apart from
+    // training, so train_seconds (and seconds_to_target) count training alone.
+    auto validate = [&](std::size_t step) {
+      model->eval();
+      std::vector<std::vector<std::string>> sources;
+      std::vector<seq::TokenIds> references, predictions;
+      for (const Example& e : data.validation)
+        sources.push_back(e.source), references.push_back(s.target_vocab.encode(e.target));
+      for (const Decoded& d : decode(*model, sources, s, 1)) predictions.push_back(d.tokens);
+      model->train();
+      const double exact = seq::exact_match(predictions, references);
+      validation_curve.push_back({{"step", step}, {"train_seconds", train_seconds}, {"exact_match", exact}});
+      fmt::print(stderr, "\nstep {}: validation exact match {:.4f} after {:.1f} s of training\n", step, exact,
+                 train_seconds);
+      if (exact >= o.target && !reached_target)
+        reached_target = true, metrics["steps_to_target"] = step, metrics["seconds_to_target"] = train_seconds;
+    };
     examples::ProgressBar bar(steps);
     for (std::size_t step = 1; step <= steps; ++step) {
+      const auto step_start = std::chrono::steady_clock::now();
       const translate::Batch b = sample();
       adam.zero_grad();
       const Tensor loss = model->loss(b, o.teacher_forcing);
       loss.backward();
       optim::clip_grad_norm_(model->parameters(), 1.0);
       adam.step();
+      if (schedule) schedule->step();
       losses.push_back(loss.item());
+      train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
       std::size_t tokens = 0;
       for (const std::int64_t n : b.target_lengths) tokens += static_cast<std::size_t>(n);
       bar.update(step, losses.back(), tokens);
+      if (o.eval_every > 0 && !data.validation.empty() && (step % o.eval_every == 0 || step == steps)) {
+        validate(step);
+        if (reached_target && o.stop_at_target) {
+          fmt::print(stderr, "validation exact match reached --target {} at step {}: stopping\n", o.target, step);
+          break;
+        }
+      }
     }
     bar.finish();
-    train_seconds = bar.elapsed_seconds();
+    metrics["steps"] = losses.size();
+    metrics["train_seconds"] = train_seconds;
+    metrics["final_loss"] = losses.back();
+    if (!validation_curve.empty()) metrics["validation_curve"] = validation_curve;
     model->eval();
   }
 
   // ---- evaluation on the held-out test split ----
-  nlohmann::json metrics{{"task", s.task},
-                         {"model", s.config.kind},
-                         {"steps", steps},
-                         {"train_seconds", train_seconds},
-                         {"final_loss", losses.empty() ? nlohmann::json() : nlohmann::json(losses.back())}};
   examples::Report report;
   report.title = fmt::format("translate: {} with {}", s.task, s.config.kind);
   report.losses = losses;
@@ -303,8 +361,9 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
                      : "   (wrong: expected " + examples::detokenize(data.test[i].target, s.tokens) + ")");
     }
     for (const auto& [name, value] : metrics.items())
-      report.metrics.emplace_back(name,
-                                  value.is_number_float() ? fmt::format("{:.4f}", value.get<double>()) : value.dump());
+      if (!value.is_array())  // the validation curve is in the metrics JSON
+        report.metrics.emplace_back(
+            name, value.is_number_float() ? fmt::format("{:.4f}", value.get<double>()) : value.dump());
     for (std::size_t i = 0; i < std::min<std::size_t>(20, data.test.size()); ++i) {
       const auto out = s.target_vocab.decode(predictions[i]);
       const bool attends = !decoded[i].attention.empty() && !decoded[i].attention[0].empty();
@@ -390,7 +449,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 10000000))
       ->capture_default_str();
   app.add_option("--batch", o.batch, "sentences per step")->check(CLI::Range(1, 4096))->capture_default_str();
-  app.add_option("--lr", o.lr, "Adam learning rate")->check(CLI::Range(1e-6, 1.0))->capture_default_str();
+  app.add_option("--lr", o.lr, "Adam learning rate (the peak, with --schedule cosine)")
+      ->check(CLI::Range(1e-6, 1.0))
+      ->capture_default_str();
+  app.add_option("--schedule", o.schedule, "lr schedule: cosine (5 % warmup, then down to 0) or constant")
+      ->check(CLI::IsMember({"cosine", "constant"}))
+      ->capture_default_str();
   app.add_option("--seed", o.seed, "seed for data, initialisation and batches")->capture_default_str();
   app.add_option("--train-size", o.train_size, "generated training examples")
       ->check(CLI::Range(1, 10000000))
@@ -398,6 +462,17 @@ int main(int argc, char** argv) {
   app.add_option("--held-out", o.held_out, "validation and test examples each")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  app.add_option("--eval-every", o.eval_every,
+                 "every N steps, print the validation split's greedy exact match (0: never); the curve goes to "
+                 "--metrics-json")
+      ->check(CLI::Range(0, 10000000))
+      ->capture_default_str();
+  app.add_option("--target", o.target, "the validation exact match that counts as learned (seconds_to_target)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_flag("--stop-at-target", o.stop_at_target, "stop training once --eval-every reaches --target")
+      ->needs("--eval-every");
+  app.add_option("--write-data", o.write_data, "write the splits as DIR/{train,validation,test}.tsv");
   app.add_option("--beam", o.beam, "beam width for decoding (1: greedy)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

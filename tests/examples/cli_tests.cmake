@@ -5,12 +5,13 @@ set(cli_data ${CMAKE_CURRENT_SOURCE_DIR}/examples/data)
 set(cli_work ${CMAKE_CURRENT_BINARY_DIR}/cli_work)
 file(MAKE_DIRECTORY ${cli_work})
 
-# translate_cli_test(name EXIT code [STDOUT regex] [STDERR regex] ARGS args...)
+# translate_cli_test(name EXIT code [STDOUT regex] [STDERR regex] [INPUT file] ARGS args...)
 function(translate_cli_test name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "EXIT;STDOUT;STDERR" "ARGS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "EXIT;STDOUT;STDERR;INPUT" "ARGS")
   add_test(NAME examples.translate.${name}
            COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:translate> -DEXPECTED_EXIT=${arg_EXIT}
-                   "-DSTDOUT_REGEX=${arg_STDOUT}" "-DSTDERR_REGEX=${arg_STDERR}" -P ${check} -- ${arg_ARGS}
+                   "-DSTDOUT_REGEX=${arg_STDOUT}" "-DSTDERR_REGEX=${arg_STDERR}" "-DINPUT=${arg_INPUT}" -P ${check}
+                   -- ${arg_ARGS}
            WORKING_DIRECTORY ${cli_work})
 endfunction()
 
@@ -35,8 +36,25 @@ translate_cli_test(save_reverse EXIT 0 STDOUT "saved reverse_none.safetensors"
 translate_cli_test(load_as_other_model EXIT 1 STDERR "holds a 'none' model, not 'bahdanau'"
                    ARGS --load reverse_none.safetensors --model bahdanau --translate abc)
 set_tests_properties(examples.translate.load_as_other_model PROPERTIES DEPENDS examples.translate.save_reverse)
+# --interactive translates each standard-input line: two lines in, two translations out.
+translate_cli_test(interactive EXIT 0 STDOUT "parameters\\)\n[^\n]*\n[^\n]*\n$" INPUT ${cli_data}/two_lines.txt
+                   ARGS --load reverse_none.safetensors --interactive)
+set_tests_properties(examples.translate.interactive PROPERTIES DEPENDS examples.translate.save_reverse)
 translate_cli_test(load_foreign_checkpoint EXIT 1 STDERR "not a translate checkpoint"
                    ARGS --load ${CMAKE_CURRENT_SOURCE_DIR}/tools/data/good.safetensors --translate abc)
+# Validation during training, stopping at a target, and the splits written for other tools.
+translate_cli_test(eval_every EXIT 0 STDERR "step 4: validation exact match [0-9.]+ after [0-9.]+ s of training"
+                   ARGS --task reverse --hidden 16 --embed 8 --steps 4 --eval-every 2 --train-size 50 --held-out 10
+                        --no-report)
+translate_cli_test(stop_at_target EXIT 0 STDERR "reached --target 0 at step 2: stopping"
+                   ARGS --task reverse --hidden 16 --embed 8 --steps 100 --eval-every 2 --target 0 --stop-at-target
+                        --train-size 50 --held-out 10 --no-report)
+translate_cli_test(stop_at_target_without_eval EXIT 107 STDERR "--stop-at-target requires --eval-every"
+                   ARGS --stop-at-target)
+translate_cli_test(stop_at_target_eval_zero EXIT 1 STDERR "--stop-at-target needs --eval-every N with N > 0"
+                   ARGS --stop-at-target --eval-every 0)
+translate_cli_test(write_data EXIT 0 STDOUT "wrote 50 training, 10 validation and 10 test pairs to splits/"
+                   ARGS --task reverse --write-data splits --steps 0 --train-size 50 --held-out 10 --no-report)
 # A short run writes a well-formed report and metrics JSON (checked by check_report.cmake).
 add_test(NAME examples.translate.report_and_metrics
          COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:translate> -DWORK=${cli_work}/report_run

@@ -1,6 +1,7 @@
 # Runs PROGRAM with the arguments given after `--` and fails unless it exits with EXPECTED_EXIT
 # and its output matches STDOUT_REGEX and STDERR_REGEX (each checked only when not empty).
-#   cmake -DPROGRAM=... -DEXPECTED_EXIT=1 -DSTDERR_REGEX=... -P check_output.cmake -- FILE
+#   cmake -DPROGRAM=... -DEXPECTED_EXIT=1 -DSTDERR_REGEX=... [-DINPUT=FILE] -P check_output.cmake -- ARGS
+# With INPUT, the program reads that file on its standard input.
 set(args "")
 set(after_dashes FALSE)
 math(EXPR last "${CMAKE_ARGC} - 1")
@@ -12,7 +13,11 @@ foreach(i RANGE ${last})
   endif()
 endforeach()
 
-execute_process(COMMAND "${PROGRAM}" ${args}
+set(input "")
+if(INPUT)
+  set(input INPUT_FILE "${INPUT}")
+endif()
+execute_process(COMMAND "${PROGRAM}" ${args} ${input}
                 RESULT_VARIABLE exit_code OUTPUT_VARIABLE out ERROR_VARIABLE err)
 set(report "command: ${PROGRAM} ${args}\nexit: ${exit_code}\nstdout:\n${out}\nstderr:\n${err}")
 
