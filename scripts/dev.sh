@@ -10,7 +10,7 @@ preset="${ATTOGRAD_PRESET:-release}"
 # Debian 12 packages the build and the tests need (compiler and CMake included).
 packages=(g++ cmake ninja-build git clang-format
           libxtensor-dev libxtensor-blas-dev libopenblas-dev libfmt-dev catch2 nlohmann-json3-dev
-          libcli11-dev)
+          libcli11-dev libstb-dev)
 
 usage() {
   echo "usage: $0 demo|test|build" >&2
