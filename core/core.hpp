@@ -7,6 +7,7 @@
 #include <attograd/core/gradcheck.hpp>
 #include <attograd/core/kernels/fast_math.hpp>
 #include <attograd/core/kernels/loops.hpp>
+#include <attograd/core/ops/conv.hpp>
 #include <attograd/core/ops/creation.hpp>
 #include <attograd/core/ops/elementwise.hpp>
 #include <attograd/core/ops/functional.hpp>

@@ -277,6 +277,51 @@ Table gradient_free() {
   return t;
 }
 
+Table convolutions() {
+  Table t;
+  struct Conv {
+    Size2 stride = 1, padding = 0, dilation = 1;
+    std::int64_t groups = 1;
+  };
+  // The bias, when the case has one, is in2.
+  const std::vector<std::pair<std::string, Conv>> conv2d_cases = {
+      {"conv2d_basic", {}},
+      {"conv2d_stride_pad", {.stride = 2, .padding = 1}},
+      {"conv2d_dilation", {.stride = {1, 2}, .padding = {2, 0}, .dilation = {2, 3}}},
+      {"conv2d_groups", {.padding = 1, .groups = 2}},
+      {"conv2d_depthwise", {.stride = 2, .padding = 1, .groups = 4}},
+      {"conv2d_1x1", {}},
+      {"conv2d_no_bias", {.padding = 1}},
+      {"conv2d_unbatched", {.padding = 1}}};
+  for (const auto& [name, c] : conv2d_cases)
+    t.row(name, [c = c](A a) {
+      return conv2d(a[0], a[1], a.in.size() > 2 ? a[2] : Tensor(), c.stride, c.padding, c.dilation, c.groups);
+    });
+  const std::vector<std::pair<std::string, Conv>> conv1d_cases = {
+      {"conv1d_basic", {}},
+      {"conv1d_all", {.stride = 2, .padding = 1, .dilation = 2, .groups = 2}},
+      {"conv1d_unbatched_no_bias", {.padding = 1}}};
+  for (const auto& [name, c] : conv1d_cases)
+    t.row(name, [c = c](A a) {
+      return conv1d(a[0], a[1], a.in.size() > 2 ? a[2] : Tensor(), c.stride.w, c.padding.w, c.dilation.w, c.groups);
+    });
+  t.row("max_pool2d_k2", [](A a) { return max_pool2d(a[0], 2); });
+  t.row("max_pool2d_overlap", [](A a) { return max_pool2d(a[0], 3, {2, 1}, 1); });
+  t.row("max_pool2d_rect", [](A a) { return max_pool2d(a[0], {3, 2}, 1, {1, 0}); });
+  t.row("max_pool2d_unbatched", [](A a) { return max_pool2d(a[0], 2); });
+  t.row("max_pool2d_ties", [](A a) { return max_pool2d(a[0], 2, 1); });
+  t.row("avg_pool2d_k2", [](A a) { return avg_pool2d(a[0], 2); });
+  t.row("avg_pool2d_pad_include", [](A a) { return avg_pool2d(a[0], 3, 2, 1, true); });
+  t.row("avg_pool2d_pad_exclude", [](A a) { return avg_pool2d(a[0], 3, 2, 1, false); });
+  t.row("avg_pool2d_rect_exclude", [](A a) { return avg_pool2d(a[0], {2, 3}, 1, {1, 1}, false); });
+  t.row("adaptive_avg_pool2d_5to3", [](A a) { return adaptive_avg_pool2d(a[0], 3); });
+  t.row("adaptive_avg_pool2d_rect", [](A a) { return adaptive_avg_pool2d(a[0], {3, 4}); });
+  t.row("adaptive_avg_pool2d_global", [](A a) { return adaptive_avg_pool2d(a[0], 1); });
+  t.row("adaptive_avg_pool2d_up", [](A a) { return adaptive_avg_pool2d(a[0], {5, 6}); });
+  t.row("adaptive_avg_pool2d_unbatched", [](A a) { return adaptive_avg_pool2d(a[0], {2, 3}); });
+  return t;
+}
+
 constexpr float kRtol = 1e-5f, kAtol = 1e-6f;
 
 // Checks got against PyTorch's want; on failure reports the worst element.
@@ -362,12 +407,13 @@ TEST_CASE("golden: indexing ops match PyTorch", "[golden]") { check_all(indexing
 TEST_CASE("golden: softmax, layer_norm and dropout match PyTorch", "[golden]") { check_all(functional()); }
 TEST_CASE("golden: losses match PyTorch", "[golden]") { check_all(losses()); }
 TEST_CASE("golden: gradient-free ops match PyTorch", "[golden]") { check_all(gradient_free()); }
+TEST_CASE("golden: convolution and pooling match PyTorch", "[golden][conv]") { check_all(convolutions()); }
 
 TEST_CASE("golden: every fixture case has a row and every row a fixture case", "[golden]") {
   std::set<std::string> in_file, in_tables;
   for (const auto& [name, value] : fixture().tensors) in_file.insert(name.substr(0, name.find('.')));
-  for (const Table& t :
-       {elementwise(), reductions(), matmuls(), shape_ops(), indexing(), functional(), losses(), gradient_free()})
+  for (const Table& t : {elementwise(), reductions(), matmuls(), shape_ops(), indexing(), functional(), losses(),
+                         gradient_free(), convolutions()})
     for (const Case& c : t.cases) in_tables.insert(c.name);
   std::vector<std::string> missing_rows, missing_cases;
   std::set_difference(in_file.begin(), in_file.end(), in_tables.begin(), in_tables.end(),

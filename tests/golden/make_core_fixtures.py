@@ -285,6 +285,65 @@ case("tril_mask", lambda: torch.ones(3, 5).tril(1).bool(), grad=False)
 case("triu_mask", lambda: torch.ones(3, 5).triu(-1).bool(), grad=False)
 case("arange", lambda: torch.arange(-1.0, 2.0, 0.3, dtype=torch.float64), grad=False)
 
+# --- convolution and pooling -------------------------------------------------------------
+# (case, input shape, weight shape, bias?, conv2d keyword arguments): the C++ table lists the
+# same arguments. Unbatched inputs have no N. Weights are scaled by 1/√fan_in, as the layers
+# initialise them, so outputs are of order 1 like every other case's (a sum of fan_in unit
+# terms would be of order √fan_in, and its float32 rounding would stand out against the 1e-6
+# absolute bar for entries near zero).
+
+
+def conv_weight(shape):
+    fan_in = 1
+    for size in shape[1:]:
+        fan_in *= size
+    return randn(*shape, scale=fan_in ** -0.5)
+
+
+CONV2D = [
+    ("conv2d_basic", (2, 3, 5, 5), (4, 3, 3, 3), True, {}),
+    ("conv2d_stride_pad", (2, 3, 7, 6), (4, 3, 3, 2), True, {"stride": 2, "padding": 1}),
+    ("conv2d_dilation", (1, 2, 9, 8), (3, 2, 3, 3), True, {"stride": (1, 2), "padding": (2, 0), "dilation": (2, 3)}),
+    ("conv2d_groups", (2, 4, 5, 5), (6, 2, 3, 3), True, {"padding": 1, "groups": 2}),
+    ("conv2d_depthwise", (1, 4, 6, 6), (4, 1, 3, 3), False, {"stride": 2, "padding": 1, "groups": 4}),
+    ("conv2d_1x1", (2, 3, 4, 5), (5, 3, 1, 1), True, {}),
+    ("conv2d_no_bias", (2, 2, 5, 5), (3, 2, 3, 3), False, {"padding": 1}),
+    ("conv2d_unbatched", (3, 5, 5), (2, 3, 3, 3), True, {"padding": 1}),
+]
+for name, xs, ws, with_bias, kw in CONV2D:
+    if with_bias:
+        case(name, lambda x, w, b, kw=kw: F.conv2d(x, w, b, **kw), randn(*xs), conv_weight(ws), randn(ws[0]))
+    else:
+        case(name, lambda x, w, kw=kw: F.conv2d(x, w, **kw), randn(*xs), conv_weight(ws))
+
+CONV1D = [
+    ("conv1d_basic", (2, 3, 9), (4, 3, 3), True, {}),
+    ("conv1d_all", (2, 4, 9), (6, 2, 3), True, {"stride": 2, "padding": 1, "dilation": 2, "groups": 2}),
+    ("conv1d_unbatched_no_bias", (3, 7), (2, 3, 2), False, {"padding": 1}),
+]
+for name, xs, ws, with_bias, kw in CONV1D:
+    if with_bias:
+        case(name, lambda x, w, b, kw=kw: F.conv1d(x, w, b, **kw), randn(*xs), conv_weight(ws), randn(ws[0]))
+    else:
+        case(name, lambda x, w, kw=kw: F.conv1d(x, w, **kw), randn(*xs), conv_weight(ws))
+
+case("max_pool2d_k2", lambda x: F.max_pool2d(x, 2), randn(2, 3, 6, 6))
+case("max_pool2d_overlap", lambda x: F.max_pool2d(x, 3, (2, 1), 1), randn(2, 2, 7, 6))
+case("max_pool2d_rect", lambda x: F.max_pool2d(x, (3, 2), 1, (1, 0)), randn(1, 2, 5, 4))
+case("max_pool2d_unbatched", lambda x: F.max_pool2d(x, 2), randn(3, 6, 5))
+# Small integers: many ties, whose gradient goes to the first maximum in each window.
+case("max_pool2d_ties", lambda x: F.max_pool2d(x, 2, 1), ints(-1, 2, 1, 2, 4, 5).float())
+case("avg_pool2d_k2", lambda x: F.avg_pool2d(x, 2), randn(2, 3, 6, 6))
+case("avg_pool2d_pad_include", lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=True), randn(2, 2, 7, 6))
+case("avg_pool2d_pad_exclude", lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), randn(2, 2, 7, 6))
+case("avg_pool2d_rect_exclude", lambda x: F.avg_pool2d(x, (2, 3), 1, (1, 1), count_include_pad=False),
+     randn(1, 2, 5, 4))
+case("adaptive_avg_pool2d_5to3", lambda x: F.adaptive_avg_pool2d(x, 3), randn(2, 2, 5, 5))
+case("adaptive_avg_pool2d_rect", lambda x: F.adaptive_avg_pool2d(x, (3, 4)), randn(2, 3, 7, 6))
+case("adaptive_avg_pool2d_global", lambda x: F.adaptive_avg_pool2d(x, 1), randn(2, 3, 4, 5))
+case("adaptive_avg_pool2d_up", lambda x: F.adaptive_avg_pool2d(x, (5, 6)), randn(1, 2, 3, 4))
+case("adaptive_avg_pool2d_unbatched", lambda x: F.adaptive_avg_pool2d(x, (2, 3)), randn(3, 5, 7))
+
 if __name__ == "__main__":
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     names = sorted({k.split(".")[0] for k in CASES})
