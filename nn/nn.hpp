@@ -10,6 +10,7 @@
 #include <attograd/nn/attention/multihead_attention.hpp>
 #include <attograd/nn/attention/self_attention.hpp>
 #include <attograd/nn/checkpoint.hpp>
+#include <attograd/nn/conv.hpp>
 #include <attograd/nn/dropout.hpp>
 #include <attograd/nn/embedding.hpp>
 #include <attograd/nn/init.hpp>
@@ -17,6 +18,7 @@
 #include <attograd/nn/linear.hpp>
 #include <attograd/nn/module.hpp>
 #include <attograd/nn/module_list.hpp>
+#include <attograd/nn/pooling.hpp>
 #include <attograd/nn/rnn/gru.hpp>
 #include <attograd/nn/rnn/lstm.hpp>
 #include <attograd/nn/rnn/rnn.hpp>

@@ -128,6 +128,45 @@ out, h_n = packed_run(gru_lengths, x, None, lengths, batch_first=True)
 record("gru_lengths", gru_lengths, {"input": x, "lengths": torch.tensor(lengths, dtype=torch.float64)},
        {"output": out, "h_n": h_n}, {"output": seed_like(out), "h_n": seed_like(h_n)})
 
+def randomize_conv(module):
+    """Conv weights and biases at the scale PyTorch initialises them (1/√fan_in), so outputs
+    are of order 1."""
+    fan_in = module.weight[0].numel()
+    randomize(module, scale=fan_in ** -0.5)
+
+
+# Conv2d with stride, padding and groups on (N, C, H, W) = (2, 4, 7, 6).
+conv2d = torch.nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2).double()
+randomize_conv(conv2d)
+x = f32(2, 4, 7, 6).requires_grad_()
+y = conv2d(x)
+record("conv2d", conv2d, {"input": x}, {"output": y}, {"output": seed_like(y)})
+
+# Conv2d without bias, a rectangular kernel and dilation.
+conv2d_no_bias = torch.nn.Conv2d(3, 4, (2, 3), dilation=(2, 1), bias=False).double()
+randomize_conv(conv2d_no_bias)
+x = f32(2, 3, 6, 5).requires_grad_()
+y = conv2d_no_bias(x)
+record("conv2d_no_bias", conv2d_no_bias, {"input": x}, {"output": y}, {"output": seed_like(y)})
+
+# Conv1d with padding and dilation on (N, C, L) = (2, 3, 8).
+conv1d = torch.nn.Conv1d(3, 4, 3, padding=2, dilation=2).double()
+randomize_conv(conv1d)
+x = f32(2, 3, 8).requires_grad_()
+y = conv1d(x)
+record("conv1d", conv1d, {"input": x}, {"output": y}, {"output": seed_like(y)})
+
+# A small CNN: conv, ReLU, max pool, conv, average pool, global average pool (names 0.*, 3.*).
+cnn = torch.nn.Sequential(
+    torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+    torch.nn.Conv2d(4, 6, 3, padding=1), torch.nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False),
+    torch.nn.AdaptiveAvgPool2d(1)).double()
+randomize_conv(cnn[0])
+randomize_conv(cnn[3])
+x = f32(2, 3, 8, 7).requires_grad_()
+y = cnn(x)
+record("cnn", cnn, {"input": x}, {"output": y}, {"output": seed_like(y)})
+
 here = os.path.dirname(os.path.abspath(__file__))
 path = os.path.join(here, "data", "nn_layers.safetensors")
 save(path, tensors, {"generator": "tests/golden/make_nn_fixtures.py", "torch": torch.__version__})

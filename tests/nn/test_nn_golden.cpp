@@ -3,6 +3,7 @@
 // module by name (strict), which also proves the parameter names and shapes agree.
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -158,4 +159,52 @@ TEST_CASE("GRU with lengths matches PyTorch's pack_padded_sequence (bidirectiona
   backward_with({{output, seed("gru_lengths", "output")}, {h_n, seed("gru_lengths", "h_n")}});
   check_grad("gru_lengths", "input", x);
   check_parameter_grads("gru_lengths", gru);
+}
+
+TEST_CASE("Conv2d (stride, padding, groups) and Conv2d without bias (dilation) match PyTorch", "[conv]") {
+  nn::Conv2d conv(4, 6, 3, {.stride = 2, .padding = 1, .groups = 2});
+  load_case(conv, "conv2d");
+  const Tensor x = leaf("conv2d.input");  // (2, 4, 7, 6)
+  const Tensor y = conv(x);               // (2, 6, 4, 3)
+  check_output("conv2d", "output", y);
+  backward_with({{y, seed("conv2d", "output")}});
+  check_grad("conv2d", "input", x);
+  check_parameter_grads("conv2d", conv);
+
+  nn::Conv2d no_bias(3, 4, {2, 3}, {.dilation = {2, 1}, .bias = false});
+  load_case(no_bias, "conv2d_no_bias");
+  const Tensor x2 = leaf("conv2d_no_bias.input");  // (2, 3, 6, 5)
+  const Tensor y2 = no_bias(x2);                   // (2, 4, 4, 3)
+  check_output("conv2d_no_bias", "output", y2);
+  backward_with({{y2, seed("conv2d_no_bias", "output")}});
+  check_grad("conv2d_no_bias", "input", x2);
+  check_parameter_grads("conv2d_no_bias", no_bias);
+}
+
+TEST_CASE("Conv1d (padding, dilation) matches PyTorch", "[conv]") {
+  nn::Conv1d conv(3, 4, 3, {.padding = 2, .dilation = 2});
+  load_case(conv, "conv1d");
+  const Tensor x = leaf("conv1d.input");  // (2, 3, 8)
+  const Tensor y = conv(x);               // (2, 4, 8)
+  check_output("conv1d", "output", y);
+  backward_with({{y, seed("conv1d", "output")}});
+  check_grad("conv1d", "input", x);
+  check_parameter_grads("conv1d", conv);
+}
+
+TEST_CASE("A small CNN (Conv2d, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d) matches PyTorch", "[conv]") {
+  nn::Sequential cnn{
+      std::make_shared<nn::Conv2d>(3, 4, 3, nn::Conv2dOptions{.padding = 1}),
+      std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::MaxPool2d>(2),
+      std::make_shared<nn::Conv2d>(4, 6, 3, nn::Conv2dOptions{.padding = 1}),
+      std::make_shared<nn::AvgPool2d>(3, nn::AvgPool2dOptions{.stride = 1, .padding = 1, .count_include_pad = false}),
+      std::make_shared<nn::AdaptiveAvgPool2d>(1)};
+  load_case(cnn, "cnn");
+  const Tensor x = leaf("cnn.input");  // (2, 3, 8, 7)
+  const Tensor y = cnn(x);             // (2, 6, 1, 1)
+  check_output("cnn", "output", y);
+  backward_with({{y, seed("cnn", "output")}});
+  check_grad("cnn", "input", x);
+  check_parameter_grads("cnn", cnn);
 }
