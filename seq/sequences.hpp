@@ -1,5 +1,6 @@
-// Batches of token-id sequences: padding to a rectangle with the lengths kept, and the
-// shift-right that turns targets into decoder inputs (teacher forcing).
+// Batches of token-id sequences: padding to a rectangle with the lengths kept, the shift-right
+// that turns targets into decoder inputs (teacher forcing), one time step of a batch, the
+// per-token loss with padding ignored, and the row selection beam search reorders states with.
 #pragma once
 
 #include <cstdint>
@@ -27,5 +28,16 @@ Index shift_right(const Index& targets, std::int64_t bos_id);
 // Row b of a (B, T) id matrix, cut at its length (or at the first `stop` id, not included, if
 // stop >= 0).
 TokenIds row_tokens(const Index& ids, std::size_t b, std::size_t length, std::int64_t stop = -1);
+
+// Column t of a (B, T) id matrix: the tokens every sequence has at step t, as (B,).
+Index time_step(const Index& ids, std::size_t t);
+
+// The mean cross-entropy per real token of logits (B, T, V) against targets (B, T); targets
+// equal to pad_id add no loss and no gradient (cross_entropy with ignore_index).
+Tensor sequence_cross_entropy(const Tensor& logits, const Index& targets, std::int64_t pad_id);
+
+// Rows rows[0], rows[1], … of t along dim 0 (index_select), for StepModel::reorder; an undefined
+// tensor (a state the model does not have) stays undefined.
+Tensor select_rows(const Tensor& t, const std::vector<std::size_t>& rows);
 
 }  // namespace attograd::seq

@@ -70,11 +70,19 @@ std::filesystem::path write_report(const std::filesystem::path& dir, const Repor
   html +=
       "<h2>Held-out examples</h2>\n<table>\n<tr><th>source</th><th>reference</th><th>output</th><th>attention</th>"
       "</tr>\n";
-  for (const ReportExample& e : report.examples)
+  auto img = [](const std::string& file) {
+    return fmt::format("<img src=\"{}\" alt=\"{}\">", xml_escape(file), xml_escape(file));
+  };
+  for (const ReportExample& e : report.examples) {
+    const std::string source = !e.source.empty()     ? "<code>" + xml_escape(e.source) + "</code>"
+                               : !e.pictures.empty() ? img(e.pictures.front())
+                                                     : "";
+    std::string attention = e.heatmap_svg;
+    for (std::size_t i = 1; i < e.pictures.size(); ++i) attention += img(e.pictures[i]) + " ";
     html +=
-        fmt::format("<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>\n",
-                    xml_escape(e.source), xml_escape(e.reference), xml_escape(e.output),
-                    e.heatmap_svg.empty() ? "(no attention)" : e.heatmap_svg);
+        fmt::format("<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>\n", source,
+                    xml_escape(e.reference), xml_escape(e.output), attention.empty() ? "(no attention)" : attention);
+  }
   html += "</table>\n</body></html>\n";
   const std::filesystem::path index = dir / "index.html";
   write_file_atomically(index, html);

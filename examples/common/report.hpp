@@ -15,6 +15,9 @@ std::string loss_curve_svg(const std::vector<double>& losses);
 struct ReportExample {
   std::string source, reference, output;
   std::string heatmap_svg;  // inline; empty for a model without attention
+  // Image files in the report's folder (captioning: the input, then one attention overlay per
+  // word), shown in the attention column; the first one also stands for an empty source.
+  std::vector<std::string> pictures;
 };
 
 struct Report {

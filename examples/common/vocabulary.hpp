@@ -42,6 +42,9 @@ class Vocabulary {
   std::map<std::string, std::int64_t> ids_;
 };
 
+// Whether s is well-formed UTF-8 (what tokenize expects; the readers reject other files).
+bool is_valid_utf8(const std::string& s);
+
 // Joins tokens back into text: characters directly, words with spaces.
 std::string detokenize(const std::vector<std::string>& tokens, Tokens kind);
 

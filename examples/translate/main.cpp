@@ -37,7 +37,7 @@ using translate::Example;
 namespace {
 
 struct Options {
-  std::string task = "dates", data, tokens = "char", model = "bahdanau", schedule = "cosine";
+  std::string task = "dates", data, tokens = "char", model = "bahdanau", schedule = "constant";
   bool swap = false, interactive = false;
   std::size_t max_len = 0, embed = 32, hidden = 128, layers = 1, heads = 4, ff = 256;
   float dropout = 0.0f, teacher_forcing = 1.0f;
@@ -255,9 +255,13 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
   nlohmann::json validation_curve = nlohmann::json::array();
   bool reached_target = false;
   if (steps > 0) {
-    optim::Adam adam(model->parameters(), {.lr = o.lr});
-    // cosine: the lr rises over the first 5 % of the steps, then falls to 0 along a half cosine,
-    // which settles the last few errors a constant lr keeps (measured on dates, see the README).
+    // The Transformer's default lr is 3e-3: held-out exact match on dates after 1200 steps was
+    // 0.973 at 2e-3, 0.985 at 3e-3 and 0.958 at 5e-3 (one seed each).
+    const double lr = s.config.kind == "transformer" && !given("--lr") ? 3e-3 : o.lr;
+    optim::Adam adam(model->parameters(), {.lr = lr});
+    // cosine: the lr rises over the first 5 % of the steps, then falls to 0 along a half cosine.
+    // Not the default: on dates the Transformer reached 0.963 held-out exact match with it
+    // against 0.985 with a constant lr (both 3e-3, 1200 steps): the budget is too short to decay.
     std::unique_ptr<optim::LRScheduler> schedule;
     if (o.schedule == "cosine")
       schedule = std::make_unique<optim::CosineWarmupLR>(adam, static_cast<int>(steps / 20), static_cast<int>(steps));
@@ -372,7 +376,8 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
                                  examples::detokenize(out, s.tokens),
                                  attends ? seq::attention_heatmap_svg(decoded[i].attention, data.test[i].source,
                                                                       with_eos(out, decoded[i].attention.size()))
-                                         : ""});
+                                         : "",
+                                 {}});
     }
   }
 
@@ -449,10 +454,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 10000000))
       ->capture_default_str();
   app.add_option("--batch", o.batch, "sentences per step")->check(CLI::Range(1, 4096))->capture_default_str();
-  app.add_option("--lr", o.lr, "Adam learning rate (the peak, with --schedule cosine)")
+  app.add_option("--lr", o.lr, "Adam learning rate (the peak, with --schedule cosine; Transformer default 3e-3)")
       ->check(CLI::Range(1e-6, 1.0))
       ->capture_default_str();
-  app.add_option("--schedule", o.schedule, "lr schedule: cosine (5 % warmup, then down to 0) or constant")
+  app.add_option("--schedule", o.schedule, "lr schedule: constant, or cosine (5 % warmup, then down to 0)")
       ->check(CLI::IsMember({"cosine", "constant"}))
       ->capture_default_str();
   app.add_option("--seed", o.seed, "seed for data, initialisation and batches")->capture_default_str();

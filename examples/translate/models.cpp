@@ -19,26 +19,6 @@ const std::vector<std::string>& model_kinds() {
 
 namespace {
 
-Index column(const Index& ids, std::size_t t) {  // ids[:, t] as (B,)
-  Index c = Index::from_shape({ids.shape()[0]});
-  for (std::size_t b = 0; b < c.size(); ++b) c(b) = ids(b, t);
-  return c;
-}
-
-Index as_index(const std::vector<std::size_t>& v) {
-  Index i = Index::from_shape({v.size()});
-  for (std::size_t k = 0; k < v.size(); ++k) i(k) = static_cast<std::int64_t>(v[k]);
-  return i;
-}
-
-// The mean token loss of logits (B, T, V) against targets (B, T), PAD (0) ignored.
-Tensor token_loss(const Tensor& logits, const Index& targets) {
-  const auto B = static_cast<std::int64_t>(logits.shape()[0]), T = static_cast<std::int64_t>(logits.shape()[1]);
-  Index flat = targets;
-  flat.reshape({targets.size()});
-  return cross_entropy(reshape(logits, {B * T, -1}), flat, {.ignore_index = 0});  // (B·T, V)
-}
-
 enum class Attention { None, Bahdanau, LuongDot, LuongGeneral, LuongConcat };
 
 // A GRU encoder and a GRUCell decoder, with attention over the encoder states or without.
@@ -125,14 +105,14 @@ class RecurrentSeq2Seq : public Seq2Seq {
     for (std::size_t t = 0; t < T; ++t) {
       const Tensor l = step(s, previous).first;  // (B, V)
       logits.push_back(l);
-      previous = column(batch.target, t);
+      previous = seq::time_step(batch.target, t);
       if (teacher_forcing < 1.0f) {
         const Index guess = argmax(l.detach(), -1);
         for (std::size_t b = 0; b < B; ++b)
           if (default_generator().uniform() >= teacher_forcing) previous(b) = guess(b);
       }
     }
-    return token_loss(stack(logits, 1), batch.target);  // (B, T, V)
+    return seq::sequence_cross_entropy(stack(logits, 1), batch.target, 0);  // (B, T, V)
   }
 
   class Decoder : public seq::StepModel {
@@ -147,10 +127,8 @@ class RecurrentSeq2Seq : public Seq2Seq {
       return {log_softmax(logits, -1), weights};
     }
     void reorder(const std::vector<std::size_t>& from) override {
-      const Index rows = as_index(from);
-      auto pick = [&](const Tensor& t) { return t.defined() ? index_select(t, 0, rows) : t; };
-      s_.keys = pick(s_.keys), s_.projected_keys = pick(s_.projected_keys), s_.h = pick(s_.h);
-      s_.htilde = pick(s_.htilde);
+      s_.keys = seq::select_rows(s_.keys, from), s_.projected_keys = seq::select_rows(s_.projected_keys, from);
+      s_.h = seq::select_rows(s_.h, from), s_.htilde = seq::select_rows(s_.htilde, from);
       std::vector<std::int64_t> lengths;
       for (const std::size_t k : from) lengths.push_back(s_.lengths[k]);
       s_.lengths = lengths;
@@ -213,7 +191,7 @@ class TransformerSeq2Seq : public Seq2Seq {
     const nn::AttentionMask causal = nn::Transformer::generate_square_subsequent_mask(T);
     const Tensor h = transformer->forward(embed(*source_embed, batch.source), embed(*target_embed, target_in),
                                           source_padding, causal, source_padding);  // (B, T, d)
-    return token_loss(out->forward(h), batch.target);
+    return seq::sequence_cross_entropy(out->forward(h), batch.target, 0);
   }
 
   class Decoder : public seq::StepModel {
@@ -234,11 +212,10 @@ class TransformerSeq2Seq : public Seq2Seq {
       return {log_softmax(logits, -1), select(attention, 1, 0)};  // (K, V), (K, S)
     }
     void reorder(const std::vector<std::size_t>& from) override {
-      const Index rows = as_index(from);
-      memory_ = index_select(memory_, 0, rows);
+      memory_ = seq::select_rows(memory_, from);
       for (nn::DecoderLayerCache& layer : cache_.layers)
         for (nn::MultiheadAttention::KeyValue* kv : {&layer.self, &layer.cross})
-          if (kv->keys.defined()) *kv = {index_select(kv->keys, 0, rows), index_select(kv->values, 0, rows)};
+          *kv = {seq::select_rows(kv->keys, from), seq::select_rows(kv->values, from)};
       std::vector<std::int64_t> lengths;
       for (const std::size_t k : from) lengths.push_back(lengths_[k]);
       lengths_ = lengths;

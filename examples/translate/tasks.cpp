@@ -175,18 +175,6 @@ Example toy_example(attograd::Generator& g) {
 
 std::string key(const Example& e) { return examples::detokenize(e.source, Tokens::Word); }
 
-bool valid_utf8(const std::string& s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    i += n;
-  }
-  return true;
-}
-
 void split(std::vector<Example> all, std::size_t held_out, Dataset& d, attograd::Generator& g) {
   for (std::size_t i = all.size(); i > 1; --i) std::swap(all[i - 1], all[below(g, i)]);  // shuffle
   d.test.assign(all.end() - static_cast<std::ptrdiff_t>(held_out), all.end());
@@ -239,7 +227,7 @@ Dataset read_tsv(const std::filesystem::path& path, const FileOptions& o) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     ++lines;
-    if (!valid_utf8(line))
+    if (!examples::is_valid_utf8(line))
       throw std::runtime_error(fmt::format("--data {}: line {} is not valid UTF-8", path.string(), number));
     const std::size_t tab = line.find('\t');
     const std::size_t tab2 = tab == std::string::npos ? tab : line.find('\t', tab + 1);

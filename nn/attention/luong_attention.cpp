@@ -11,6 +11,7 @@
 #include <attograd/core/ops/elementwise.hpp>
 #include <attograd/core/ops/linalg.hpp>
 #include <attograd/core/ops/shape_ops.hpp>
+#include <attograd/nn/attention/additive_attention.hpp>
 #include <attograd/nn/init.hpp>
 
 namespace attograd::nn {
@@ -101,8 +102,9 @@ Tensor LuongAttention::score(const Tensor& query, const Tensor& keys) const {
                                static_cast<std::int64_t>(query_dim_ + key_dim_));  // (A, Dk)
       const Tensor q_part = linear(q, w_q);                                        // (B, T, A)
       const Tensor k_part = linear(keys, w_k);                                     // (B, S, A)
-      const Tensor hidden = tanh(unsqueeze(q_part, 2) + unsqueeze(k_part, 1));     // (B, T, S, A)
-      scores = matmul(hidden, v);                                                  // (B, T, S)
+      // vᵀ tanh(q_part[t] + k_part[s]): Bahdanau's additive score, so the same function
+      // (tanh(unsqueeze(q_part, 2) + unsqueeze(k_part, 1)) @ v, with its fused twin).
+      scores = functional::additive_scores(q_part, k_part, v);  // (B, T, S)
       break;
     }
   }

@@ -59,3 +59,49 @@ translate_cli_test(write_data EXIT 0 STDOUT "wrote 50 training, 10 validation an
 add_test(NAME examples.translate.report_and_metrics
          COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:translate> -DWORK=${cli_work}/report_run
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_report.cmake)
+
+# caption_cli_test(name EXIT code [STDOUT regex] [STDERR regex] ARGS args...)
+function(caption_cli_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "EXIT;STDOUT;STDERR" "ARGS")
+  add_test(NAME examples.caption.${name}
+           COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:caption> -DEXPECTED_EXIT=${arg_EXIT}
+                   "-DSTDOUT_REGEX=${arg_STDOUT}" "-DSTDERR_REGEX=${arg_STDERR}" -P ${check} -- ${arg_ARGS}
+           WORKING_DIRECTORY ${cli_work})
+endfunction()
+
+if(TARGET caption)
+  set(tiny --train-size 16 --held-out 4 --batch 4 --features 8 --hidden 16 --embed 8 --no-report)
+  caption_cli_test(help EXIT 0 STDOUT "--task.*shapes.*--images.*--captions.*--model.*sat.*--beam.*--caption " ARGS --help)
+  caption_cli_test(unknown_model EXIT 105 STDERR "--model: lstm not in \\{sat,transformer,none\\}" ARGS --model lstm)
+  caption_cli_test(unknown_task EXIT 105 STDERR "--task: faces not in \\{shapes,digits\\}" ARGS --task faces)
+  caption_cli_test(batch_zero EXIT 105 STDERR "--batch: Value 0 not in range 1 to 4096" ARGS --batch 0)
+  caption_cli_test(images_without_captions EXIT 1
+                   STDERR "--images DIR and --captions FILE.tsv go together: give both or neither"
+                   ARGS --images ${cli_data} --steps 1)
+  caption_cli_test(missing_images_dir EXIT 105 STDERR "--images: Directory does not exist: no_such_dir"
+                   ARGS --images no_such_dir --captions ${cli_data}/captions_missing_image.tsv)
+  caption_cli_test(caption_file_names_missing_image EXIT 1
+                   STDERR "captions_missing_image.tsv line 2: load_image: .*not_there.png"
+                   ARGS --images ${cli_data} --captions ${cli_data}/captions_missing_image.tsv --steps 1)
+  caption_cli_test(size_not_multiple_of_16 EXIT 1 STDERR "multiple of 16 each way \\(four 2×2 pools\\), got 40×40"
+                   ARGS --images ${cli_data} --captions ${cli_data}/captions_ok.tsv --size 40 --steps 1 --no-report)
+  caption_cli_test(heads_do_not_divide EXIT 1 STDERR "not divisible by nhead 4"
+                   ARGS --model transformer --hidden 30 --steps 1 --train-size 16 --held-out 4 --no-report)
+  caption_cli_test(save_digits EXIT 0 STDOUT "saved caption_none.safetensors"
+                   ARGS --task digits --model none --steps 2 ${tiny} --save caption_none.safetensors)
+  caption_cli_test(load_as_other_model EXIT 1 STDERR "holds a 'none' model, not 'sat'"
+                   ARGS --load caption_none.safetensors --model sat --caption ${cli_data}/digits.png)
+  set_tests_properties(examples.caption.load_as_other_model PROPERTIES DEPENDS examples.caption.save_digits)
+  caption_cli_test(caption_one_image EXIT 0 STDOUT "loaded caption_none.safetensors[^\n]*\n[0-9 ]*\n$"
+                   ARGS --load caption_none.safetensors --caption ${cli_data}/digits.png --no-report)
+  set_tests_properties(examples.caption.caption_one_image PROPERTIES DEPENDS examples.caption.save_digits)
+  caption_cli_test(caption_not_an_image EXIT 1 STDERR "load_image: .*malformed.tsv"
+                   ARGS --load caption_none.safetensors --caption ${cli_data}/malformed.tsv --no-report)
+  set_tests_properties(examples.caption.caption_not_an_image PROPERTIES DEPENDS examples.caption.save_digits)
+  caption_cli_test(load_translate_checkpoint EXIT 1 STDERR "not a caption checkpoint"
+                   ARGS --load reverse_none.safetensors --caption ${cli_data}/digits.png)
+  set_tests_properties(examples.caption.load_translate_checkpoint PROPERTIES DEPENDS examples.translate.save_reverse)
+  add_test(NAME examples.caption.report_and_metrics
+           COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:caption> -DWORK=${cli_work}/caption_report_run
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_caption_report.cmake)
+endif()

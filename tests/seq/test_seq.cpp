@@ -26,6 +26,28 @@ TEST_CASE("pad_sequences pads to the longest and keeps the lengths; shift_right 
   CHECK_THROWS_WITH(shift_right(Index{1, 2}, 1), "shift_right: targets must be (B, T), got shape (2,)");
 }
 
+TEST_CASE("time_step takes a column, sequence_cross_entropy ignores padding, select_rows reorders") {
+  const Index ids{{5, 6, 0}, {7, 0, 0}};
+  CHECK((time_step(ids, 1) == Index{6, 0}));
+  CHECK_THROWS_WITH(time_step(ids, 3), "time_step: cannot take step 3 of ids of shape (2, 3) (need (B, T) with t < T)");
+
+  // Two real tokens: the loss is their mean, and the padded positions get no gradient.
+  const Tensor logits = Tensor(Array{{{2.0f, 0.0f}, {0.0f, 0.0f}}, {{0.0f, 1.0f}, {9.0f, -9.0f}}}, true);
+  const Tensor loss = sequence_cross_entropy(logits, Index{{0, 2}, {1, 2}}, 2);
+  const double expected = (std::log(1.0 + std::exp(-2.0)) + std::log(1.0 + std::exp(-1.0))) / 2.0;
+  CHECK(loss.item() == Approx(expected).epsilon(1e-6));
+  loss.backward();
+  CHECK(logits.grad()(0, 1, 0) == 0.0f);
+  CHECK(logits.grad()(1, 1, 1) == 0.0f);
+  CHECK_THROWS_WITH(sequence_cross_entropy(logits, Index{{0, 1}}, 2),
+                    "sequence_cross_entropy: expected logits (B, T, V) and targets (B, T), got (2, 2, 2) and (1, 2)");
+
+  const Tensor rows = select_rows(Tensor(Array{{1.0f, 1.5f}, {2.0f, 2.5f}, {3.0f, 3.5f}}), {2, 2, 0});
+  CHECK((rows.value() == Array{{3.0f, 3.5f}, {3.0f, 3.5f}, {1.0f, 1.5f}}));
+  CHECK_FALSE(select_rows(Tensor(), {0}).defined());
+  CHECK_THROWS_WITH(select_rows(Tensor(Array{{1.0f, 1.5f}}), {1}), Contains("index_select"));
+}
+
 namespace {
 // A Markov chain over V = 5 tokens (0 PAD, 1 BOS, 2 EOS, 3, 4): the next token's probabilities
 // depend only on the last one. From BOS, 3 is likelier than 4, but 3 is then unlikely to end
