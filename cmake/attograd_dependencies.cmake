@@ -4,3 +4,4 @@ find_package(xtensor REQUIRED)
 find_package(xtensor-blas REQUIRED)
 find_package(fmt REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
+find_package(Threads REQUIRED)  # std::thread in core/kernels/parallel.cpp

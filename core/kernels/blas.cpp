@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <optional>
 
 namespace attograd::blas {
@@ -21,6 +22,8 @@ void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std
               static_cast<blasint>(lda == 0 ? 1 : lda), b, static_cast<blasint>(ldb == 0 ? 1 : ldb), beta, c,
               static_cast<blasint>(ldc));
 }
+
+std::size_t max_threads() { return static_cast<std::size_t>(std::max(1, openblas_get_num_threads())); }
 
 SingleThreaded::SingleThreaded() : previous_(openblas_get_num_threads()) {
   if (previous_ > 1) openblas_set_num_threads(1);

@@ -12,6 +12,9 @@ namespace attograd::blas {
 void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
            std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc);
 
+// The number of threads OpenBLAS runs a product on (OPENBLAS_NUM_THREADS, else the cores).
+std::size_t max_threads();
+
 // While one lives, OpenBLAS runs on the calling thread only. Many small products in a row (the
 // per-head matrices of attention) spend more time waking and parking BLAS threads than
 // multiplying; one thread does them faster.

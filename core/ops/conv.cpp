@@ -20,6 +20,7 @@
 #include <attograd/core/autograd.hpp>
 #include <attograd/core/kernels/blas.hpp>
 #include <attograd/core/kernels/loops.hpp>
+#include <attograd/core/kernels/parallel.hpp>
 
 namespace attograd {
 
@@ -116,7 +117,8 @@ struct ConvPlan {
   // A 1×1 kernel with stride 1 and no padding reads each input position once, in order: the
   // columns are the input itself.
   bool direct = false;
-  bool empty = false;  // no channels in or out: y is the bias alone
+  bool empty = false;     // no channels in or out: y is the bias alone
+  std::size_t parts = 1;  // threads the samples are split across (parallel_parts)
 
   void finish() {
     cg = c / groups, og = o / groups;
@@ -125,6 +127,7 @@ struct ConvPlan {
     plane = win.h * win.w;
     direct = win.kh == 1 && win.kw == 1 && win.sh == 1 && win.sw == 1 && win.ph == 0 && win.pw == 0;
     empty = rows == 0 || og == 0;
+    parts = parallel_parts(n, static_cast<double>(n) * static_cast<double>(o * rows) * static_cast<double>(positions));
   }
 };
 
@@ -221,49 +224,60 @@ double sum_floats(const float* g, std::size_t n) {
 // where x[n, g] (C/G, H, W) is sample n's group g of channels and W[g] its rows of the weight.
 // Backward, restating it: dW[g] = Σ_n G[n, g] @ cols(x[n, g])ᵀ,  dx[n, g] = col2im(W[g]ᵀ @ G[n, g]),
 // db[o] = Σ_n Σ_positions G[n, o].
+// Large batches split their samples across threads (parallel_for), each with its own columns and,
+// in the backward, its own dW, summed in a fixed order afterwards.
 Tensor convolution(const char* op, const ConvPlan& p, const Tensor& input, const Tensor& weight, const Tensor& bias) {
   Array y = Array::from_shape(p.out);  // (N, O, OH, OW)
-  std::vector<float> cols(p.direct ? 0 : p.rows * p.positions);
   const float* x = input.value().data();
   const float* w = weight.value().data();
-  for (std::size_t n = 0; n < p.n; ++n) {
-    for (std::size_t o = 0; o < p.o; ++o)  // the bias first (sample by sample, so it is in cache for the product)
-      std::fill_n(y.data() + (n * p.o + o) * p.positions, p.positions, bias.defined() ? bias.value().data()[o] : 0.0f);
-    for (std::size_t g = 0; g < p.groups && !p.empty; ++g) {
-      const float* x_ng = x + (n * p.c + g * p.cg) * p.plane;
-      if (!p.direct) im2col(x_ng, p.cg, p.win, cols.data());
-      blas::sgemm(false, false, p.og, p.positions, p.rows, 1.0f, w + g * p.og * p.rows, p.rows,
-                  p.direct ? x_ng : cols.data(), p.positions, 1.0f, y.data() + (n * p.o + g * p.og) * p.positions,
-                  p.positions);
+  const float* b = bias.defined() ? bias.value().data() : nullptr;
+  parallel_for(p.n, p.parts, [&](std::size_t, std::size_t begin, std::size_t end) {
+    std::vector<float> cols(p.direct ? 0 : p.rows * p.positions);
+    for (std::size_t n = begin; n < end; ++n) {
+      for (std::size_t o = 0; o < p.o; ++o)  // the bias first; the products add onto it
+        std::fill_n(y.data() + (n * p.o + o) * p.positions, p.positions, b ? b[o] : 0.0f);
+      for (std::size_t g = 0; g < p.groups && !p.empty; ++g) {
+        const float* x_ng = x + (n * p.c + g * p.cg) * p.plane;
+        if (!p.direct) im2col(x_ng, p.cg, p.win, cols.data());
+        blas::sgemm(false, false, p.og, p.positions, p.rows, 1.0f, w + g * p.og * p.rows, p.rows,
+                    p.direct ? x_ng : cols.data(), p.positions, 1.0f, y.data() + (n * p.o + g * p.og) * p.positions,
+                    p.positions);
+      }
     }
-  }
+  });
   std::vector<Tensor> inputs{input, weight};
   if (bias.defined()) inputs.push_back(bias);
   return make_result(op, std::move(y), std::move(inputs), [p](const Array& grad, const Array&, const Inputs& in) {
     const bool need_x = in[0].requires_grad(), need_w = in[1].requires_grad();
-    Array dx = need_x ? Array(xt::zeros<float>(in[0].shape())) : Array();  // (N, C, H, W)
-    Array dw = need_w ? Array(xt::zeros<float>(in[1].shape())) : Array();  // (O, C/G, KH, KW)
-    std::vector<float> work(p.direct ? 0 : p.rows * p.positions);          // cols(x[n, g]) for dW, then dcols for dx
+    Array dx = need_x ? Array(xt::zeros<float>(in[0].shape())) : Array();          // (N, C, H, W)
+    std::vector<Array> dw(need_w ? p.parts : 0, xt::zeros<float>(in[1].shape()));  // (O, C/G, KH, KW) per part
     const float* xv = in[0].value().data();
     const float* wv = in[1].value().data();
-    for (std::size_t n = 0; n < p.n && !p.empty; ++n)
-      for (std::size_t g = 0; g < p.groups; ++g) {
-        const float* g_ng = grad.data() + (n * p.o + g * p.og) * p.positions;  // (O/G, OH·OW)
-        const float* x_ng = xv + (n * p.c + g * p.cg) * p.plane;
-        if (need_w) {  // dW[g] (O/G, C/G·KH·KW) += G[n, g] @ cols(x[n, g])ᵀ
-          if (!p.direct) im2col(x_ng, p.cg, p.win, work.data());
-          blas::sgemm(false, true, p.og, p.rows, p.positions, 1.0f, g_ng, p.positions, p.direct ? x_ng : work.data(),
-                      p.positions, 1.0f, dw.data() + g * p.og * p.rows, p.rows);
+    const std::size_t samples = p.empty || !(need_x || need_w) ? 0 : p.n;
+    parallel_for(samples, p.parts, [&](std::size_t part, std::size_t begin, std::size_t end) {
+      std::vector<float> work(p.direct ? 0 : p.rows * p.positions);  // cols for dW, then dcols for dx
+      for (std::size_t n = begin; n < end; ++n)
+        for (std::size_t g = 0; g < p.groups; ++g) {
+          const float* g_ng = grad.data() + (n * p.o + g * p.og) * p.positions;  // (O/G, OH·OW)
+          const float* x_ng = xv + (n * p.c + g * p.cg) * p.plane;
+          if (need_w) {  // dW[g] (O/G, C/G·KH·KW) += G[n, g] @ cols(x[n, g])ᵀ
+            if (!p.direct) im2col(x_ng, p.cg, p.win, work.data());
+            blas::sgemm(false, true, p.og, p.rows, p.positions, 1.0f, g_ng, p.positions, p.direct ? x_ng : work.data(),
+                        p.positions, 1.0f, dw[part].data() + g * p.og * p.rows, p.rows);
+          }
+          if (need_x) {  // dcols (C/G·KH·KW, OH·OW) = W[g]ᵀ @ G[n, g], then added back onto dx[n, g]
+            float* dx_ng = dx.data() + (n * p.c + g * p.cg) * p.plane;
+            blas::sgemm(true, false, p.rows, p.positions, p.og, 1.0f, wv + g * p.og * p.rows, p.rows, g_ng, p.positions,
+                        0.0f, p.direct ? dx_ng : work.data(), p.positions);
+            if (!p.direct) col2im(work.data(), p.cg, p.win, dx_ng);
+          }
         }
-        if (need_x) {  // dcols (C/G·KH·KW, OH·OW) = W[g]ᵀ @ G[n, g], then added back onto dx[n, g]
-          float* dx_ng = dx.data() + (n * p.c + g * p.cg) * p.plane;
-          blas::sgemm(true, false, p.rows, p.positions, p.og, 1.0f, wv + g * p.og * p.rows, p.rows, g_ng, p.positions,
-                      0.0f, p.direct ? dx_ng : work.data(), p.positions);
-          if (!p.direct) col2im(work.data(), p.cg, p.win, dx_ng);
-        }
-      }
+    });
     if (need_x) accumulate_grad(in[0], std::move(dx));
-    if (need_w) accumulate_grad(in[1], std::move(dw));
+    if (need_w) {
+      for (std::size_t part = 1; part < dw.size(); ++part) dw[0] += dw[part];
+      accumulate_grad(in[1], std::move(dw[0]));
+    }
     if (in.size() == 3 && in[2].requires_grad()) {
       Array db = xt::zeros<float>({p.o});  // (O)
       for (std::size_t n = 0; n < p.n; ++n)

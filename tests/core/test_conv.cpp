@@ -116,6 +116,31 @@ TEST_CASE("conv2d values: a hand-computed case, unbatched input, an empty batch"
   CHECK(bb.grad()(0) == 0.0f);
 }
 
+TEST_CASE("conv2d: a batch split across threads agrees with its samples one by one", "[conv]") {
+  // 4 · 32 · (16·3·3) · 16·16 ≈ 4.7M multiply-adds: enough for parallel_for to split the batch
+  // (when BLAS has more than one thread); each sample alone is never split.
+  Tensor x = random_input({4, 16, 16, 16}), w = random_input({32, 16, 3, 3}), b = random_input({32});
+  const Tensor y = conv2d(x, w, b, 1, 1);
+  const Array seed = random_input(y.shape()).value();
+  y.backward(seed);
+  const Array dx = x.grad(), dw = w.grad(), db = b.grad();
+  x.zero_grad(), w.zero_grad(), b.zero_grad();
+  for (int n = 0; n < 4; ++n) {
+    const Tensor one = conv2d(narrow(x, 0, n, 1), w, b, 1, 1);
+    CHECK(attograd::allclose(one.value(), narrow(y, 0, n, 1).value(), 1e-5f, 1e-5f));
+    one.backward(narrow(Tensor(seed), 0, n, 1).value());
+  }
+  CHECK(attograd::allclose(x.grad(), dx, 1e-5f, 1e-5f));
+  CHECK(attograd::allclose(w.grad(), dw, 1e-5f, 1e-4f));
+  CHECK(attograd::allclose(b.grad(), db, 1e-5f, 1e-4f));
+  // The split depends only on the sizes: the same call gives the same bits.
+  w.zero_grad();
+  const Tensor again = conv2d(x, w, b, 1, 1);
+  again.backward(seed);
+  CHECK((again.value() == y.value()));
+  CHECK((w.grad() == dw));
+}
+
 TEST_CASE("conv1d is conv2d over a height of 1", "[conv]") {
   const Tensor x = random_input({2, 4, 9}), w = random_input({6, 2, 3}), b = random_input({6});
   const Tensor y = conv1d(x, w, b, 2, 1, 2, 2);  // stride 2, padding 1, dilation 2, groups 2
