@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include <attograd/attograd.hpp>
+#include <attograd/core/kernels/blas.hpp>
 
 #include "openblas_sgemm.hpp"
 
@@ -220,6 +221,7 @@ int parse_count(const char* flag, const char* text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  blas::use_cpu_kernels(argv);  // OpenBLAS's fastest kernels for this CPU (core/kernels/blas.hpp)
   const std::map<std::string, std::function<void(const Settings&)>> workloads{{"matmul", bench_matmul},
                                                                               {"mha", bench_mha},
                                                                               {"seq2seq", bench_seq2seq},

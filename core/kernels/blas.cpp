@@ -2,6 +2,12 @@
 #include <attograd/core/kernels/blas.hpp>
 
 #include <cblas.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include <algorithm>
 #include <optional>
@@ -31,6 +37,26 @@ SingleThreaded::SingleThreaded() : previous_(openblas_get_num_threads()) {
 
 SingleThreaded::~SingleThreaded() {
   if (previous_ > 1) openblas_set_num_threads(previous_);
+}
+
+const char* kernel_name() { return openblas_get_corename(); }
+
+void use_cpu_kernels(char** argv) {
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr || std::getenv("ATTOGRAD_KEEP_BLAS") != nullptr) return;
+  if (std::strcmp(openblas_get_corename(), "Prescott") != 0) return;  // OpenBLAS knew this CPU
+  const char* better = __builtin_cpu_supports("avx512f") ? "SkylakeX"
+                       : __builtin_cpu_supports("avx2")  ? "Haswell"
+                                                         : nullptr;
+  if (better == nullptr) return;  // an old CPU: Prescott is right
+  std::fprintf(stderr,
+               "attograd: OpenBLAS did not recognise this CPU and chose its Prescott (SSE3) kernels; running again "
+               "with OPENBLAS_CORETYPE=%s (set OPENBLAS_CORETYPE or ATTOGRAD_KEEP_BLAS=1 to choose yourself)\n",
+               better);
+  std::fflush(stderr);
+  setenv("OPENBLAS_CORETYPE", better, 1);
+  execv("/proc/self/exe", argv);
+  std::fprintf(stderr, "attograd: could not run again (%s); going on with the Prescott kernels\n",
+               std::strerror(errno));
 }
 
 }  // namespace attograd::blas

@@ -15,6 +15,18 @@ void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std
 // The number of threads OpenBLAS runs a product on (OPENBLAS_NUM_THREADS, else the cores).
 std::size_t max_threads();
 
+// The kernel family OpenBLAS chose when it loaded ("Haswell", "SkylakeX", …).
+const char* kernel_name();
+
+// Debian 12's OpenBLAS (0.3.21) picks its kernels once, when it loads, from the CPU's model
+// number. A CPU newer than that release (the 2-core VMs this was measured on report "Intel Xeon
+// Processor", family 6 model 207) falls back to "Prescott", its SSE3 kernels: a 512³ sgemm ran at
+// 17 GFLOP/s there against about 100 with the AVX-512 kernels. Called first thing in main():
+// if OpenBLAS fell back so on a CPU that has AVX-512 (or AVX2), runs the program again, once,
+// with OPENBLAS_CORETYPE=SkylakeX (or Haswell), and says so on stderr. Does nothing when
+// OPENBLAS_CORETYPE is already set (your choice wins), or when ATTOGRAD_KEEP_BLAS=1.
+void use_cpu_kernels(char** argv);
+
 // While one lives, OpenBLAS runs on the calling thread only. Many small products in a row (the
 // per-head matrices of attention) spend more time waking and parking BLAS threads than
 // multiplying; one thread does them faster.

@@ -32,7 +32,7 @@ struct ModelConfig {
   std::size_t embed = 32, hidden = 128;         // word embedding, LSTM width (transformer: d_model)
   std::size_t layers = 2, heads = 4, ff = 128;  // Transformer only
   float dropout = 0.0f;
-  float attention_penalty = 1.0f;  // sat: λ of the doubly stochastic penalty λ Σ_l (1 − Σ_t α_tl)²
+  float attention_penalty = 0.0f;  // sat: λ of the doubly stochastic penalty λ mean_l (1 − Σ_t α_tl)²
 };
 
 struct Batch {

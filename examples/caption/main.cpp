@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include <attograd/attograd.hpp>
+#include <attograd/core/kernels/blas.hpp>
 
 #include "captioners.hpp"
 #include "captions_file.hpp"
@@ -39,10 +40,14 @@ namespace {
 struct Options {
   std::string task = "shapes", images, captions, model = "sat", schedule = "constant", caption_image;
   std::size_t size = 0, features = 32, embed = 32, hidden = 128, layers = 2, heads = 4, ff = 128;
-  float dropout = 0.0f, attention_penalty = 1.0f;
-  std::size_t steps = 1500, batch = 32, seed = 1, train_size = 8000, held_out = 500, beam = 1, samples = 5;
+  // Defaults measured on shapes (one seed each, 2 cores): 8 000 training scenes reached 0.38
+  // held-out exact match after 1 500 steps and 30 000 reached 0.996 after 2 400 at lr 3e-3 (at 2e-3
+  // it was still at 0.02 after 1 000); the paper's penalty λ = 1 cut grounding from 0.29 to 0.03
+  // (its Σ_t α_tl ≈ 1 asks each of only 9 cells to be looked at once over a ~20-word caption).
+  float dropout = 0.0f, attention_penalty = 0.0f;
+  std::size_t steps = 2400, batch = 32, seed = 1, train_size = 30000, held_out = 500, beam = 1, samples = 5;
   std::size_t eval_every = 0;
-  double lr = 2e-3;
+  double lr = 3e-3;
   std::string save, load, metrics_json, report = "caption_report";
 };
 
@@ -444,10 +449,11 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  blas::use_cpu_kernels(argv);  // OpenBLAS's fastest kernels for this CPU (core/kernels/blas.hpp)
   Options o;
   CLI::App app{
       "caption: train a toy image-captioning model with visual attention, evaluate it, and draw where it looked.\n"
-      "With no options: the shapes scenes with Show-Attend-Tell, 1500 steps, then a report in caption_report/."};
+      "With no options: the shapes scenes with Show-Attend-Tell, 2400 steps, then a report in caption_report/."};
   app.add_option("--task", o.task, "generated images: shapes (objects on a 3x3 grid) or digits (a strip of digits)")
       ->check(CLI::IsMember(caption::scene_tasks()))
       ->capture_default_str();
@@ -475,7 +481,7 @@ int main(int argc, char** argv) {
   app.add_option("--ff", o.ff, "Transformer feed-forward width")->check(CLI::Range(1, 16384))->capture_default_str();
   app.add_option("--dropout", o.dropout, "dropout probability")->check(CLI::Range(0.0, 0.9))->capture_default_str();
   app.add_option("--attention-penalty", o.attention_penalty,
-                 "sat: weight of the doubly stochastic attention penalty (0: off)")
+                 "sat: weight λ of the doubly stochastic attention penalty (the paper: 1; 0: off)")
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
   app.add_option("--steps", o.steps, "training steps (0: evaluate only)")

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include <attograd/attograd.hpp>
+#include <attograd/core/kernels/blas.hpp>
 
 #include "models.hpp"
 #include "progress.hpp"
@@ -413,6 +414,7 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  blas::use_cpu_kernels(argv);  // OpenBLAS's fastest kernels for this CPU (core/kernels/blas.hpp)
   Options o;
   CLI::App app{
       "translate: train a toy translation model with attention, evaluate it, and draw where it looked.\n"
