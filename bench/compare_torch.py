@@ -23,7 +23,11 @@ import subprocess
 import sys
 import time
 
-WORKLOADS = ["matmul", "mha", "seq2seq", "transformer", "tiny"]
+WORKLOADS = ["matmul", "mha", "seq2seq", "transformer", "conv", "caption", "tiny"]
+
+# conv: FLOPs per step counted from the shapes, as bench/main.cpp does: 2·N·O·OH·OW·C·KH·KW
+# per conv forward, 3× that for forward + backward.
+CONV_FLOPS = 3 * (2 * 32 * 16 * 48 * 48 * 3 * 3 * 3 + 2 * 32 * 32 * 24 * 24 * 16 * 3 * 3)  # 700 710 912
 
 
 def median_ms(step, iters, warmup):
@@ -116,6 +120,81 @@ def torch_workload(name, iters, warmup):
             adam.step()
 
         result["ms_per_step"] = median_ms(step, iters, warmup)
+    elif name == "conv":
+        # The caption encoder's first two blocks (bench/main.cpp's bench_conv), forward and backward.
+        net = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+        x = torch.rand(32, 3, 48, 48)  # no grad
+
+        def step():
+            net.zero_grad(set_to_none=True)  # as attograd's zero_grad (torch 1.13 defaults to zeroing in place)
+            net(x).sum().backward()
+
+        ms = median_ms(step, iters, warmup)
+        result["ms_per_step"] = ms
+        result["flops_per_step"] = CONV_FLOPS
+        result["gflops"] = CONV_FLOPS / ms / 1e6
+    elif name == "caption":
+        # examples/caption/captioners.cpp's ShowAttendTell (kind sat) with its defaults: features
+        # D = 32, embed E = 32, hidden H = 128, attention width H, no dropout, no attention penalty.
+        V, D, E, H, B, T, L = 26, 32, 32, 128, 32, 21, 9  # L: the 3×3 grid of a 48×48 image
+
+        class Encoder(nn.Module):
+            def __init__(self):
+                super().__init__()
+                layers = []
+                for c_in, c_out in [(3, D // 2), (D // 2, D), (D, D), (D, D)]:
+                    layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+                self.cnn = nn.Sequential(*layers)
+                self.position = nn.Embedding(L, D)  # the learned embedding of each grid cell
+                nn.init.normal_(self.position.weight, 0.0, 0.1)
+
+            def forward(self, images):
+                grid = self.cnn(images).flatten(2).transpose(1, 2)  # (B, D, L) -> (B, L, D)
+                return grid + self.position(torch.arange(grid.shape[1]))
+
+        class ShowAttendTell(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.encoder = Encoder()
+                self.init_h, self.init_c = nn.Linear(D, H), nn.Linear(D, H)
+                self.embed = nn.Embedding(V, E, padding_idx=0)
+                # nn::AdditiveAttention(H, D, H): the bias sits with the key projection (W_k a + b).
+                self.W_q, self.W_k = nn.Linear(H, H, bias=False), nn.Linear(D, H, bias=True)
+                self.v = nn.Parameter(torch.empty(H).uniform_(-H**-0.5, H**-0.5))
+                self.beta = nn.Linear(H, 1)
+                self.cell = nn.LSTMCell(E + D, H)
+                self.out = nn.Linear(H + D, V)
+
+            def forward(self, images, captions):
+                grid = self.encoder(images)  # (B, L, D)
+                mean = grid.mean(1)  # (B, D)
+                h, c = torch.tanh(self.init_h(mean)), torch.tanh(self.init_c(mean))
+                keys = self.W_k(grid)  # (B, L, H), once for all steps
+                previous = torch.full((captions.shape[0],), 1, dtype=torch.long)  # BOS
+                logits = []
+                for t in range(captions.shape[1]):
+                    scores = torch.tanh(self.W_q(h).unsqueeze(1) + keys) @ self.v  # (B, L)
+                    alpha = torch.softmax(scores, -1)
+                    context = torch.bmm(alpha.unsqueeze(1), grid).squeeze(1)  # (B, D)
+                    z = torch.sigmoid(self.beta(h)) * context
+                    h, c = self.cell(torch.cat([self.embed(previous), z], -1), (h, c))
+                    logits.append(self.out(torch.cat([h, z], -1)))  # (B, V)
+                    previous = captions[:, t]  # teacher forcing
+                return F.cross_entropy(torch.stack(logits, 1).reshape(-1, V), captions.reshape(-1), ignore_index=0)
+
+        model = ShowAttendTell()
+        adam = torch.optim.Adam(model.parameters(), lr=3e-3)
+        images = torch.rand(B, 3, 48, 48)
+        captions = torch.cat([torch.randint(4, V, (B, T - 1)), torch.full((B, 1), 2)], 1)  # words, then EOS
+
+        def step():
+            adam.zero_grad(set_to_none=True)  # as attograd's zero_grad
+            model(images, captions).backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            adam.step()
+
+        result["ms_per_step"] = median_ms(step, iters, warmup)
     elif name == "tiny":
         x = torch.randn(16, requires_grad=True)
 
@@ -198,6 +277,11 @@ def main():
         if w == "matmul":
             torch_gflops = statistics.median(t["gflops"] for _, t in runs)
             print(f"{'':<12} {'gflops':<12} {'':>10} {torch_gflops:>10.3f}   (PyTorch matmul, for reference)")
+        elif w == "conv":
+            ours_gflops = statistics.median(o["gflops"] for o, _ in runs)
+            torch_gflops = statistics.median(t["gflops"] for _, t in runs)
+            print(f"{'':<12} {'gflops':<12} {ours_gflops:>10.3f} {torch_gflops:>10.3f}   "
+                  f"(at {CONV_FLOPS / 1e6:.1f} MFLOP per step, counted from the shapes)")
     return 0
 
 

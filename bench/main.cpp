@@ -1,6 +1,9 @@
 // attograd-bench: times the workloads attograd is built for, one JSON object per line.
 //
-//   attograd-bench [matmul] [mha] [seq2seq] [transformer] [tiny] [--iters N] [--warmup N]
+//   attograd-bench [matmul] [mha] [seq2seq] [transformer] [conv] [caption] [tiny] [--iters N] [--warmup N]
+//
+// caption needs the caption example's models (target caption_core): without the examples it is
+// left out.
 //
 // Each figure is the median over the timed iterations after warm-up; peak_rss_mb is the
 // process's peak resident memory so far (VmHWM) (run one workload per process to compare memory, as
@@ -23,6 +26,10 @@
 #include <attograd/core/kernels/blas.hpp>
 
 #include "openblas_sgemm.hpp"
+
+#if ATTOGRAD_BENCH_CAPTION
+#include "captioners.hpp"  // examples/caption: the captioning models
+#endif
 
 using namespace attograd;
 
@@ -210,6 +217,64 @@ void bench_tiny(const Settings& s) {
              peak_rss_mb());
 }
 
+// The captioning encoder's first two blocks, forward and backward: (32, 3, 48, 48) →
+// conv 3×3 (3 → 16, padding 1) → ReLU → max-pool 2 → conv 3×3 (16 → 32, padding 1) → ReLU →
+// max-pool 2 → (32, 32, 12, 12), sum, backward (parameter gradients; the input needs none).
+// FLOPs per step, from the shapes: a conv forward is 2·N·O·OH·OW·C·KH·KW multiply-adds
+// (conv 1: 2·32·16·48·48·3·3·3 = 63 700 992; conv 2: 2·32·32·24·24·16·3·3 = 169 869 312), and
+// forward + backward counts 3× that (the usual convention: the backward's input and weight
+// gradients each cost one forward; conv 1 has no input gradient here, so the real backward is
+// one conv-1 forward cheaper). ReLU, pooling and sum are not counted.
+void bench_conv(const Settings& s) {
+  constexpr std::size_t N = 32, C = 3, H = 48, W = 48, C1 = 16, C2 = 32, K = 3;
+  nn::Sequential net{std::make_shared<nn::Conv2d>(C, C1, K, nn::Conv2dOptions{.padding = 1}),
+                     std::make_shared<nn::ReLU>(),
+                     std::make_shared<nn::MaxPool2d>(2),
+                     std::make_shared<nn::Conv2d>(C1, C2, K, nn::Conv2dOptions{.padding = 1}),
+                     std::make_shared<nn::ReLU>(),
+                     std::make_shared<nn::MaxPool2d>(2)};
+  const Tensor x = rand({N, C, H, W});  // (N, C, H, W), no grad
+  const double forward_flops =
+      2.0 * N * C1 * H * W * C * K * K + 2.0 * N * C2 * (H / 2) * (W / 2) * C1 * K * K;  // 233 570 304
+  const double flops = 3.0 * forward_flops;                                              // 700 710 912
+  const double ms = median_ms(s, [&] {
+    net.zero_grad();
+    sum(net.forward(x)).backward();  // (N, C2, H/4, W/4) → scalar
+  });
+  fmt::print(
+      "{{\"workload\": \"conv\", \"ms_per_step\": {:.3f}, \"flops_per_step\": {:.0f}, \"gflops\": {:.2f}, "
+      "\"peak_rss_mb\": {:.1f}}}\n",
+      ms, flops, flops / ms / 1e6, peak_rss_mb());
+}
+
+#if ATTOGRAD_BENCH_CAPTION
+// One training step of the caption example's default model, sat (Show, Attend and Tell): the
+// CNN encoder (4 blocks; its first two are the conv workload) to a 3×3 grid of 32-wide
+// features, then an LSTM decoder of 128 with additive attention over the grid. 32 random
+// 48×48 images, random captions of 20 words (ids 4..25) then EOS (21 steps, no padding);
+// zero_grad, loss, backward, clip_grad_norm_(5), Adam (lr 3e-3).
+void bench_caption(const Settings& s) {
+  constexpr std::size_t B = 32, words = 20, V = 26;
+  const std::shared_ptr<caption::Captioner> model =
+      caption::make_model(caption::ModelConfig{.kind = "sat", .vocab = V, .height = 48, .width = 48});
+  model->train();
+  optim::Adam adam(model->parameters(), {.lr = 3e-3});
+  Generator gen(3);
+  caption::Batch batch{rand({B, 3, 48, 48}), Index::from_shape({B, words + 1}),
+                       std::vector<std::int64_t>(B, static_cast<std::int64_t>(words + 1))};
+  for (std::size_t b = 0; b < B; ++b) {
+    for (std::size_t t = 0; t < words; ++t) batch.captions(b, t) = 4 + static_cast<std::int64_t>(gen.below(V - 4));
+    batch.captions(b, words) = 2;  // EOS
+  }
+  print_step("caption", median_ms(s, [&] {
+               adam.zero_grad();
+               model->loss(batch).backward();
+               optim::clip_grad_norm_(model->parameters(), 5.0);
+               adam.step();
+             }));
+}
+#endif
+
 int parse_count(const char* flag, const char* text) {
   char* end = nullptr;
   const long v = std::strtol(text, &end, 10);
@@ -222,12 +287,16 @@ int parse_count(const char* flag, const char* text) {
 
 int main(int argc, char** argv) {
   blas::use_cpu_kernels(argv);  // OpenBLAS's fastest kernels for this CPU (core/kernels/blas.hpp)
-  const std::map<std::string, std::function<void(const Settings&)>> workloads{{"matmul", bench_matmul},
-                                                                              {"mha", bench_mha},
-                                                                              {"seq2seq", bench_seq2seq},
-                                                                              {"transformer", bench_transformer},
-                                                                              {"tiny", bench_tiny}};
-  const std::vector<std::string> order{"matmul", "mha", "seq2seq", "transformer", "tiny"};
+  std::map<std::string, std::function<void(const Settings&)>> workloads{
+      {"matmul", bench_matmul},           {"mha", bench_mha},   {"seq2seq", bench_seq2seq},
+      {"transformer", bench_transformer}, {"conv", bench_conv}, {"tiny", bench_tiny}};
+  std::vector<std::string> order{"matmul", "mha", "seq2seq", "transformer", "conv", "tiny"};
+#if ATTOGRAD_BENCH_CAPTION
+  workloads.emplace("caption", bench_caption);
+  order.insert(order.end() - 1, "caption");  // before tiny, which the smoke test looks for last
+#endif
+  std::string names;  // "matmul mha …", for the usage and the error messages
+  for (const std::string& name : order) names += (names.empty() ? "" : " ") + name;
   Settings settings;
   std::vector<std::string> chosen;
   try {
@@ -236,13 +305,12 @@ int main(int argc, char** argv) {
       if ((arg == "--iters" || arg == "--warmup") && i + 1 < argc) {
         (arg == "--iters" ? settings.iters : settings.warmup) = parse_count(arg.c_str(), argv[++i]);
       } else if (arg == "--help" || arg == "-h") {
-        fmt::print("usage: attograd-bench [matmul] [mha] [seq2seq] [transformer] [tiny] [--iters N] [--warmup N]\n");
+        fmt::print("usage: attograd-bench [workload ...] [--iters N] [--warmup N]\nworkloads: {}\n", names);
         return 0;
       } else if (workloads.count(arg)) {
         chosen.push_back(arg);
       } else {
-        throw std::invalid_argument(
-            fmt::format("unknown argument '{}' (workloads: matmul mha seq2seq transformer tiny)", arg));
+        throw std::invalid_argument(fmt::format("unknown argument '{}' (workloads: {})", arg, names));
       }
     }
     if (settings.iters == 0) throw std::invalid_argument("--iters must be at least 1");
