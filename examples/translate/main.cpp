@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -350,6 +351,19 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
     metrics["exact_match"] = seq::exact_match(predictions, references);
     metrics["token_accuracy"] = seq::token_accuracy(predictions, references);
     metrics["bleu"] = seq::corpus_bleu(predictions, references);
+    {  // the longest quarter of the sources, where a fixed-size summary of the source fails first
+      std::vector<std::size_t> order(data.test.size());
+      std::iota(order.begin(), order.end(), std::size_t{0});
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return data.test[a].source.size() > data.test[b].source.size();
+      });
+      order.resize(std::max<std::size_t>(1, order.size() / 4));
+      std::vector<seq::TokenIds> long_predictions, long_references;
+      for (const std::size_t i : order)
+        long_predictions.push_back(predictions[i]), long_references.push_back(references[i]);
+      metrics["bleu_longest_quarter"] = seq::corpus_bleu(long_predictions, long_references);
+      metrics["exact_match_longest_quarter"] = seq::exact_match(long_predictions, long_references);
+    }
     metrics["test_examples"] = data.test.size();
     const double alignment = alignment_accuracy(data.test, decoded);
     if (!std::isnan(alignment)) metrics["alignment_accuracy"] = alignment;
@@ -357,6 +371,8 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
                data.test.size(), metrics["exact_match"].get<double>(), metrics["token_accuracy"].get<double>(),
                metrics["bleu"].get<double>(),
                std::isnan(alignment) ? "" : fmt::format(", alignment accuracy {:.4f}", alignment));
+    fmt::print("  the longest quarter of the sources: exact match {:.4f}, BLEU-4 {:.4f}\n",
+               metrics["exact_match_longest_quarter"].get<double>(), metrics["bleu_longest_quarter"].get<double>());
     for (std::size_t i = 0; i < std::min(o.samples, data.test.size()); ++i) {
       const auto out = s.target_vocab.decode(predictions[i]);
       fmt::print("  {}  ->  {}{}\n", examples::detokenize(data.test[i].source, s.tokens),
