@@ -23,6 +23,11 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blas_kernels import match_attograd  # noqa: E402
+
+match_attograd()  # before torch is imported: the same OpenBLAS kernels on both sides
+
 WORKLOADS = ["matmul", "mha", "seq2seq", "transformer", "conv", "caption", "tiny"]
 
 # conv: FLOPs per step counted from the shapes, as bench/main.cpp does: 2·N·O·OH·OW·C·KH·KW

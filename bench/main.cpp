@@ -1,6 +1,6 @@
 // attograd-bench: times the workloads attograd is built for, one JSON object per line.
 //
-//   attograd-bench [matmul] [mha] [seq2seq] [transformer] [conv] [caption] [tiny] [--iters N] [--warmup N]
+//   attograd-bench [matmul] [mha] [seq2seq] [transformer] [conv] [caption] [tiny] [--iters N] [--warmup N] [--profile]
 //
 // caption needs the caption example's models (target caption_core): without the examples it is
 // left out.
@@ -38,7 +38,11 @@ namespace {
 struct Settings {
   int iters = 20;
   int warmup = 3;
+  bool profile = false;  // --profile: print where the timed steps' time went (core/profiler.hpp)
 };
+
+// With --profile, the guard of the workload running now: median_ms resets it after warm-up.
+ProfileGuard* profile_guard = nullptr;
 
 // The process's peak resident memory: VmHWM from /proc/self/status, which starts afresh at
 // exec (getrusage's ru_maxrss does not: it would report a large parent's peak, e.g. a Python
@@ -65,6 +69,7 @@ double median(std::vector<double> times) {
 // Median wall time of `step` in milliseconds.
 double median_ms(const Settings& s, const std::function<void()>& step) {
   for (int i = 0; i < s.warmup; ++i) step();
+  if (profile_guard != nullptr) profile_guard->reset();
   std::vector<double> times;
   for (int i = 0; i < s.iters; ++i) {
     const auto start = std::chrono::steady_clock::now();
@@ -302,10 +307,15 @@ int main(int argc, char** argv) {
   try {
     for (int i = 1; i < argc; ++i) {
       const std::string arg = argv[i];
-      if ((arg == "--iters" || arg == "--warmup") && i + 1 < argc) {
+      if (arg == "--profile") {
+        settings.profile = true;
+      } else if ((arg == "--iters" || arg == "--warmup") && i + 1 < argc) {
         (arg == "--iters" ? settings.iters : settings.warmup) = parse_count(arg.c_str(), argv[++i]);
       } else if (arg == "--help" || arg == "-h") {
-        fmt::print("usage: attograd-bench [workload ...] [--iters N] [--warmup N]\nworkloads: {}\n", names);
+        fmt::print(
+            "usage: attograd-bench [workload ...] [--iters N] [--warmup N] [--profile]\nworkloads: {}\n--profile: "
+            "after each workload, a table (on stderr) of where its timed steps' time went, per op\n",
+            names);
         return 0;
       } else if (workloads.count(arg)) {
         chosen.push_back(arg);
@@ -320,6 +330,16 @@ int main(int argc, char** argv) {
   }
   if (chosen.empty()) chosen = order;
   manual_seed(0);
-  for (const std::string& name : chosen) workloads.at(name)(settings);
+  for (const std::string& name : chosen) {
+    if (!settings.profile) {
+      workloads.at(name)(settings);
+      continue;
+    }
+    ProfileGuard profile;
+    profile_guard = &profile;
+    workloads.at(name)(settings);
+    profile_guard = nullptr;
+    fmt::print(stderr, "\n{}: {} timed steps\n{}", name, settings.iters, profile.report().table());
+  }
   return 0;
 }

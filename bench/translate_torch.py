@@ -22,6 +22,11 @@ EOS, V_src 50, V_tgt 15): the timing, not the accuracy, is compared.
 """
 import argparse, json, os, subprocess, sys, tempfile, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blas_kernels import match_attograd  # noqa: E402
+
+match_attograd()  # before torch is imported: the same OpenBLAS kernels on both sides
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

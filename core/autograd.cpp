@@ -38,7 +38,7 @@ AnomalyModeGuard::~AnomalyModeGuard() {
   anomaly_forward = previous_forward_;
 }
 
-CallSite::CallSite(const Where& where) : outermost_(call_site == nullptr) {
+CallSite::CallSite(const Where& where, const char* op) : outermost_(call_site == nullptr), timer_("forward", op) {
   if (outermost_) call_site = &where;
 }
 CallSite::~CallSite() {
@@ -214,6 +214,7 @@ void run_backward(const Tensor& root, Array seed, bool retain_graph) {
     Node& node = **it;
     if (!node.backward || !node.has_grad) continue;  // a leaf, or no gradient flowed here
     running_node = &node;
+    const profiler::OpTimer timer("backward", node.op);
     try {
       node.backward(node.grad, node.value, node.inputs);
     } catch (...) {

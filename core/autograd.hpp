@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include <attograd/core/profiler.hpp>
 #include <attograd/core/tensor.hpp>
 
 namespace attograd {
@@ -62,16 +63,18 @@ class AnomalyModeGuard {
 // Where a public op was called. Each public op takes `Where caller` (core/tensor.hpp) defaulted to
 // the caller's location and holds a CallSite for its duration; the outermost one wins, so every
 // node an op records (its composite parts too) remembers the user's line. Anomaly errors and
-// to_dot print it.
+// to_dot print it. The same scope times the op for a ProfileGuard (core/profiler.hpp), named
+// after the function that holds it (`op`, which defaults to that function's name).
 class CallSite {
  public:
-  explicit CallSite(const Where& where);
+  explicit CallSite(const Where& where, const char* op = __builtin_FUNCTION());
   ~CallSite();
   CallSite(const CallSite&) = delete;
   CallSite& operator=(const CallSite&) = delete;
 
  private:
   bool outermost_;
+  profiler::OpTimer timer_;
 };
 // "file.cpp:12" of a node's call site, or "" if unknown.
 std::string where_str(const Node& node);

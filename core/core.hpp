@@ -15,6 +15,7 @@
 #include <attograd/core/ops/linalg.hpp>
 #include <attograd/core/ops/reduction.hpp>
 #include <attograd/core/ops/shape_ops.hpp>
+#include <attograd/core/profiler.hpp>
 #include <attograd/core/random.hpp>
 #include <attograd/core/safetensors.hpp>
 #include <attograd/core/state_dict.hpp>

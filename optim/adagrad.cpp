@@ -1,6 +1,8 @@
 // Adagrad's option checks and update loop.
 #include <attograd/optim/adagrad.hpp>
 
+#include <attograd/core/profiler.hpp>
+
 #include <cmath>
 
 #include <attograd/core/autograd.hpp>
@@ -19,6 +21,7 @@ Adagrad::Adagrad(std::vector<ParamGroup> groups, AdagradOptions options)
 }
 
 void Adagrad::step() {
+  const profiler::OpTimer timer("optimizer", "Adagrad.step");
   NoGradGuard no_grad;
   const auto eps = static_cast<float>(options_.eps);
   for (ParamGroup& group : groups_for_step()) {

@@ -1,6 +1,8 @@
 // Adam: the options, on top of AdamFamily (adam_update.hpp), which does the step.
 #include <attograd/optim/adam.hpp>
 
+#include <attograd/core/profiler.hpp>
+
 namespace attograd::optim {
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions options)
@@ -11,6 +13,9 @@ Adam::Adam(std::vector<ParamGroup> groups, AdamOptions options)
                  {options.beta1, options.beta2, options.eps, options.amsgrad}),
       options_(options) {}
 
-void Adam::step() { adam_step(/*decoupled_weight_decay=*/false); }
+void Adam::step() {
+  const profiler::OpTimer timer("optimizer", "Adam.step");
+  adam_step(/*decoupled_weight_decay=*/false);
+}
 
 }  // namespace attograd::optim

@@ -1,6 +1,8 @@
 // AdamW: Adam with the decay moved out of the gradient (see adam_update.hpp).
 #include <attograd/optim/adamw.hpp>
 
+#include <attograd/core/profiler.hpp>
+
 namespace attograd::optim {
 
 AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)
@@ -11,6 +13,9 @@ AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions options)
                  {options.beta1, options.beta2, options.eps, options.amsgrad}),
       options_(options) {}
 
-void AdamW::step() { adam_step(/*decoupled_weight_decay=*/true); }
+void AdamW::step() {
+  const profiler::OpTimer timer("optimizer", "AdamW.step");
+  adam_step(/*decoupled_weight_decay=*/true);
+}
 
 }  // namespace attograd::optim

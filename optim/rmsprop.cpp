@@ -1,6 +1,8 @@
 // RMSprop's option checks and update loop.
 #include <attograd/optim/rmsprop.hpp>
 
+#include <attograd/core/profiler.hpp>
+
 #include <cmath>
 
 #include <attograd/core/autograd.hpp>
@@ -25,6 +27,7 @@ std::vector<std::string> RMSprop::buffer_names() const {
 }
 
 void RMSprop::step() {
+  const profiler::OpTimer timer("optimizer", "RMSprop.step");
   NoGradGuard no_grad;
   const auto alpha = static_cast<float>(options_.alpha);
   const auto one_minus_alpha = static_cast<float>(1.0 - options_.alpha);

@@ -1,6 +1,8 @@
 // SGD's option checks and update loop.
 #include <attograd/optim/sgd.hpp>
 
+#include <attograd/core/profiler.hpp>
+
 #include <attograd/core/autograd.hpp>
 
 namespace attograd::optim {
@@ -24,6 +26,7 @@ std::vector<std::string> SGD::buffer_names() const {
 }
 
 void SGD::step() {
+  const profiler::OpTimer timer("optimizer", "SGD.step");
   NoGradGuard no_grad;
   const auto momentum = static_cast<float>(options_.momentum);
   const auto keep = static_cast<float>(1.0 - options_.dampening);

@@ -56,7 +56,9 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator* gen, Where ca
 }
 
 // y = (x - mean) / √(var + eps) · weight + bias, statistics over the trailing dims
-Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias, float eps) {
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias, float eps,
+                  Where caller) {
+  const CallSite call_site(caller);
   check_layer_norm("layer_norm", x, normalized_shape, weight, bias);
   if (fused_kernels_enabled()) return fused::layer_norm(x, normalized_shape, weight, bias, eps);
   const std::size_t k = normalized_shape.size();

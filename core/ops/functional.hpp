@@ -27,7 +27,7 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator* gen = nullptr
 // (x - mean) / √(var + eps) · weight + bias, with the biased variance as PyTorch.
 // weight and bias have normalized_shape; pass undefined tensors to leave them out.
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = {}, const Tensor& bias = {},
-                  float eps = 1e-5f);
+                  float eps = 1e-5f, Where caller = Where::current());
 
 enum class Reduction { None, Mean, Sum };
 
@@ -40,7 +40,8 @@ struct CrossEntropyOptions {
 // Logits (N, C) with targets (N,) of class indices; also (C,) with a 0-d target, and
 // (N, C, d1, ...) with targets (N, d1, ...), as PyTorch. The mean is over non-ignored targets.
 // Composed from log_softmax and nll_loss; fused: one pass, backward softmax - target.
-Tensor cross_entropy(const Tensor& logits, const Index& targets, const CrossEntropyOptions& options = {});
+Tensor cross_entropy(const Tensor& logits, const Index& targets, const CrossEntropyOptions& options = {},
+                     Where caller = Where::current());
 
 // -log_probs[i, targets[i]] for (N, C) log-probabilities, as torch.nn.functional.nll_loss.
 Tensor nll_loss(const Tensor& log_probs, const Index& targets, std::int64_t ignore_index = -100,

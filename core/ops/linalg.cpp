@@ -141,7 +141,8 @@ void check_linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 
 // y = x Wᵀ + b, the transpose passed to BLAS as a flag.
 // dx = g W    dW = gᵀ x (over all leading dims)    db = Σ_rows g
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Where caller) {
+  const CallSite call_site(caller);
   check_linear(x, weight, bias);
   const std::size_t out_features = weight.shape()[0], in_features = weight.shape()[1];
   Shape shape = x.shape();

@@ -20,7 +20,7 @@ Tensor matmul_transposed(const Tensor& a, const Tensor& b, bool transpose_a, boo
 // y = x wᵀ + b, as torch.nn.functional.linear: x (..., in), weight (out, in), bias (out) or
 // undefined -> (..., out). One BLAS call with the weight's transpose as a flag, the bias added
 // in the same pass; the backward is two BLAS calls and a column sum.
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, Where caller = Where::current());
 
 // Batched product of plain arrays with transposes as flags (nothing is copied for them):
 // op(a) (..., M, K) @ op(b) (..., K, N) -> (broadcast batch..., M, N). Both at least 2-D.

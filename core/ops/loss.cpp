@@ -86,7 +86,8 @@ Tensor reduce_over_targets(const Tensor& per_row, const Index& targets, std::int
 // Per row with target y, ε = label_smoothing and C classes:
 //   loss = -(1 - ε) log softmax(x)[y] - ε · mean_c log softmax(x)[c]      (0 for ignored rows)
 // then reduced over the rows that are not ignored.
-Tensor cross_entropy(const Tensor& logits, const Index& targets, const CrossEntropyOptions& options) {
+Tensor cross_entropy(const Tensor& logits, const Index& targets, const CrossEntropyOptions& options, Where caller) {
+  const CallSite call_site(caller);
   check_smoothing(options.label_smoothing);
   const ClassLayout l = to_rows("cross_entropy", logits, targets);  // (rows, C), (rows,)
   check_class_targets("cross_entropy", l.targets, l.logits.shape()[1], options.ignore_index);

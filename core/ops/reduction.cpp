@@ -44,7 +44,8 @@ void require_nonempty(const char* op, const Tensor& x, const std::vector<std::si
 }  // namespace
 
 // y = Σ x over dims        dy/dx = 1: the gradient is broadcast back to x's shape
-Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
+Tensor sum(const Tensor& x, const Dims& dims, bool keepdim, Where caller) {
+  const CallSite call_site(caller);
   const auto reduced = normalize_dims("sum", dims, x.dim());
   const Shape kept = keepdim_shape(x.shape(), reduced);
   Array out = sum_to(x.value(), kept);
@@ -57,7 +58,8 @@ Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
 }
 
 // y = Σ x / n
-Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
+Tensor mean(const Tensor& x, const Dims& dims, bool keepdim, Where caller) {
+  const CallSite call_site(caller);
   const auto reduced = normalize_dims("mean", dims, x.dim());
   require_nonempty("mean", x, reduced);
   std::size_t n = 1;
@@ -98,11 +100,18 @@ Tensor extremum(const char* op, const Tensor& x, const Dims& dims, bool keepdim,
 }
 }  // namespace
 
-Tensor max(const Tensor& x, const Dims& dims, bool keepdim) { return extremum("max", x, dims, keepdim, true); }
-Tensor min(const Tensor& x, const Dims& dims, bool keepdim) { return extremum("min", x, dims, keepdim, false); }
+Tensor max(const Tensor& x, const Dims& dims, bool keepdim, Where caller) {
+  const CallSite call_site(caller);
+  return extremum("max", x, dims, keepdim, true);
+}
+Tensor min(const Tensor& x, const Dims& dims, bool keepdim, Where caller) {
+  const CallSite call_site(caller);
+  return extremum("min", x, dims, keepdim, false);
+}
 
 // var = Σ (x - mean)² / (n - correction)
-Tensor var(const Tensor& x, const Dims& dims, int correction, bool keepdim) {
+Tensor var(const Tensor& x, const Dims& dims, int correction, bool keepdim, Where caller) {
+  const CallSite call_site(caller);
   const auto reduced = normalize_dims("var", dims, x.dim());
   require_nonempty("var", x, reduced);
   std::size_t n = 1;

@@ -6,14 +6,15 @@
 
 namespace attograd {
 
-Tensor sum(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
-Tensor mean(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor sum(const Tensor& x, const Dims& dims = {}, bool keepdim = false, Where caller = Where::current());
+Tensor mean(const Tensor& x, const Dims& dims = {}, bool keepdim = false, Where caller = Where::current());
 // The largest value; its gradient goes to the first position holding it (row-major order).
 // NaN counts as the largest, so NaNs propagate as in PyTorch.
-Tensor max(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
-Tensor min(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor max(const Tensor& x, const Dims& dims = {}, bool keepdim = false, Where caller = Where::current());
+Tensor min(const Tensor& x, const Dims& dims = {}, bool keepdim = false, Where caller = Where::current());
 // Variance with Bessel's correction by default (correction = 1), as torch.var.
-Tensor var(const Tensor& x, const Dims& dims = {}, int correction = 1, bool keepdim = false);
+Tensor var(const Tensor& x, const Dims& dims = {}, int correction = 1, bool keepdim = false,
+           Where caller = Where::current());
 
 // Index of the largest value along `dim` (first one on ties); no gradient.
 Index argmax(const Tensor& x, int dim, bool keepdim = false);

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,7 @@ struct Options {
   float dropout = 0.0f, attention_penalty = 0.0f;
   std::size_t steps = 2400, batch = 32, seed = 1, train_size = 30000, held_out = 500, beam = 1, samples = 5;
   std::size_t eval_every = 0;
+  bool profile = false;
   double lr = 3e-3;
   std::string save, load, metrics_json, report = "caption_report";
 };
@@ -350,6 +352,8 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
           s.config.kind, s.task, model->parameter_count(), height, width, model->grid_height(), model->grid_width(),
           initial, std::log(static_cast<double>(s.vocab.size())), s.vocab.size());
     }
+    std::optional<ProfileGuard> profile;  // --profile: where the training steps' time went
+    if (o.profile) profile.emplace();
     examples::ProgressBar bar(steps);
     for (std::size_t step = 1; step <= steps; ++step) {
       const auto step_start = std::chrono::steady_clock::now();
@@ -373,6 +377,9 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
       }
     }
     bar.finish();
+    if (profile)
+      fmt::print(stderr, "profile of {} training steps (evaluations included):\n{}", losses.size(),
+                 profile->report().table());
     model->eval();
     metrics["steps"] = losses.size(), metrics["train_seconds"] = train_seconds, metrics["final_loss"] = losses.back();
   }
@@ -510,6 +517,7 @@ int main(int argc, char** argv) {
   app.add_option("--load", o.load, "start from a model saved with --save")->check(CLI::ExistingFile);
   app.add_option("--caption", o.caption_image, "caption this image file (PNG, JPEG, BMP, PGM) and print the result")
       ->check(CLI::ExistingFile);
+  app.add_flag("--profile", o.profile, "after training, print where its time went, per op (core/profiler.hpp)");
   app.add_option("--metrics-json", o.metrics_json, "write the metrics as one JSON object to PATH");
   app.add_option("--report", o.report, "write an HTML report with attention overlays to DIR")->capture_default_str();
   bool no_report = false;

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <iostream>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,7 @@ struct Options {
   std::size_t steps = 1200, batch = 64, seed = 1, train_size = 20000, held_out = 1000, beam = 1, samples = 5;
   std::size_t eval_every = 0;
   double lr = 2e-3, target = 0.99;
-  bool stop_at_target = false;
+  bool stop_at_target = false, profile = false;
   std::string save, load, translate_text, metrics_json, report = "translate_report", write_data;
 };
 
@@ -303,6 +304,8 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
       if (exact >= o.target && !reached_target)
         reached_target = true, metrics["steps_to_target"] = step, metrics["seconds_to_target"] = train_seconds;
     };
+    std::optional<ProfileGuard> profile;  // --profile: where the training steps' time went
+    if (o.profile) profile.emplace();
     examples::ProgressBar bar(steps);
     for (std::size_t step = 1; step <= steps; ++step) {
       const auto step_start = std::chrono::steady_clock::now();
@@ -327,6 +330,9 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
       }
     }
     bar.finish();
+    if (profile)
+      fmt::print(stderr, "profile of {} training steps (evaluations included):\n{}", losses.size(),
+                 profile->report().table());
     metrics["steps"] = losses.size();
     metrics["train_seconds"] = train_seconds;
     metrics["final_loss"] = losses.back();
@@ -504,6 +510,7 @@ int main(int argc, char** argv) {
   app.add_option("--load", o.load, "start from a model saved with --save")->check(CLI::ExistingFile);
   app.add_option("--translate", o.translate_text, "translate this text and print the result");
   app.add_flag("--interactive", o.interactive, "translate each line read from standard input");
+  app.add_flag("--profile", o.profile, "after training, print where its time went, per op (core/profiler.hpp)");
   app.add_option("--metrics-json", o.metrics_json, "write the metrics as one JSON object to PATH");
   app.add_option("--report", o.report, "write an HTML report with attention heatmaps to DIR")->capture_default_str();
   bool no_report = false;

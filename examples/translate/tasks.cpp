@@ -135,6 +135,9 @@ Example reverse_example(attograd::Generator& g) {
 // ---- toy-lang ----------------------------------------------------------------------------------
 // English-like SVO: "the big cats chase a small dog" -> SOV with particles and agreement:
 // "oki neko-tachi ga chisa inu o oi-ru" (plural subjects take -tachi and the verb -ru, else -u).
+// One to three such clauses joined by "and" ("soshite"), nouns with up to two adjectives: up to
+// 29 source words, so that a model squeezing the sentence into one vector (--model none) starts
+// to lose words on the long ones, while attention reorders each clause where it stands.
 
 struct Word {
   const char *en, *en_plural, *toy;
@@ -144,32 +147,35 @@ const Word nouns[] = {{"cat", "cats", "neko"},     {"dog", "dogs", "inu"},      
                       {"child", "children", "ko"}, {"teacher", "teachers", "sensei"}};
 const Word verbs[] = {{"sees", "see", "mi"},     {"eats", "eat", "tabe"},     {"likes", "like", "suki"},
                       {"chases", "chase", "oi"}, {"helps", "help", "tasuke"}, {"finds", "find", "mitsuke"}};
-const char* const adjectives[][2] = {{"big", "oki"}, {"small", "chisa"}, {"red", "aka"}, {"old", "furu"}, {"", ""}};
+const char* const adjectives[][2] = {{"big", "oki"}, {"small", "chisa"}, {"red", "aka"}, {"old", "furu"}};
 
 Example toy_example(attograd::Generator& g) {
   auto phrase = [&](bool plural, std::vector<std::string>& en, std::vector<std::string>& toy) {
     const Word& n = nouns[below(g, std::size(nouns))];
-    const auto& adj = adjectives[below(g, std::size(adjectives))];
     en.push_back(below(g, 2) == 0 ? "the" : plural ? "some" : "a");
-    if (*adj[0] != '\0') en.push_back(adj[0]), toy.push_back(adj[1]);
+    for (std::size_t k = below(g, 3); k > 0; --k) {  // 0, 1 or 2 adjectives
+      const auto& adj = adjectives[below(g, std::size(adjectives))];
+      en.push_back(adj[0]), toy.push_back(adj[1]);
+    }
     en.push_back(plural ? n.en_plural : n.en);
     toy.push_back(std::string(n.toy) + (plural ? "-tachi" : ""));
   };
-  std::vector<std::string> en, subject, object;
-  const bool plural = below(g, 2) == 0;
-  phrase(plural, en, subject);
-  const Word& v = verbs[below(g, std::size(verbs))];
-  en.push_back(plural ? v.en_plural : v.en);
-  std::vector<std::string> object_en;
-  phrase(below(g, 2) == 0, object_en, object);
-  en.insert(en.end(), object_en.begin(), object_en.end());
   Example e;
-  e.source = en;
-  e.target = subject;
-  e.target.push_back("ga");
-  e.target.insert(e.target.end(), object.begin(), object.end());
-  e.target.push_back("o");
-  e.target.push_back(std::string(v.toy) + (plural ? "-ru" : "-u"));
+  for (std::size_t clause = 0, clauses = 1 + below(g, 3); clause < clauses; ++clause) {
+    if (clause > 0) e.source.push_back("and"), e.target.push_back("soshite");
+    std::vector<std::string> subject, object, object_en;
+    const bool plural = below(g, 2) == 0;
+    phrase(plural, e.source, subject);
+    const Word& v = verbs[below(g, std::size(verbs))];
+    e.source.push_back(plural ? v.en_plural : v.en);
+    phrase(below(g, 2) == 0, object_en, object);
+    e.source.insert(e.source.end(), object_en.begin(), object_en.end());
+    e.target.insert(e.target.end(), subject.begin(), subject.end());
+    e.target.push_back("ga");
+    e.target.insert(e.target.end(), object.begin(), object.end());
+    e.target.push_back("o");
+    e.target.push_back(std::string(v.toy) + (plural ? "-ru" : "-u"));
+  }
   return e;
 }
 

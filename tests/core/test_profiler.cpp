@@ -1,0 +1,69 @@
+// The profiler: its counts add up on a small graph whose calls and FLOPs are known by hand, and
+// nothing is recorded while no guard lives. (Optimizer steps: tests/optim/test_optim_profile.cpp.)
+#include <catch2/catch.hpp>
+
+#include <attograd/core/core.hpp>
+
+using namespace attograd;
+
+TEST_CASE("the profiler counts a known graph's calls and GEMM FLOPs, forward and backward apart") {
+  const Tensor a = randn({2, 3}, true), b = randn({3, 4}, true);
+  ProfileGuard profile;
+  const Tensor y = matmul(a, b);  // 2·2·3·4 = 48 FLOPs
+  const Tensor loss = sum(y * y);
+  loss.backward();  // dA = G Bᵀ (2×4 @ 4×3) and dB = Aᵀ G (3×2 @ 2×4): 48 + 48 FLOPs
+  const ProfileReport r = profile.report();
+
+  const ProfileEntry* mm = r.find("forward", "matmul");
+  REQUIRE(mm != nullptr);
+  CHECK(mm->calls == 1);
+  CHECK(mm->flops == 48.0);
+  REQUIRE(r.find("forward", "mul") != nullptr);
+  CHECK(r.find("forward", "mul")->calls == 1);
+  REQUIRE(r.find("forward", "sum") != nullptr);
+  CHECK(r.find("forward", "sum")->flops == 0.0);  // elementwise work: timed, FLOPs not counted
+
+  const ProfileEntry* mm_back = r.find("backward", "matmul");
+  REQUIRE(mm_back != nullptr);
+  CHECK(mm_back->calls == 1);
+  CHECK(mm_back->flops == 96.0);
+  CHECK(r.find("backward", "mul") != nullptr);
+  CHECK(r.find("backward", "sum") != nullptr);
+
+  CHECK(r.total_flops() == 144.0);
+  double timed = 0.0;
+  for (const ProfileEntry& e : r.entries) timed += e.seconds;
+  CHECK(timed <= r.seconds);  // every entry lies inside the guard's lifetime
+  const std::string table = r.table();
+  CHECK_THAT(table, Catch::Matchers::Contains("forward") && Catch::Matchers::Contains("matmul") &&
+                        Catch::Matchers::Contains("GFLOP"));
+}
+
+TEST_CASE("a composite op counts once, under its own name; with no guard nothing is recorded") {
+  const Tensor x = randn({4, 5}, true);
+  {
+    FusedKernelsGuard composite(false);  // softmax as exp, sum and div
+    ProfileGuard profile;
+    const Tensor s = softmax(x, -1);
+    const ProfileReport r = profile.report();
+    REQUIRE(r.find("forward", "softmax") != nullptr);
+    CHECK(r.find("forward", "softmax")->calls == 1);
+    CHECK(r.find("forward", "exp") == nullptr);  // its parts are inside softmax's time
+    CHECK(r.entries.size() == 1);
+  }
+  CHECK_FALSE(profiler::enabled());
+  const Tensor unrecorded = matmul(x, transpose(x, 0, 1));  // no guard: nothing to record into
+  ProfileGuard later;
+  CHECK(later.report().entries.empty());  // the earlier matmul did not leak into a later guard
+  const Tensor y = x * 2.0f;
+  CHECK(later.report().find("forward", "mul") != nullptr);
+  later.reset();
+  CHECK(later.report().entries.empty());
+  {
+    ProfileGuard inner;  // a nested guard records into its own report only
+    const Tensor z = x + 1.0f;
+    CHECK(inner.report().find("forward", "add") != nullptr);
+  }
+  CHECK(later.report().find("forward", "add") == nullptr);
+  CHECK(profiler::enabled());
+}
