@@ -129,6 +129,7 @@ def main():
             return torch.nn.functional.cross_entropy(s.out(h).reshape(-1, s.Vt), tgt.reshape(-1), ignore_index=0)
 
         def greedy(s, src, lengths):
+            src = src[:, : int(lengths.max())]  # in eval mode the encoder drops all-padding columns itself
             pad = torch.arange(src.shape[1])[None, :] >= lengths[:, None]
             memory = s.t.encoder(s.embed(s.src, src), src_key_padding_mask=pad)
             ys = torch.ones(src.shape[0], 1, dtype=torch.long)
