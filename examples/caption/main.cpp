@@ -209,7 +209,10 @@ Evaluation evaluate(const caption::Captioner& model, const std::vector<Scene>& s
   }
   const bool has_objects =
       std::any_of(scenes.begin(), scenes.end(), [](const Scene& scene) { return !scene.objects.empty(); });
-  if (has_objects) {  // 0 when the model wrote no word that names an object in its scene
+  const bool attends = std::any_of(e.decoded.begin(), e.decoded.end(), [](const Decoded& d) {
+    return !d.attention.empty() && !d.attention.front().empty();
+  });
+  if (has_objects && attends) {  // 0 when the model wrote no word that names an object in its scene
     e.metrics["grounding_accuracy"] = scored == 0 ? 0.0 : static_cast<double>(right) / static_cast<double>(scored);
     e.metrics["grounded_words"] = scored;
   }
