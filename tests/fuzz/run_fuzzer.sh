@@ -66,7 +66,7 @@ compile "$here/safetensors_fuzzer.cpp" "$work/safetensors_fuzzer.o"
 "$cxx" "${flags[@]}" "$work/safetensors_fuzzer.o" "$work/safetensors.o" "$work/tensor.o" "$work/allocator.o" \
   -lfmt -o "$work/safetensors_fuzzer"
 # The optimizer-state and training-state loaders: the engine, Adam, the schedules and the file code.
-state_sources=(core/autograd.cpp core/random.cpp core/state_dict.cpp core/kernels/loops.cpp
+state_sources=(core/autograd.cpp core/profiler.cpp core/random.cpp core/state_dict.cpp core/kernels/loops.cpp
                optim/optimizer.cpp optim/adam.cpp optim/adam_update.cpp optim/lr_scheduler.cpp
                optim/training_state.cpp core/kernels/fast_math.cpp)
 state_objects=("$work/safetensors.o" "$work/tensor.o" "$work/allocator.o")
