@@ -13,8 +13,10 @@
 //              composite op appear here one by one);
 //   optimizer  every optimizer step;
 // and adds each GEMM's 2·m·n·k FLOPs (counted at the one BLAS door, blas::sgemm) to the op that
-// ran it. Elementwise work is timed but its FLOPs are not counted. With no guard alive the hooks
-// cost one thread-local test each.
+// ran it. Elementwise work is timed but its FLOPs are not counted, and neither are the GEMMs a
+// convolution runs on parallel_for's extra threads (core/kernels/parallel.hpp): the guard is
+// per thread, so a large conv2d's GFLOP/s reads low. With no guard alive the hooks cost one
+// thread-local test each.
 #pragma once
 
 #include <chrono>
