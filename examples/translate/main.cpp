@@ -249,7 +249,10 @@ int run(const Options& o, const std::vector<std::string>& explicit_options) {
   // ---- training ----
   std::vector<double> losses;
   double train_seconds = 0.0;
-  const std::size_t steps = !o.load.empty() && !given("--steps") ? 0 : o.steps;
+  // The Transformer trains 1400 steps by default: measured with --eval-every 200 (seed 1), its
+  // validation exact match first reached 0.99 at step 1400, after 82.5 s of training.
+  const std::size_t default_steps = s.config.kind == "transformer" ? 1400 : o.steps;
+  const std::size_t steps = !o.load.empty() && !given("--steps") ? 0 : given("--steps") ? o.steps : default_steps;
   nlohmann::json metrics{{"task", s.task},
                          {"model", s.config.kind},
                          {"steps", 0},
@@ -474,7 +477,7 @@ int main(int argc, char** argv) {
   app.add_option("--teacher-forcing", o.teacher_forcing, "chance of feeding the true previous token (RNN models)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
-  app.add_option("--steps", o.steps, "training steps (0: evaluate only)")
+  app.add_option("--steps", o.steps, "training steps (0: evaluate only; Transformer default 1400)")
       ->check(CLI::Range(0, 10000000))
       ->capture_default_str();
   app.add_option("--batch", o.batch, "sentences per step")->check(CLI::Range(1, 4096))->capture_default_str();
