@@ -31,12 +31,7 @@ FileSplits read_captioned_images(const std::filesystem::path& images, const std:
     ++lines;
     if (!examples::is_valid_utf8(line))
       throw std::runtime_error(fmt::format("--captions {}: line {} is not valid UTF-8", captions.string(), number));
-    const std::size_t tab = line.find('\t');
-    const std::size_t tab2 = tab == std::string::npos ? tab : line.find('\t', tab + 1);
-    const std::string file = tab == std::string::npos ? "" : line.substr(0, tab);
-    const std::string text = tab == std::string::npos
-                                 ? ""
-                                 : line.substr(tab + 1, tab2 == std::string::npos ? std::string::npos : tab2 - tab - 1);
+    const auto [file, text] = examples::first_two_columns(line);
     Scene s;
     s.caption = examples::tokenize(text, examples::Tokens::Word);
     if (file.empty() || s.caption.empty()) {

@@ -139,4 +139,11 @@ bool is_valid_utf8(const std::string& s) {
   return true;
 }
 
+std::pair<std::string, std::string> first_two_columns(const std::string& line) {
+  const std::size_t tab = line.find('\t');
+  if (tab == std::string::npos) return {"", ""};
+  const std::size_t tab2 = line.find('\t', tab + 1);
+  return {line.substr(0, tab), line.substr(tab + 1, tab2 == std::string::npos ? std::string::npos : tab2 - tab - 1)};
+}
+
 }  // namespace examples

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <attograd/seq/sequences.hpp>
@@ -41,6 +42,10 @@ class Vocabulary {
   std::vector<std::string> tokens_;
   std::map<std::string, std::int64_t> ids_;
 };
+
+// The first two tab-separated columns of a line ("" for a missing one; further columns are
+// ignored), as both example readers take them from Tatoeba/Anki-style files.
+std::pair<std::string, std::string> first_two_columns(const std::string& line);
 
 // Whether s is well-formed UTF-8 (what tokenize expects; the readers reject other files).
 bool is_valid_utf8(const std::string& s);

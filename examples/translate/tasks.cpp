@@ -235,12 +235,7 @@ Dataset read_tsv(const std::filesystem::path& path, const FileOptions& o) {
     ++lines;
     if (!examples::is_valid_utf8(line))
       throw std::runtime_error(fmt::format("--data {}: line {} is not valid UTF-8", path.string(), number));
-    const std::size_t tab = line.find('\t');
-    const std::size_t tab2 = tab == std::string::npos ? tab : line.find('\t', tab + 1);
-    std::string a = tab == std::string::npos ? "" : line.substr(0, tab);
-    std::string b = tab == std::string::npos
-                        ? ""
-                        : line.substr(tab + 1, tab2 == std::string::npos ? std::string::npos : tab2 - tab - 1);
+    auto [a, b] = examples::first_two_columns(line);
     if (o.swap) std::swap(a, b);
     Example e;
     e.source = tokenize(a, o.tokens);

@@ -201,6 +201,9 @@ TEST_CASE("the generated tasks: disjoint splits, dates in ISO form with their fi
 }
 
 TEST_CASE("the TSV reader counts malformed lines and honours --swap and --max-len") {
+  CHECK(examples::first_two_columns("a\tb\tc") == std::pair<std::string, std::string>{"a", "b"});
+  CHECK(examples::first_two_columns("a\tb") == std::pair<std::string, std::string>{"a", "b"});
+  CHECK(examples::first_two_columns("no tab") == std::pair<std::string, std::string>{"", ""});
   testing::TempDir dir("translate");
   const auto path = dir.path / "pairs.tsv";
   std::ofstream(path) << "Hello, world!\tBonjour le monde !\textra\nno tab\n\ta\nGood night.\tBonne nuit.\n"
