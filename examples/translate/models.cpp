@@ -6,23 +6,26 @@
 
 #include <fmt/format.h>
 
+#include "location_attention.hpp"  // examples/extending: docs/extending.md's worked layer
+
 namespace translate {
 
 using namespace attograd;
 namespace F = attograd::nn::functional;
 
 const std::vector<std::string>& model_kinds() {
-  static const std::vector<std::string> kinds{"bahdanau",     "luong-dot",   "luong-general",
-                                              "luong-concat", "transformer", "none"};
+  static const std::vector<std::string> kinds{"bahdanau", "luong-dot",   "luong-general", "luong-concat",
+                                              "location", "transformer", "none"};
   return kinds;
 }
 
 namespace {
 
-enum class Attention { None, Bahdanau, LuongDot, LuongGeneral, LuongConcat };
+enum class Attention { None, Bahdanau, LuongDot, LuongGeneral, LuongConcat, Location };
 
 // A GRU encoder and a GRUCell decoder, with attention over the encoder states or without.
 //   Bahdanau: c_t = attend(h_{t-1}),  h_t = GRU([e(y_{t-1}); c_t], h_{t-1}),  logits = W [h_t; c_t]
+//   location: the same, with c_t, α_t = attend(h_{t-1}, α_{t-1}) (Chorowski et al., examples/extending)
 //   Luong:    h_t = GRU([e(y_{t-1}); h̃_{t-1}], h_{t-1}),  c_t = attend(h_t),  h̃_t = tanh(W_c [c_t; h_t]),
 //             logits = W h̃_t                                        (input feeding, as in the paper)
 //   none:     h_t = GRU(e(y_{t-1}), h_{t-1}),  logits = W h_t
@@ -45,6 +48,8 @@ class RecurrentSeq2Seq : public Seq2Seq {
     cell = register_module("cell", std::make_shared<nn::GRUCell>(attends ? E + H : E, H));
     if (attention == Attention::Bahdanau)
       additive = register_module("attention", std::make_shared<nn::AdditiveAttention>(H, H, H));
+    if (attention == Attention::Location)
+      location = register_module("attention", std::make_shared<extending::LocationAttention>(H, H, H));
     if (attention == Attention::LuongDot || attention == Attention::LuongGeneral ||
         attention == Attention::LuongConcat) {
       const nn::LuongScore score = attention == Attention::LuongDot       ? nn::LuongScore::Dot
@@ -52,18 +57,18 @@ class RecurrentSeq2Seq : public Seq2Seq {
                                                                           : nn::LuongScore::Concat;
       luong = register_module("attention", std::make_shared<nn::LuongAttention>(score, H, H));
     }
-    out = register_module("out",
-                          std::make_shared<nn::Linear>(attention == Attention::Bahdanau ? 2 * H : H, c.target_vocab));
+    out = register_module("out", std::make_shared<nn::Linear>(additive || location ? 2 * H : H, c.target_vocab));
   }
 
   // What the decoder carries from step to step, one row per hypothesis.
   struct State {
     Tensor keys;             // (K, S, H) encoder outputs
-    Tensor projected_keys;   // (K, S, H) Bahdanau's W_k k + b, made once
+    Tensor projected_keys;   // (K, S, H) Bahdanau's W_k k + b (location's V h + b), made once
     nn::AttentionMask mask;  // key padding of the sources
     std::vector<std::int64_t> lengths;
     Tensor h;       // (K, H)
     Tensor htilde;  // (K, H) Luong's attentional hidden state
+    Tensor alpha;   // (K, S) location's previous attention weights α_{t-1}
   };
 
   State encode(const Index& source, const std::vector<std::int64_t>& lengths) const {
@@ -71,6 +76,10 @@ class RecurrentSeq2Seq : public Seq2Seq {
     State s;
     s.keys = keys;
     if (additive) s.projected_keys = additive->project_keys(keys);
+    if (location) {
+      s.projected_keys = location->project_keys(keys);
+      s.alpha = extending::LocationAttention::initial_weights(lengths, source.shape()[1]);  // α_0
+    }
     s.lengths = lengths;
     s.mask = nn::AttentionMask::key_padding(lengths, source.shape()[1]);
     s.h = cat({select(h_n, 0, -2), select(h_n, 0, -1)}, -1);  // the last layer's two final states: (B, H)
@@ -84,6 +93,13 @@ class RecurrentSeq2Seq : public Seq2Seq {
     if (additive) {
       const auto [context, weights] = additive->forward_projected(s.h, s.projected_keys, s.keys, s.mask);  // (K, H)
       s.h = cell->forward(cat({e, context}, -1), s.h);                                                     // (K, H)
+      return {out->forward(cat({s.h, context}, -1)), weights};
+    }
+    if (location) {
+      const auto [context, weights] =
+          location->forward_projected(s.h, s.projected_keys, s.keys, s.alpha, s.mask);  // (K, H), (K, S)
+      s.alpha = weights;
+      s.h = cell->forward(cat({e, context}, -1), s.h);  // (K, H)
       return {out->forward(cat({s.h, context}, -1)), weights};
     }
     if (luong) {
@@ -129,6 +145,7 @@ class RecurrentSeq2Seq : public Seq2Seq {
     void reorder(const std::vector<std::size_t>& from) override {
       s_.keys = seq::select_rows(s_.keys, from), s_.projected_keys = seq::select_rows(s_.projected_keys, from);
       s_.h = seq::select_rows(s_.h, from), s_.htilde = seq::select_rows(s_.htilde, from);
+      s_.alpha = seq::select_rows(s_.alpha, from);
       std::vector<std::int64_t> lengths;
       for (const std::size_t k : from) lengths.push_back(s_.lengths[k]);
       s_.lengths = lengths;
@@ -151,6 +168,7 @@ class RecurrentSeq2Seq : public Seq2Seq {
   std::shared_ptr<nn::GRUCell> cell;
   std::shared_ptr<nn::AdditiveAttention> additive;
   std::shared_ptr<nn::LuongAttention> luong;
+  std::shared_ptr<extending::LocationAttention> location;
   std::shared_ptr<nn::Linear> out;
 
  private:
@@ -252,6 +270,7 @@ std::shared_ptr<Seq2Seq> make_model(const ModelConfig& c) {
   if (c.kind == "luong-dot") return std::make_shared<RecurrentSeq2Seq>(c, Attention::LuongDot);
   if (c.kind == "luong-general") return std::make_shared<RecurrentSeq2Seq>(c, Attention::LuongGeneral);
   if (c.kind == "luong-concat") return std::make_shared<RecurrentSeq2Seq>(c, Attention::LuongConcat);
+  if (c.kind == "location") return std::make_shared<RecurrentSeq2Seq>(c, Attention::Location);
   if (c.kind == "none") return std::make_shared<RecurrentSeq2Seq>(c, Attention::None);
   throw std::invalid_argument(
       fmt::format("--model: unknown model '{}'; choose one of: {}", c.kind, fmt::join(model_kinds(), ", ")));

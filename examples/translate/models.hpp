@@ -1,5 +1,6 @@
 // The translation models: an encoder-decoder with GRUs and one of the attention families
-// (Bahdanau additive, Luong dot/general/concat with the attentional hidden state h̃), the same
+// (Bahdanau additive, Luong dot/general/concat with the attentional hidden state h̃, and
+// location-aware attention from examples/extending), the same
 // without attention (the baseline the attention papers beat), and a Transformer. Each trains
 // on a padded batch with teacher forcing and decodes through attograd::seq's step interface.
 #pragma once
@@ -17,7 +18,8 @@ using attograd::Index;
 using attograd::Tensor;
 
 // The model kinds --model takes.
-const std::vector<std::string>& model_kinds();  // bahdanau, luong-dot, luong-general, luong-concat, transformer, none
+const std::vector<std::string>&
+model_kinds();  // bahdanau, luong-dot, luong-general, luong-concat, location, transformer, none
 
 struct ModelConfig {
   std::string kind = "bahdanau";

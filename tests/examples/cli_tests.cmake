@@ -29,6 +29,10 @@ translate_cli_test(not_utf8_data_file EXIT 1 STDERR "--data .*latin1.tsv: line 2
                    ARGS --data ${cli_data}/latin1.tsv --steps 1 --no-report)
 translate_cli_test(heads_do_not_divide EXIT 1 STDERR "d_model 30 is not divisible by nhead 4"
                    ARGS --model transformer --hidden 30 --steps 1 --train-size 20 --held-out 5 --no-report)
+# docs/extending.md's worked layer, as a user runs it.
+translate_cli_test(location_model EXIT 0 STDOUT "location on reverse: [0-9]+ parameters.*exact match"
+                   ARGS --task reverse --model location --hidden 16 --embed 8 --steps 20 --train-size 100
+                        --held-out 10 --no-report)
 # A checkpoint of one model loaded as another; a file that is not a translate checkpoint.
 translate_cli_test(save_reverse EXIT 0 STDOUT "saved reverse_none.safetensors"
                    ARGS --task reverse --model none --hidden 16 --embed 8 --steps 2 --train-size 50 --held-out 10

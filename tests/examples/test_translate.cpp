@@ -126,19 +126,22 @@ TEST_CASE("teacher forcing below 1 feeds the model's own predictions, and a free
   CHECK(last < 0.05f);
 }
 
-TEST_CASE("a short Bahdanau run learns to reverse strings (exact match >= 0.9 on 200 held-out strings)") {
-  const auto start = std::chrono::steady_clock::now();
-  const Setup s = setup("reverse", 5000, 200);
-  manual_seed(1);
-  const auto model = translate::make_model(config("bahdanau", s, 64));
-  train(*model, s, 600, 32, 3e-3, false);
-  model->eval();
-  std::vector<seq::TokenIds> refs;
-  for (const Example& e : s.data.test) refs.push_back(s.target.encode(e.target));
-  const double exact = seq::exact_match(greedy(*model, s.data.test, s), refs);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  INFO("exact match " << exact << " after " << seconds << " s");
-  CHECK(exact >= 0.9);  // no timing assertion: the time is only reported (INFO above)
+TEST_CASE("short Bahdanau and location-aware runs learn to reverse strings (exact match >= 0.9 on 200 held-out)") {
+  // location is docs/extending.md's worked layer (examples/extending), trained the same way.
+  for (const std::string kind : {"bahdanau", "location"}) {
+    const auto start = std::chrono::steady_clock::now();
+    const Setup s = setup("reverse", 5000, 200);
+    manual_seed(1);
+    const auto model = translate::make_model(config(kind, s, 64));
+    train(*model, s, 600, 32, 3e-3, false);
+    model->eval();
+    std::vector<seq::TokenIds> refs;
+    for (const Example& e : s.data.test) refs.push_back(s.target.encode(e.target));
+    const double exact = seq::exact_match(greedy(*model, s.data.test, s), refs);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    INFO(kind << ": exact match " << exact << " after " << seconds << " s");
+    CHECK(exact >= 0.9);  // no timing assertion: the time is only reported (INFO above)
+  }
 }
 
 TEST_CASE("the same seed gives the same loss curve, bit for bit") {
