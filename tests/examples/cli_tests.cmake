@@ -109,3 +109,28 @@ if(TARGET caption)
            COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:caption> -DWORK=${cli_work}/caption_report_run
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_caption_report.cmake)
 endif()
+
+# attention_tour prints every attention family (each section's header; it exits 1 if a check fails),
+# one family with --family, and refuses unknown arguments and family names with a message.
+# attention_tour_test(name EXIT code [STDOUT regex] [STDERR regex] ARGS args...)
+function(attention_tour_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "EXIT;STDOUT;STDERR" "ARGS")
+  add_test(NAME examples.attention_tour.${name}
+           COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:attention_tour> -DEXPECTED_EXIT=${arg_EXIT}
+                   "-DSTDOUT_REGEX=${arg_STDOUT}" "-DSTDERR_REGEX=${arg_STDERR}" -P ${check} -- ${arg_ARGS})
+endfunction()
+
+if(TARGET attention_tour)
+  set(families "generic, bahdanau, luong, sdpa, self, multihead")
+  attention_tour_test(every_family EXIT 0
+                      STDOUT "=== 1\\. generic attention: score -> softmax -> context ===.*=== 2\\. Bahdanau additive.*=== 3\\. Luong attention: dot, general, concat.*=== 4\\. scaled dot-product attention with masks.*fully masked row.*=== 5\\. self-attention.*=== 6\\. multi-head attention.*\nall checks passed\n$")
+  attention_tour_test(help EXIT 0 STDOUT "^usage: attention_tour \\[--family NAME\\]\n.*${families}" ARGS --help)
+  # Only the family asked for: the first section after the inputs is Luong's.
+  attention_tour_test(one_family EXIT 0 STDOUT "^attention_tour: [^\n]*\n(  [^\n]*\n)*\n=== 3\\. Luong.*all checks passed\n$"
+                      ARGS --family luong)
+  attention_tour_test(unknown_argument EXIT 2 STDERR "^usage: attention_tour.*unknown argument: --bogus \\(try --help\\)"
+                      ARGS --bogus)
+  attention_tour_test(unknown_family EXIT 2 STDERR "unknown family: transformer \\(the families are: ${families}\\)"
+                      ARGS --family transformer)
+  attention_tour_test(family_without_name EXIT 2 STDERR "--family needs a NAME: ${families}" ARGS --family)
+endif()
