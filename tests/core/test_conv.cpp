@@ -158,12 +158,11 @@ TEST_CASE("gradcheck: conv1d", "[conv]") {
     const auto f = [&](std::int64_t s, std::int64_t p, std::int64_t d, std::int64_t g) {
       return [=](const Ts& in) { return conv1d(in[0], in[1], with_bias ? in[2] : Tensor(), s, p, d, g); };
     };
-    Ts in = {random_input({2, 4, 7}), random_input({4, 2, 3})};
-    if (with_bias) in.push_back(b);
-    CHECK(check_gradients(f(2, 1, 2, 2), in));  // stride 2, padding 1, dilation 2, groups 2
-    Ts plain = {random_input({2, 2, 6}), random_input({4, 2, 3})};
-    if (with_bias) plain.push_back(b);
-    CHECK(check_gradients(f(1, 0, 1, 1), plain));
+    // Built whole rather than pushed onto (GCC 12 warns falsely about push_back after a braced list).
+    const auto inputs = [&](const Tensor& x, const Tensor& w) { return with_bias ? Ts{x, w, b} : Ts{x, w}; };
+    // stride 2, padding 1, dilation 2, groups 2; then the plain case
+    CHECK(check_gradients(f(2, 1, 2, 2), inputs(random_input({2, 4, 7}), random_input({4, 2, 3}))));
+    CHECK(check_gradients(f(1, 0, 1, 1), inputs(random_input({2, 2, 6}), random_input({4, 2, 3}))));
   }
 }
 
@@ -226,6 +225,56 @@ TEST_CASE("max_pool2d: ties go to the first, padding is -inf, NaN wins", "[conv]
   CHECK(std::isnan(max_pool2d(with_nan, 2).item()));
   CHECK(max_pool2d(ones({4, 3, 7, 7}), 2).shape() == Shape{4, 3, 3, 3});  // stride = kernel_size
   CHECK(max_pool2d(ones({1, 7, 7}), 3, 2, 1).shape() == Shape{1, 4, 4});
+}
+
+// max_pool2d has three loops: kernel 2 stride 2 (a tournament), any other window without NaNs
+// (branch-free), and with NaNs (PyTorch's compare). Each must give the maximum and route the
+// gradient to the first of equal maxima; checked against a brute force on inputs full of ties.
+TEST_CASE("max_pool2d: every loop picks the first maximum of each window, as a brute force does", "[conv]") {
+  struct Case {
+    std::size_t h, w, k, stride, pad;
+  };
+  for (const Case c :
+       {Case{6, 8, 2, 2, 0}, Case{7, 5, 2, 2, 0}, Case{6, 6, 3, 2, 1}, Case{5, 7, 2, 1, 0}, Case{6, 6, 3, 3, 0}}) {
+    for (const bool with_nan : {false, true}) {
+      INFO("h " << c.h << " w " << c.w << " kernel " << c.k << " stride " << c.stride << " padding " << c.pad
+                << (with_nan ? " with a NaN" : ""));
+      Generator gen(7);
+      Array v = Array::from_shape({2, 3, c.h, c.w});
+      for (float& e : v) e = static_cast<float>(gen.below(3));  // 0, 1 or 2: ties everywhere
+      if (with_nan) v(1, 2, 1, 1) = std::numeric_limits<float>::quiet_NaN();
+      const Tensor x(v, true);
+      const auto k = static_cast<std::int64_t>(c.k), s = static_cast<std::int64_t>(c.stride);
+      const Tensor y = max_pool2d(x, k, s, static_cast<std::int64_t>(c.pad));
+      y.backward(xt::ones<float>(y.shape()));
+      Array expected_grad = xt::zeros<float>(v.shape());
+      for (std::size_t n = 0; n < 2; ++n)
+        for (std::size_t ch = 0; ch < 3; ++ch)
+          for (std::size_t oi = 0; oi < y.shape()[2]; ++oi)
+            for (std::size_t oj = 0; oj < y.shape()[3]; ++oj) {
+              float best = -std::numeric_limits<float>::infinity();
+              std::size_t bi = 0, bj = 0;
+              bool found = false;
+              for (std::size_t di = 0; di < c.k; ++di)
+                for (std::size_t dj = 0; dj < c.k; ++dj) {
+                  const std::ptrdiff_t i =
+                      static_cast<std::ptrdiff_t>(oi * c.stride + di) - static_cast<std::ptrdiff_t>(c.pad);
+                  const std::ptrdiff_t j =
+                      static_cast<std::ptrdiff_t>(oj * c.stride + dj) - static_cast<std::ptrdiff_t>(c.pad);
+                  if (i < 0 || j < 0 || i >= static_cast<std::ptrdiff_t>(c.h) || j >= static_cast<std::ptrdiff_t>(c.w))
+                    continue;
+                  const float e = v(n, ch, static_cast<std::size_t>(i), static_cast<std::size_t>(j));
+                  if (!found || e > best || std::isnan(e)) {
+                    best = e, bi = static_cast<std::size_t>(i), bj = static_cast<std::size_t>(j), found = true;
+                  }
+                }
+              const float got = y.value()(n, ch, oi, oj);
+              CHECK(((std::isnan(best) && std::isnan(got)) || got == best));
+              expected_grad(n, ch, bi, bj) += 1.0f;
+            }
+      CHECK((x.grad() == expected_grad));
+    }
+  }
 }
 
 TEST_CASE("avg_pool2d and adaptive_avg_pool2d values", "[conv]") {
