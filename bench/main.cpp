@@ -5,7 +5,10 @@
 // caption needs the caption example's models (target caption_core): without the examples it is
 // left out.
 //
-// Each figure is the median over the timed iterations after warm-up; peak_rss_mb is the
+// Each figure is the median over the timed iterations after warm-up. Every training-step
+// workload also prints its roofline: flops_per_step (the GEMMs' 2·m·n·k, counted at the BLAS
+// door over one step), the gflops that makes, and fraction_of_sgemm, that over sgemm_gflops, raw
+// OpenBLAS sgemm on 512³ measured in the same process just after. peak_rss_mb is the
 // process's peak resident memory so far (VmHWM) (run one workload per process to compare memory, as
 // bench/compare_torch.py does). bench/compare_torch.py runs the same workloads in PyTorch.
 #include <sys/resource.h>
@@ -66,9 +69,22 @@ double median(std::vector<double> times) {
   return times[times.size() / 2];
 }
 
-// Median wall time of `step` in milliseconds.
-double median_ms(const Settings& s, const std::function<void()>& step) {
-  for (int i = 0; i < s.warmup; ++i) step();
+// A step workload's figures: the median wall time and the GEMM FLOPs of one step.
+struct StepTime {
+  double ms = 0.0;
+  double flops = 0.0;
+};
+
+// Median wall time of `step` in milliseconds, and its FLOPs: the difference in
+// blas::gemm_flops_total() across the last warm-up step (2·m·n·k of every product the step
+// runs, forward and backward, on every thread; elementwise work is not counted).
+StepTime median_ms(const Settings& s, const std::function<void()>& step) {
+  StepTime result;
+  for (int i = 0; i < std::max(s.warmup, 1); ++i) {
+    const double before = blas::gemm_flops_total();
+    step();
+    result.flops = blas::gemm_flops_total() - before;
+  }
   if (profile_guard != nullptr) profile_guard->reset();
   std::vector<double> times;
   for (int i = 0; i < s.iters; ++i) {
@@ -76,13 +92,20 @@ double median_ms(const Settings& s, const std::function<void()>& step) {
     step();
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
-  return median(std::move(times));
+  result.ms = median(std::move(times));
+  return result;
 }
 
 Index random_ids(const Shape& shape, std::int64_t vocab, Generator& gen) {
   Index ids = Index::from_shape(shape);
   for (auto& id : ids) id = static_cast<std::int64_t>(gen.below(static_cast<std::uint64_t>(vocab)));
   return ids;
+}
+
+double time_ms(const std::function<void()>& f) {
+  const auto start = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 // 512×512 @ 512×512 through attograd's matmul (no grad), against raw cblas_sgemm. The two
@@ -93,11 +116,6 @@ void bench_matmul(const Settings& s) {
   Array c = Array::from_shape({n, n});
   const double flops = 2.0 * n * n * n;
   std::vector<double> ours, raw;
-  auto time_ms = [](auto&& f) {
-    const auto start = std::chrono::steady_clock::now();
-    f();
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  };
   for (int i = 0; i < s.warmup + s.iters; ++i) {
     const double t_ours = time_ms([&] { matmul(a, b); });
     const double t_raw = time_ms([&] { bench::raw_sgemm(n, a.value().data(), b.value().data(), c.data()); });
@@ -109,8 +127,28 @@ void bench_matmul(const Settings& s) {
              flops / median(ours) / 1e6, flops / median(raw) / 1e6, peak_rss_mb());
 }
 
-void print_step(const char* name, double ms) {
-  fmt::print("{{\"workload\": \"{}\", \"ms_per_step\": {:.3f}, \"peak_rss_mb\": {:.1f}}}\n", name, ms, peak_rss_mb());
+// Raw cblas_sgemm's rate on 512³ now, in GFLOP/s (the median of 10 after 2 warm-up): the
+// roofline every step workload is measured against, taken in the same process right after it.
+double raw_sgemm_gflops() {
+  constexpr std::size_t n = 512;
+  const Array a = xt::ones<float>({n, n}), b = xt::ones<float>({n, n});
+  Array c = Array::from_shape({n, n});
+  std::vector<double> times;
+  for (int i = 0; i < 12; ++i) {
+    const double t = time_ms([&] { bench::raw_sgemm(n, a.data(), b.data(), c.data()); });
+    if (i >= 2) times.push_back(t);
+  }
+  return 2.0 * n * n * n / median(std::move(times)) / 1e6;
+}
+
+// One JSON line per step workload, with its roofline: FLOPs per step, the GFLOP/s they make at
+// the median step time, and that as a fraction of raw sgemm's rate measured just after.
+void print_step(const char* name, const StepTime& t) {
+  const double gflops = t.flops / t.ms / 1e6, sgemm = raw_sgemm_gflops();
+  fmt::print(
+      "{{\"workload\": \"{}\", \"ms_per_step\": {:.3f}, \"flops_per_step\": {:.0f}, \"gflops\": {:.2f}, "
+      "\"sgemm_gflops\": {:.2f}, \"fraction_of_sgemm\": {:.3f}, \"peak_rss_mb\": {:.1f}}}\n",
+      name, t.ms, t.flops, gflops, sgemm, gflops / sgemm, peak_rss_mb());
 }
 
 // Self-attention MultiheadAttention(256, 8) on (16, 64, 256): forward, mean(out²), backward, Adam.
@@ -213,11 +251,11 @@ void bench_tiny(const Settings& s) {
   Tensor x = randn({16}, true);
   constexpr int ops = 2000;
   const double ms = median_ms(s, [&] {
-    x.zero_grad();
-    Tensor y = x;
-    for (int i = 0; i < ops / 2; ++i) y = y * 1.0001f + 0.001f;
-    sum(y).backward();
-  });
+                      x.zero_grad();
+                      Tensor y = x;
+                      for (int i = 0; i < ops / 2; ++i) y = y * 1.0001f + 0.001f;
+                      sum(y).backward();
+                    }).ms;
   fmt::print("{{\"workload\": \"tiny\", \"us_per_op\": {:.3f}, \"peak_rss_mb\": {:.1f}}}\n", ms * 1000.0 / ops,
              peak_rss_mb());
 }
@@ -225,11 +263,10 @@ void bench_tiny(const Settings& s) {
 // The captioning encoder's first two blocks, forward and backward: (32, 3, 48, 48) →
 // conv 3×3 (3 → 16, padding 1) → ReLU → max-pool 2 → conv 3×3 (16 → 32, padding 1) → ReLU →
 // max-pool 2 → (32, 32, 12, 12), sum, backward (parameter gradients; the input needs none).
-// FLOPs per step, from the shapes: a conv forward is 2·N·O·OH·OW·C·KH·KW multiply-adds
-// (conv 1: 2·32·16·48·48·3·3·3 = 63 700 992; conv 2: 2·32·32·24·24·16·3·3 = 169 869 312), and
-// forward + backward counts 3× that (the usual convention: the backward's input and weight
-// gradients each cost one forward; conv 1 has no input gradient here, so the real backward is
-// one conv-1 forward cheaper). ReLU, pooling and sum are not counted.
+// Its FLOPs, counted at the BLAS door as for every workload, match the shapes: a conv forward is
+// 2·N·O·OH·OW·C·KH·KW (conv 1: 2·32·16·48·48·3·3·3 = 63 700 992; conv 2: 2·32·32·24·24·16·3·3 =
+// 169 869 312); the backward costs one more of each for the weight gradients and one more of
+// conv 2 for its input gradient (conv 1's input needs none): 637 009 920 in all.
 void bench_conv(const Settings& s) {
   constexpr std::size_t N = 32, C = 3, H = 48, W = 48, C1 = 16, C2 = 32, K = 3;
   nn::Sequential net{std::make_shared<nn::Conv2d>(C, C1, K, nn::Conv2dOptions{.padding = 1}),
@@ -239,17 +276,10 @@ void bench_conv(const Settings& s) {
                      std::make_shared<nn::ReLU>(),
                      std::make_shared<nn::MaxPool2d>(2)};
   const Tensor x = rand({N, C, H, W});  // (N, C, H, W), no grad
-  const double forward_flops =
-      2.0 * N * C1 * H * W * C * K * K + 2.0 * N * C2 * (H / 2) * (W / 2) * C1 * K * K;  // 233 570 304
-  const double flops = 3.0 * forward_flops;                                              // 700 710 912
-  const double ms = median_ms(s, [&] {
-    net.zero_grad();
-    sum(net.forward(x)).backward();  // (N, C2, H/4, W/4) → scalar
-  });
-  fmt::print(
-      "{{\"workload\": \"conv\", \"ms_per_step\": {:.3f}, \"flops_per_step\": {:.0f}, \"gflops\": {:.2f}, "
-      "\"peak_rss_mb\": {:.1f}}}\n",
-      ms, flops, flops / ms / 1e6, peak_rss_mb());
+  print_step("conv", median_ms(s, [&] {
+               net.zero_grad();
+               sum(net.forward(x)).backward();  // (N, C2, H/4, W/4) → scalar
+             }));
 }
 
 #if ATTOGRAD_BENCH_CAPTION

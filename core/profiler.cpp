@@ -98,9 +98,18 @@ OpTimer::~OpTimer() {
   if (active != nullptr) active->running = nullptr;
 }
 
+thread_local double* worker_flops = nullptr;  // a WorkerFlops' count, while one lives
+
 void add_flops(double flops) {
-  if (active != nullptr && active->running != nullptr) active->running->flops += flops;
+  if (worker_flops != nullptr) {
+    *worker_flops += flops;
+  } else if (active != nullptr && active->running != nullptr) {
+    active->running->flops += flops;
+  }
 }
+
+WorkerFlops::WorkerFlops() : previous_(worker_flops) { worker_flops = &flops_; }
+WorkerFlops::~WorkerFlops() { worker_flops = previous_; }
 
 }  // namespace profiler
 }  // namespace attograd

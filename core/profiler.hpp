@@ -13,10 +13,10 @@
 //              composite op appear here one by one);
 //   optimizer  every optimizer step;
 // and adds each GEMM's 2·m·n·k FLOPs (counted at the one BLAS door, blas::sgemm) to the op that
-// ran it. Elementwise work is timed but its FLOPs are not counted, and neither are the GEMMs a
-// convolution runs on parallel_for's extra threads (core/kernels/parallel.hpp): the guard is
-// per thread, so a large conv2d's GFLOP/s reads low. With no guard alive the hooks cost one
-// thread-local test each.
+// ran it, including the GEMMs parallel_for runs on its worker threads (core/kernels/parallel.hpp:
+// each worker counts into a WorkerFlops, credited to the calling thread's op after the join).
+// Elementwise work is timed but its FLOPs are not counted. With no guard alive the hooks cost
+// one thread-local test each.
 #pragma once
 
 #include <chrono>
@@ -84,6 +84,21 @@ class OpTimer {
 };
 
 void add_flops(double flops);  // to the OpTimer running now, if any
+
+// While one lives, add_flops on this thread counts into it instead: a parallel_for worker
+// has no guard of its own, so it counts here and the caller adds flops() to its op afterwards.
+class WorkerFlops {
+ public:
+  WorkerFlops();
+  ~WorkerFlops();
+  WorkerFlops(const WorkerFlops&) = delete;
+  WorkerFlops& operator=(const WorkerFlops&) = delete;
+  double flops() const { return flops_; }
+
+ private:
+  double flops_ = 0.0;
+  double* previous_;
+};
 
 }  // namespace profiler
 }  // namespace attograd

@@ -11,14 +11,24 @@
 #include <cstring>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <optional>
 
 namespace attograd::blas {
 
+namespace {
+std::atomic<std::uint64_t> total_flops{0};  // gemm_flops_total(); relaxed: a counter, not a lock
+}  // namespace
+
+double gemm_flops_total() { return static_cast<double>(total_flops.load(std::memory_order_relaxed)); }
+
 void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
            std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
   if (m == 0 || n == 0) return;
-  profiler::add_flops(2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k));
+  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  profiler::add_flops(flops);
+  total_flops.fetch_add(static_cast<std::uint64_t>(flops), std::memory_order_relaxed);
   // OpenBLAS's own choice of threads loses on short inner dimensions and small products: on the
   // 2-core development machine, 384×128 with k = 32 (a weight gradient over a batch of 32) took
   // 27 µs on one thread and 46 µs on two, and 32×64×256 11 µs against 12 µs; 32×384×128 gains

@@ -12,6 +12,10 @@ namespace attograd::blas {
 void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
            std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc);
 
+// 2·m·n·k summed over every sgemm since the program started, on every thread: the benchmark's
+// roofline counts a step's GEMM FLOPs as the difference across one step (bench/main.cpp).
+double gemm_flops_total();
+
 // The number of threads OpenBLAS runs a product on (OPENBLAS_NUM_THREADS, else the cores).
 std::size_t max_threads();
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <attograd/core/kernels/blas.hpp>
+#include <attograd/core/profiler.hpp>
 
 namespace attograd {
 
@@ -25,14 +26,17 @@ void parallel_for(std::size_t n, std::size_t parts,
   }
   const blas::SingleThreaded one_blas_thread;
   std::vector<std::exception_ptr> errors(parts);
+  std::vector<double> flops(parts, 0.0);  // each worker's GEMM FLOPs, for a ProfileGuard on this thread
   std::vector<std::thread> threads;
   for (std::size_t part = 1; part < parts; ++part)
     threads.emplace_back([&, part] {
+      const profiler::WorkerFlops counted;
       try {
         f(part, begin_of(part), begin_of(part + 1));
       } catch (...) {
         errors[part] = std::current_exception();
       }
+      flops[part] = counted.flops();
     });
   try {
     f(0, 0, begin_of(1));
@@ -40,6 +44,7 @@ void parallel_for(std::size_t n, std::size_t parts,
     errors[0] = std::current_exception();
   }
   for (std::thread& t : threads) t.join();
+  for (const double f_part : flops) profiler::add_flops(f_part);
   for (const std::exception_ptr& e : errors)
     if (e) std::rethrow_exception(e);
 }

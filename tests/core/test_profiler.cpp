@@ -1,8 +1,11 @@
-// The profiler: its counts add up on a small graph whose calls and FLOPs are known by hand, and
-// nothing is recorded while no guard lives. (Optimizer steps: tests/optim/test_optim_profile.cpp.)
+// The profiler: its counts add up on a small graph whose calls and FLOPs are known by hand,
+// nothing is recorded while no guard lives, and GEMMs on parallel_for's worker threads count
+// too. (Optimizer steps: tests/optim/test_optim_profile.cpp.)
 #include <catch2/catch.hpp>
 
 #include <attograd/core/core.hpp>
+#include <attograd/core/kernels/blas.hpp>
+#include <attograd/core/kernels/parallel.hpp>
 
 using namespace attograd;
 
@@ -66,4 +69,20 @@ TEST_CASE("a composite op counts once, under its own name; with no guard nothing
   }
   CHECK(later.report().find("forward", "add") == nullptr);
   CHECK(profiler::enabled());
+}
+
+TEST_CASE("GEMMs that parallel_for runs on worker threads count toward the op, and in the global total") {
+  // A conv2d whose batch is split over the threads (when this machine has more than one): its
+  // forward is one GEMM per sample, 2·O·OH·OW·C·KH·KW FLOPs each, whichever thread runs it.
+  const std::size_t N = 16, C = 8, H = 32, W = 32, O = 16, K = 3;
+  const Tensor x = randn({N, C, H, W}), w = randn({O, C, K, K}, true);
+  const double expected = 2.0 * N * O * (H - 2) * (W - 2) * C * K * K;  // no padding: OH = H - 2
+  const double total_before = blas::gemm_flops_total();
+  ProfileGuard profile;
+  const Tensor y = conv2d(x, w);
+  const ProfileEntry* conv = profile.report().find("forward", "conv2d");
+  REQUIRE(conv != nullptr);
+  CHECK(conv->flops == expected);
+  CHECK(blas::gemm_flops_total() - total_before == expected);
+  INFO("parts: " << parallel_parts(N, expected / 2.0));
 }
