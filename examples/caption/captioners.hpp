@@ -33,7 +33,14 @@ struct ModelConfig {
   std::size_t layers = 2, heads = 4, ff = 128;  // Transformer only
   float dropout = 0.0f;
   float attention_penalty = 0.0f;  // sat: λ of the doubly stochastic penalty λ mean_l (1 − Σ_t α_tl)²
+  // sat: when the decoder attends. "after" (default) attends with the LSTM's new state h_t and
+  // feeds the context to the output only, as Lu et al. (2017) do; "before" attends with h_{t-1}
+  // and feeds the context into the LSTM, as Xu et al. (2015). See ShowAttendTell in the source.
+  std::string sat_attention = "after";
 };
+
+// The values ModelConfig::sat_attention takes.
+const std::vector<std::string>& sat_attention_kinds();  // after, before
 
 struct Batch {
   Tensor images;                      // (B, 3, H, W), values in [0, 1]

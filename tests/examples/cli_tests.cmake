@@ -76,6 +76,8 @@ endfunction()
 if(TARGET caption)
   set(tiny --train-size 16 --held-out 4 --batch 4 --features 8 --hidden 16 --embed 8 --no-report)
   caption_cli_test(help EXIT 0 STDOUT "--task.*shapes.*--images.*--captions.*--model.*sat.*--beam.*--caption " ARGS --help)
+  caption_cli_test(unknown_sat_attention EXIT 105 STDERR "--sat-attention: during not in \\{after,before\\}"
+                   ARGS --sat-attention during)
   caption_cli_test(unknown_model EXIT 105 STDERR "--model: lstm not in \\{sat,transformer,none\\}" ARGS --model lstm)
   caption_cli_test(unknown_task EXIT 105 STDERR "--task: faces not in \\{shapes,digits\\}" ARGS --task faces)
   caption_cli_test(batch_zero EXIT 105 STDERR "--batch: Value 0 not in range 1 to 4096" ARGS --batch 0)
@@ -102,6 +104,20 @@ if(TARGET caption)
   caption_cli_test(caption_not_an_image EXIT 1 STDERR "load_image: .*malformed.tsv"
                    ARGS --load caption_none.safetensors --caption ${cli_data}/malformed.tsv --no-report)
   set_tests_properties(examples.caption.caption_not_an_image PROPERTIES DEPENDS examples.caption.save_digits)
+  caption_cli_test(load_for_other_image_size EXIT 1
+                   STDERR "--load caption_none.safetensors: the model takes 16×80 images, the shapes task makes 48×48"
+                   ARGS --load caption_none.safetensors --task shapes --steps 1 ${tiny})
+  set_tests_properties(examples.caption.load_for_other_image_size PROPERTIES DEPENDS examples.caption.save_digits)
+  caption_cli_test(load_unreadable_sizes EXIT 1 STDERR "--load .*caption_bad_sizes.safetensors: unreadable model sizes"
+                   ARGS --load ${cli_data}/caption_bad_sizes.safetensors --caption ${cli_data}/digits.png)
+  caption_cli_test(captions_not_utf8 EXIT 1 STDERR "--captions .*captions_latin1.tsv: line 2 is not valid UTF-8"
+                   ARGS --images ${cli_data} --captions ${cli_data}/captions_latin1.tsv --steps 1 --no-report)
+  # The order sat attends in is kept in the checkpoint.
+  caption_cli_test(save_sat_before EXIT 0 STDOUT "saved caption_sat_before.safetensors"
+                   ARGS --task digits --sat-attention before --steps 2 ${tiny} --save caption_sat_before.safetensors)
+  caption_cli_test(load_keeps_sat_attention EXIT 0 STDOUT "loaded caption_sat_before.safetensors \\(sat model, attention before, "
+                   ARGS --load caption_sat_before.safetensors --caption ${cli_data}/digits.png --no-report)
+  set_tests_properties(examples.caption.load_keeps_sat_attention PROPERTIES DEPENDS examples.caption.save_sat_before)
   caption_cli_test(load_translate_checkpoint EXIT 1 STDERR "not a caption checkpoint"
                    ARGS --load reverse_none.safetensors --caption ${cli_data}/digits.png)
   set_tests_properties(examples.caption.load_translate_checkpoint PROPERTIES DEPENDS examples.translate.save_reverse)

@@ -88,10 +88,15 @@ std::vector<seq::Hypothesis> greedy(const caption::Captioner& model, const std::
 TEST_CASE("every caption model overfits one batch of shapes scenes") {
   const caption::SceneSplits data = caption::make_scenes("shapes", 8, 2, 3);
   const Vocabulary v = vocabulary_of(data.train);
-  for (const std::string& kind : caption::model_kinds()) {
-    INFO("model " << kind);
+  std::vector<std::pair<std::string, std::string>> models;  // (kind, sat_attention)
+  for (const std::string& kind : caption::model_kinds()) models.emplace_back(kind, "after");
+  models.emplace_back("sat", "before");  // Xu et al.'s order, beside the default
+  for (const auto& [kind, order] : models) {
+    INFO("model " << kind << ", sat attention " << order);
     manual_seed(3);
-    const auto model = caption::make_model(small(kind, v, 48, 48));
+    caption::ModelConfig config = small(kind, v, 48, 48);
+    config.sat_attention = order;
+    const auto model = caption::make_model(config);
     const std::vector<float> losses = train(*model, data.train, v, 300, 8, 5e-3, true);
     CHECK(losses.front() > 2.0f);  // about ln V at first
     // sat's loss includes the attention penalty, which does not go to 0: compare the caption
@@ -232,6 +237,10 @@ TEST_CASE("caption's models refuse what they cannot use") {
                     "--model: unknown model 'lstm'; choose one of: sat, transformer, none");
   CHECK_THROWS_WITH(caption::make_model(small("sat", v, 50, 48)),
                     "the image size must be a multiple of 16 each way (four 2×2 pools), got 50×48");
+  caption::ModelConfig sideways = small("sat", v, 48, 48);
+  sideways.sat_attention = "during";
+  CHECK_THROWS_WITH(caption::make_model(sideways),
+                    "--sat-attention: unknown order 'during'; choose one of: after, before");
   caption::ModelConfig zero = small("sat", v, 48, 48);
   zero.hidden = 0;
   CHECK_THROWS_WITH(caption::make_model(zero), "make_model: the vocabulary and the sizes must be positive");
