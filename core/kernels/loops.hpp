@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <attograd/core/kernels/parallel.hpp>
 #include <attograd/core/tensor.hpp>
 
 namespace attograd {
@@ -101,14 +102,29 @@ void for_each_offset(const Shape& shape, const std::array<Strides, N>& strides, 
   }
 }
 
+// body(begin, end) over [0, n): in one piece, or, for maps of at least 2^18 elements (1 MiB of
+// floats, a pass that is memory-bound on one core), split over the threads by parallel_for.
+// Maps are pure, so the result is the same either way.
+template <class Body>
+void for_each_range(std::size_t n, Body&& body) {
+  constexpr std::size_t parallel_elements = std::size_t{1} << 18;
+  if (n < parallel_elements) {
+    body(std::size_t{0}, n);
+    return;
+  }
+  parallel_for(n, parallel_parts(n, 16.0 * static_cast<double>(n)),
+               [&](std::size_t, std::size_t begin, std::size_t end) { body(begin, end); });
+}
+
 // out[i] = f(a[i]) over contiguous memory.
 template <class F>
 Array map1(const Array& a, F&& f) {
   Array out = Array::from_shape(a.shape());
   const float* pa = a.data();
   float* po = out.data();
-  const std::size_t n = a.size();
-  for (std::size_t i = 0; i < n; ++i) po[i] = f(pa[i]);
+  for_each_range(a.size(), [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) po[i] = f(pa[i]);
+  });
   return out;
 }
 
@@ -120,8 +136,9 @@ xt::xarray<T> map2(const char* op, const Array& a, const Array& b, F&& f) {
   if (a.shape() == b.shape()) {
     auto out = xt::xarray<T>::from_shape(a.shape());
     T* po = out.data();
-    const std::size_t n = a.size();
-    for (std::size_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
+    for_each_range(a.size(), [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) po[i] = f(pa[i], pb[i]);
+    });
     return out;
   }
   const Shape shape = broadcast_shapes(op, a.shape(), b.shape());

@@ -16,9 +16,13 @@ std::size_t parallel_parts(std::size_t n, double work) {
   return std::min(n, blas::max_threads());
 }
 
+namespace {
+thread_local bool in_parallel_for = false;  // a part that calls parallel_for again runs it serially
+}  // namespace
+
 void parallel_for(std::size_t n, std::size_t parts,
                   const std::function<void(std::size_t part, std::size_t begin, std::size_t end)>& f) {
-  parts = std::clamp<std::size_t>(parts, 1, std::max<std::size_t>(n, 1));
+  parts = in_parallel_for ? 1 : std::clamp<std::size_t>(parts, 1, std::max<std::size_t>(n, 1));
   const auto begin_of = [n, parts](std::size_t part) { return n * part / parts; };
   if (parts == 1) {
     f(0, 0, n);
@@ -30,6 +34,7 @@ void parallel_for(std::size_t n, std::size_t parts,
   std::vector<std::thread> threads;
   for (std::size_t part = 1; part < parts; ++part)
     threads.emplace_back([&, part] {
+      in_parallel_for = true;
       const profiler::WorkerFlops counted;
       try {
         f(part, begin_of(part), begin_of(part + 1));
@@ -38,11 +43,13 @@ void parallel_for(std::size_t n, std::size_t parts,
       }
       flops[part] = counted.flops();
     });
+  in_parallel_for = true;
   try {
     f(0, 0, begin_of(1));
   } catch (...) {
     errors[0] = std::current_exception();
   }
+  in_parallel_for = false;
   for (std::thread& t : threads) t.join();
   for (const double f_part : flops) profiler::add_flops(f_part);
   for (const std::exception_ptr& e : errors)

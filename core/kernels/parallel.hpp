@@ -17,7 +17,7 @@ std::size_t parallel_parts(std::size_t n, double work);
 // f(part, begin, end) over [0, n) cut into `parts` contiguous ranges of nearly equal size, part 0
 // on the calling thread. The cut depends only on n and parts, so results are the same run to
 // run. BLAS runs single-threaded until all parts are done; an exception thrown by a part is
-// rethrown here once every part has finished.
+// rethrown here once every part has finished. Called again from inside a part, it runs serially.
 void parallel_for(std::size_t n, std::size_t parts,
                   const std::function<void(std::size_t part, std::size_t begin, std::size_t end)>& f);
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -393,30 +394,37 @@ PoolPlan plan_pool(const char* op, const Tensor& input, Size2 kernel, Size2 stri
 // The commonest pool, kernel 2 and stride 2 without padding or NaNs, for one output row from
 // input rows r0 and r1: a tournament, (a b) and (c d) then the winners, whose strict > keeps
 // the first of equal elements as the general loop does. Branch-free and 4× faster than it.
-void max_pool_row_2x2(const float* r0, const float* r1, std::size_t ow, std::size_t first, std::size_t w, float* out,
+// Returns whether the rows held a NaN (then the caller pools them again with PyTorch's rule).
+bool max_pool_row_2x2(const float* r0, const float* r1, std::size_t ow, std::size_t first, std::size_t w, float* out,
                       std::size_t* arg) {
+  bool nan = false;
   for (std::size_t oj = 0; oj < ow; ++oj) {
     const float a = r0[2 * oj], b = r0[2 * oj + 1], c = r1[2 * oj], d = r1[2 * oj + 1];
     const float top = std::max(a, b), bottom = std::max(c, d);
     const std::size_t right_top = b > a, right_bottom = d > c, lower = bottom > top;
     out[oj] = std::max(top, bottom);
     arg[oj] = first + 2 * oj + lower * (w + right_bottom) + (1 - lower) * right_top;  // first: r0[0]'s index
+    nan |= (a != a) | (b != b) | (c != c) | (d != d);
   }
+  return nan;
 }
 
 // The max pool's forward over the planes [first, last): out[k] = the window's maximum, arg[k]
-// its flat index in x. Ties keep the first element; a NaN wins, as in PyTorch.
-void max_pool_planes(const PoolPlan& p, const float* x, bool has_nan, float* out, std::size_t* arg, std::size_t first,
+// its flat index in x. Ties keep the first element; a NaN wins, as in PyTorch. The fast loops
+// assume no NaN and report whether they met one (has_nan false); the caller then runs this again
+// with has_nan true, whose loop follows PyTorch's rule.
+bool max_pool_planes(const PoolPlan& p, const float* x, bool has_nan, float* out, std::size_t* arg, std::size_t first,
                      std::size_t last) {
   const std::size_t w = p.win.w, plane_size = p.win.plane();
   const Window& g = p.win;
+  bool met_nan = false;
   if (!has_nan && !p.adaptive && g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0) {
     for (std::size_t q = first; q < last; ++q)
       for (std::size_t oi = 0; oi < g.oh; ++oi) {
         const std::size_t row = q * plane_size + 2 * oi * w, k = (q * g.oh + oi) * g.ow;
-        max_pool_row_2x2(x + row, x + row + w, g.ow, row, w, out + k, arg + k);
+        met_nan |= max_pool_row_2x2(x + row, x + row + w, g.ow, row, w, out + k, arg + k);
       }
-    return;
+    return met_nan;
   }
   std::size_t k = first * p.win.positions();
   for (std::size_t q = first; q < last; ++q)
@@ -437,31 +445,36 @@ void max_pool_planes(const PoolPlan& p, const float* x, bool has_nan, float* out
               // coin toss that a branch predictor loses about half the time (3× faster here).
               at += static_cast<std::size_t>(v > best) * (here - at);
               best = std::max(best, v);
+              met_nan |= v != v;
             }
           }
         out[k] = best;
         arg[k] = at;
       }
     }
+  return met_nan;
 }
 
 // y = max over the window, the padding counting as -inf     dx[argmax] += g
 Tensor max_pool(const PoolPlan& p, const Tensor& input) {
   Array y = Array::from_shape(p.out);
-  std::vector<std::size_t> argmax(y.size());  // flat index into the input of each output's maximum
+  const std::size_t n = y.size();
+  // The flat index into the input of each output's maximum (left uninitialised: every entry is written).
+  const std::shared_ptr<std::size_t[]> argmax(new std::size_t[n]);
   const float* x = input.value().data();
-  bool has_nan = false;  // a reduction without an early exit, so it vectorises
-  for (std::size_t i = 0, n = input.value().size(); i < n; ++i) has_nan |= x[i] != x[i];
   // Large inputs split their planes over the threads. A window element costs a few times a
   // GEMM multiply-add (about 2 ns here), hence the weight 8 in the work estimate.
-  const double work = 8.0 * static_cast<double>(y.size() * p.win.kh * p.win.kw);
-  parallel_for(p.planes, parallel_parts(p.planes, work), [&](std::size_t, std::size_t first, std::size_t last) {
-    max_pool_planes(p, x, has_nan, y.data(), argmax.data(), first, last);
+  const std::size_t parts = parallel_parts(p.planes, 8.0 * static_cast<double>(n * p.win.kh * p.win.kw));
+  std::vector<char> met_nan(parts, 0);
+  parallel_for(p.planes, parts, [&](std::size_t part, std::size_t first, std::size_t last) {
+    met_nan[part] = max_pool_planes(p, x, false, y.data(), argmax.get(), first, last);
   });
+  if (std::find(met_nan.begin(), met_nan.end(), 1) != met_nan.end())  // rare: PyTorch's rule, on one thread
+    max_pool_planes(p, x, true, y.data(), argmax.get(), 0, p.planes);
   return make_result("max_pool2d", std::move(y), {input},
-                     [argmax = std::move(argmax)](const Array& grad, const Array&, const Inputs& in) {
+                     [argmax, n](const Array& grad, const Array&, const Inputs& in) {
                        Array dx = xt::zeros<float>(in[0].shape());
-                       for (std::size_t k = 0; k < argmax.size(); ++k) dx.data()[argmax[k]] += grad.data()[k];
+                       for (std::size_t k = 0; k < n; ++k) dx.data()[argmax[k]] += grad.data()[k];
                        accumulate_grad(in[0], std::move(dx));
                      });
 }
