@@ -23,7 +23,8 @@ void check_additive_scores(const Tensor& q_proj, const Tensor& k_proj, const Ten
 // Forward keeps hidden = tanh(q + k) (B, T, S, A). Backward, with g = dL/dscores (B, T, S):
 //   da[b, t, s] = g[b, t, s] v ⊙ (1 - hidden²)      (the gradient of the tanh's argument)
 //   dq[b, t] = Σ_s da[b, t, s]    dk[b, s] = Σ_t da[b, t, s]    dv = Σ_{b,t,s} g[b, t, s] hidden
-Tensor additive_scores(const Tensor& q_proj, const Tensor& k_proj, const Tensor& v) {
+Tensor additive_scores(const Tensor& q_proj, const Tensor& k_proj, const Tensor& v, Where caller) {
+  const CallSite call_site(caller);
   check_additive_scores(q_proj, k_proj, v);
   const std::size_t B = q_proj.shape()[0], T = q_proj.shape()[1], S = k_proj.shape()[1], A = v.shape()[0];
   Array hidden = Array::from_shape({B, T, S, A});

@@ -12,7 +12,8 @@
 namespace attograd::fused {
 
 // q_proj (B, T, A), k_proj (B, S, A), v (A) -> scores (B, T, S).
-Tensor additive_scores(const Tensor& q_proj, const Tensor& k_proj, const Tensor& v);
+// Like every public op it is timed by a ProfileGuard under its own name (CallSite).
+Tensor additive_scores(const Tensor& q_proj, const Tensor& k_proj, const Tensor& v, Where caller = Where::current());
 
 // Throws std::invalid_argument unless the shapes are as above; shared with the composite twin.
 void check_additive_scores(const Tensor& q_proj, const Tensor& k_proj, const Tensor& v);

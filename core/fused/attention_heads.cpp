@@ -14,6 +14,7 @@
 #include <attograd/core/autograd.hpp>
 #include <attograd/core/kernels/blas.hpp>
 #include <attograd/core/kernels/loops.hpp>
+#include <attograd/core/kernels/parallel.hpp>
 
 namespace attograd::fused {
 
@@ -77,9 +78,26 @@ void softmax_backward_in_place(const float* p, float* dp, std::size_t T, std::si
   for (std::size_t i = 0; i < T; ++i) softmax_backward_row(dp + i * S, p + i * S, dp + i * S, S);
 }
 
-// The per-head products are small; below this many multiply-adds one BLAS thread is faster
-// than waking the others (as in batched matmul).
+// Below this many multiply-adds per head product, splitting each GEMM over the threads costs
+// more than it saves (as in batched matmul): the heads themselves are shared out instead.
 constexpr std::size_t small_head_product = 64 * 64 * 64;
+
+// f(b, h) for every head of every batch. Small heads are shared out over the threads, each
+// running its GEMMs single-threaded (parallel_for); large ones run in turn, each GEMM on every
+// thread. The heads write disjoint columns, so either order gives the same result.
+template <class F>
+void for_each_head(const HeadsSizes& z, F&& f) {
+  const std::size_t n = z.B * z.H;
+  const auto run = [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) f(i / z.H, i % z.H);
+  };
+  if (z.T * z.S * z.D > small_head_product) {
+    run(0, 0, n);
+    return;
+  }
+  const double work = 2.0 * static_cast<double>(n) * static_cast<double>(z.T * z.S * z.D);
+  parallel_for(n, parallel_parts(n, work), run);
+}
 
 // Where Q, K or V lives: which input of the op, its first column, and its row stride. Separate
 // projections are (i, 0, E); a packed (B, L, 3E) projection holds Q, K, V at columns 0, E, 2E.
@@ -131,47 +149,40 @@ HeadsOutput fused_heads(const std::vector<Tensor>& inputs, const Layout& at, con
   const float* k = inputs[at.k.input].value().data();
   const float* v = inputs[at.v.input].value().data();
 
-  std::optional<blas::SingleThreaded> one_thread;
-  if (z.T * z.S * z.D <= small_head_product) one_thread.emplace();
   auto probs = std::make_shared<Array>(Array::from_shape(scores_shape));  // P, kept for both backwards
   Array out = Array::from_shape({z.B, z.T, z.E});
   const Operand merged{0, 0, z.E};  // the output's layout: heads side by side
-  for (std::size_t b = 0; b < z.B; ++b) {
-    for (std::size_t h = 0; h < z.H; ++h) {
-      const std::size_t offset = (b * z.H + h) * per_head;
-      float* p = probs->data() + offset;
-      blas::sgemm(false, true, z.T, z.S, z.D, scale, head(q, at.q, z, b, z.T, h), at.q.ld, head(k, at.k, z, b, z.S, h),
-                  at.k.ld, 0.0f, p, z.S);  // Q_h K_hᵀ / √D
-      if (mask.bias)
-        for (std::size_t j = 0; j < per_head; ++j) p[j] += mask.bias->data()[offset + j];
-      softmax_rows_in_place(p, mask.blocked ? mask.blocked->data() + offset : nullptr, z.T, z.S);
-      blas::sgemm(false, false, z.T, z.D, z.S, 1.0f, p, z.S, head(v, at.v, z, b, z.S, h), at.v.ld, 0.0f,
-                  head(out.data(), merged, z, b, z.T, h), z.E);  // P_h V_h
-    }
-  }
+  for_each_head(z, [&](std::size_t b, std::size_t h) {
+    const std::size_t offset = (b * z.H + h) * per_head;
+    float* p = probs->data() + offset;
+    blas::sgemm(false, true, z.T, z.S, z.D, scale, head(q, at.q, z, b, z.T, h), at.q.ld, head(k, at.k, z, b, z.S, h),
+                at.k.ld, 0.0f, p, z.S);  // Q_h K_hᵀ / √D
+    if (mask.bias)
+      for (std::size_t j = 0; j < per_head; ++j) p[j] += mask.bias->data()[offset + j];
+    softmax_rows_in_place(p, mask.blocked ? mask.blocked->data() + offset : nullptr, z.T, z.S);
+    blas::sgemm(false, false, z.T, z.D, z.S, 1.0f, p, z.S, head(v, at.v, z, b, z.S, h), at.v.ld, 0.0f,
+                head(out.data(), merged, z, b, z.T, h), z.E);  // P_h V_h
+  });
 
   const Tensor output =
       make_result("attention_heads", std::move(out), inputs,
                   [z, at, scale, probs, merged](const Array& g, const Array&, const std::vector<Tensor>& in) {
-                    std::optional<blas::SingleThreaded> single;
-                    if (z.T * z.S * z.D <= small_head_product) single.emplace();
                     // Every column of every input is one of Q, K, V and is written exactly once below.
                     std::vector<Array> grads;
                     for (const Tensor& t : in) grads.push_back(Array::from_shape(t.shape()));
-                    std::vector<float> ds(z.T * z.S);
-                    for (std::size_t b = 0; b < z.B; ++b) {
-                      for (std::size_t h = 0; h < z.H; ++h) {
-                        const float* p = probs->data() + (b * z.H + h) * z.T * z.S;
-                        const float* d_out = head(g.data(), merged, z, b, z.T, h);
-                        blas::sgemm(true, false, z.S, z.D, z.T, 1.0f, p, z.S, d_out, z.E, 0.0f,
-                                    head(grads[at.v.input].data(), at.v, z, b, z.S, h), at.v.ld);  // dV_h = P_hᵀ dO_h
-                        blas::sgemm(false, true, z.T, z.S, z.D, 1.0f, d_out, z.E,
-                                    head(in[at.v.input].value().data(), at.v, z, b, z.S, h), at.v.ld, 0.0f, ds.data(),
-                                    z.S);  // dP_h = dO_h V_hᵀ
-                        softmax_backward_in_place(p, ds.data(), z.T, z.S);
-                        scores_backward(z, at, b, h, scale, ds.data(), in, grads);
-                      }
-                    }
+                    std::vector<float> scratch(z.B * z.H * z.T * z.S);  // dP, then dS, of each head
+                    for_each_head(z, [&](std::size_t b, std::size_t h) {
+                      float* ds = scratch.data() + (b * z.H + h) * z.T * z.S;
+                      const float* p = probs->data() + (b * z.H + h) * z.T * z.S;
+                      const float* d_out = head(g.data(), merged, z, b, z.T, h);
+                      blas::sgemm(true, false, z.S, z.D, z.T, 1.0f, p, z.S, d_out, z.E, 0.0f,
+                                  head(grads[at.v.input].data(), at.v, z, b, z.S, h), at.v.ld);  // dV_h = P_hᵀ dO_h
+                      blas::sgemm(false, true, z.T, z.S, z.D, 1.0f, d_out, z.E,
+                                  head(in[at.v.input].value().data(), at.v, z, b, z.S, h), at.v.ld, 0.0f, ds,
+                                  z.S);  // dP_h = dO_h V_hᵀ
+                      softmax_backward_in_place(p, ds, z.T, z.S);
+                      scores_backward(z, at, b, h, scale, ds, in, grads);
+                    });
                     accumulate_all(in, grads);
                   });
   if (!options.need_weights) return {output, Tensor()};
@@ -189,21 +200,18 @@ HeadsOutput fused_heads(const std::vector<Tensor>& inputs, const Layout& at, con
   const Tensor weights_out =
       make_result("attention_heads_weights", std::move(weights), inputs,
                   [z, at, scale, probs, average](const Array& g, const Array&, const std::vector<Tensor>& in) {
-                    std::optional<blas::SingleThreaded> single;
-                    if (z.T * z.S * z.D <= small_head_product) single.emplace();
                     std::vector<Array> grads;  // zeros: V's columns get no gradient from the weights
                     for (const Tensor& t : in) grads.push_back(xt::zeros<float>(t.shape()));
-                    std::vector<float> ds(z.T * z.S);
+                    std::vector<float> scratch(z.B * z.H * z.T * z.S);  // dS of each head
                     const float inv_h = 1.0f / static_cast<float>(z.H);
-                    for (std::size_t b = 0; b < z.B; ++b) {
-                      for (std::size_t h = 0; h < z.H; ++h) {
-                        const float* p = probs->data() + (b * z.H + h) * z.T * z.S;
-                        const float* dw = g.data() + (average ? b : b * z.H + h) * z.T * z.S;
-                        for (std::size_t j = 0; j < ds.size(); ++j) ds[j] = average ? dw[j] * inv_h : dw[j];
-                        softmax_backward_in_place(p, ds.data(), z.T, z.S);
-                        scores_backward(z, at, b, h, scale, ds.data(), in, grads);
-                      }
-                    }
+                    for_each_head(z, [&](std::size_t b, std::size_t h) {
+                      float* ds = scratch.data() + (b * z.H + h) * z.T * z.S;
+                      const float* p = probs->data() + (b * z.H + h) * z.T * z.S;
+                      const float* dw = g.data() + (average ? b : b * z.H + h) * z.T * z.S;
+                      for (std::size_t j = 0; j < z.T * z.S; ++j) ds[j] = average ? dw[j] * inv_h : dw[j];
+                      softmax_backward_in_place(p, ds, z.T, z.S);
+                      scores_backward(z, at, b, h, scale, ds, in, grads);
+                    });
                     accumulate_all(in, grads);
                   });
   return {output, weights_out};
@@ -212,12 +220,15 @@ HeadsOutput fused_heads(const std::vector<Tensor>& inputs, const Layout& at, con
 }  // namespace
 
 HeadsOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const HeadsMask& mask,
-                            const HeadsOptions& options) {
+                            const HeadsOptions& options, Where caller) {
+  const CallSite call_site(caller);
   const HeadsSizes z = check_attention_heads(q, k, v, options);
   return fused_heads({q, k, v}, {{0, 0, z.E}, {1, 0, z.E}, {2, 0, z.E}}, z, mask, options);
 }
 
-HeadsOutput attention_heads_packed(const Tensor& qkv, const HeadsMask& mask, const HeadsOptions& options) {
+HeadsOutput attention_heads_packed(const Tensor& qkv, const HeadsMask& mask, const HeadsOptions& options,
+                                   Where caller) {
+  const CallSite call_site(caller, "attention_heads");
   const std::size_t E = check_packed_heads(qkv, options), B = qkv.shape()[0], L = qkv.shape()[1];
   const HeadsSizes z{B, L, L, E, options.num_heads, E / options.num_heads};
   return fused_heads({qkv}, {{0, 0, 3 * E}, {0, E, 3 * E}, {0, 2 * E, 3 * E}}, z, mask, options);

@@ -25,7 +25,8 @@ void check_gru_update(const Tensor& gates_x, const Tensor& gates_h, const Tensor
 //   da_n = dn (1 - n²)    da_r = da_n h_n r (1 - r)      da_z = dz z (1 - z)
 //   d gates_x = [da_r, da_z, da_n]        d gates_h = [da_r, da_z, da_n r]
 // where a_* are the pre-activations and h_n the n-part of gates_h.
-Tensor gru_update(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h) {
+Tensor gru_update(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h, Where caller) {
+  const CallSite call_site(caller);
   check_gru_update(gates_x, gates_h, h);
   const std::size_t B = h.shape()[0], H = h.shape()[1];
   Array rzn = Array::from_shape({B, 3 * H});  // r, z, n per row, kept for the backward

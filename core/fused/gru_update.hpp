@@ -13,7 +13,7 @@
 namespace attograd::fused {
 
 // gates_x and gates_h (B, 3H), h (B, H) -> h' (B, H).
-Tensor gru_update(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h);
+Tensor gru_update(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h, Where caller = Where::current());
 
 // Throws std::invalid_argument unless the shapes are as above; shared with the composite twin.
 void check_gru_update(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h);

@@ -24,7 +24,8 @@ void check_lstm_update(const Tensor& gates, const Tensor& c) {
 // dh = dL/dh' and dc = dL/dc' + dh o (1 - tanh² c'):
 //   di = dc g i (1 - i)    df = dc c f (1 - f)    dg = dc i (1 - g²)    do = dh tanh(c') o (1 - o)
 //   d gates = [di, df, dg, do]    d c = dc f
-HiddenAndCell lstm_update(const Tensor& gates, const Tensor& c) {
+HiddenAndCell lstm_update(const Tensor& gates, const Tensor& c, Where caller) {
+  const CallSite call_site(caller);
   check_lstm_update(gates, c);
   const std::size_t B = c.shape()[0], H = c.shape()[1];
   Array saved = Array::from_shape({B, 5 * H});  // i, f, g, o, tanh c' per row

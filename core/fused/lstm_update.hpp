@@ -17,7 +17,7 @@ struct HiddenAndCell {
 };
 
 // gates (B, 4H), c (B, H) -> {h', c'}.
-HiddenAndCell lstm_update(const Tensor& gates, const Tensor& c);
+HiddenAndCell lstm_update(const Tensor& gates, const Tensor& c, Where caller = Where::current());
 
 // Throws std::invalid_argument unless the shapes are as above; shared with the composite twin.
 void check_lstm_update(const Tensor& gates, const Tensor& c);

@@ -1,5 +1,6 @@
 // OpenBLAS behind attograd::blas::sgemm (see blas.hpp for why it has its own file).
 #include <attograd/core/kernels/blas.hpp>
+#include <attograd/core/kernels/parallel.hpp>
 #include <attograd/core/profiler.hpp>
 
 #include <cblas.h>
@@ -13,15 +14,40 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <optional>
 
 namespace attograd::blas {
 
 namespace {
-std::atomic<std::uint64_t> total_flops{0};  // gemm_flops_total(); relaxed: a counter, not a lock
+std::atomic<std::uint64_t> total_flops{0};   // gemm_flops_total(); relaxed: a counter, not a lock
+thread_local int single_threaded_depth = 0;  // SingleThreaded guards alive on this thread
+
+void raw_sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
+               const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
+               std::size_t ldc) {
+  cblas_sgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans, transpose_b ? CblasTrans : CblasNoTrans,
+              static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
+              static_cast<blasint>(lda == 0 ? 1 : lda), b, static_cast<blasint>(ldb == 0 ? 1 : ldb), beta, c,
+              static_cast<blasint>(ldc));
+}
 }  // namespace
 
 double gemm_flops_total() { return static_cast<double>(total_flops.load(std::memory_order_relaxed)); }
+
+// OpenBLAS runs on one thread from the first call on; the threads it would have used become
+// attograd's pool (parallel.cpp), which also runs the halves of large products below.
+std::size_t max_threads() {
+  static const std::size_t threads = [] {
+    const int n = openblas_get_num_threads();  // OPENBLAS_NUM_THREADS, else the cores
+    openblas_set_num_threads(1);
+    return static_cast<std::size_t>(std::max(1, n));
+  }();
+  return threads;
+}
+
+SingleThreaded::SingleThreaded() { ++single_threaded_depth; }
+SingleThreaded::~SingleThreaded() { --single_threaded_depth; }
+
+std::size_t threads_here() { return single_threaded_depth > 0 || in_parallel_part() ? 1 : max_threads(); }
 
 void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
            std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
@@ -29,26 +55,30 @@ void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   profiler::add_flops(flops);
   total_flops.fetch_add(static_cast<std::uint64_t>(flops), std::memory_order_relaxed);
-  // OpenBLAS's own choice of threads loses on short inner dimensions and small products: on the
-  // 2-core development machine, 384×128 with k = 32 (a weight gradient over a batch of 32) took
-  // 27 µs on one thread and 46 µs on two, and 32×64×256 11 µs against 12 µs; 32×384×128 gains
-  // 1.8× from two. One thread below the measured crossover.
-  std::optional<SingleThreaded> one_thread;
-  if (k <= 64 || m * n * k < (std::size_t{1} << 20)) one_thread.emplace();
-  cblas_sgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans, transpose_b ? CblasTrans : CblasNoTrans,
-              static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
-              static_cast<blasint>(lda == 0 ? 1 : lda), b, static_cast<blasint>(ldb == 0 ? 1 : ldb), beta, c,
-              static_cast<blasint>(ldc));
-}
-
-std::size_t max_threads() { return static_cast<std::size_t>(std::max(1, openblas_get_num_threads())); }
-
-SingleThreaded::SingleThreaded() : previous_(openblas_get_num_threads()) {
-  if (previous_ > 1) openblas_set_num_threads(1);
-}
-
-SingleThreaded::~SingleThreaded() {
-  if (previous_ > 1) openblas_set_num_threads(previous_);
+  const std::size_t threads = threads_here();
+  // Splitting one product loses on short inner dimensions and small products: on the 2-core
+  // development machine (with OpenBLAS's own threads), 384×128 with k = 32 (a weight gradient over
+  // a batch of 32) took 27 µs on one thread and 46 µs on two, and 32×64×256 11 µs against 12 µs;
+  // 32×384×128 gains 1.8× from two. One thread below the measured crossover.
+  if (threads == 1 || k <= 64 || m * n * k < (std::size_t{1} << 20)) {
+    raw_sgemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  // The longer side of C is cut into blocks of 16 rows (or columns), shared out over the pool;
+  // each thread multiplies its slice of op(A) (or op(B)) by the whole of the other operand.
+  constexpr std::size_t block = 16;
+  const bool by_rows = m >= n;
+  const std::size_t length = by_rows ? m : n, blocks = (length + block - 1) / block;
+  parallel_for(blocks, std::min(blocks, threads), [&](std::size_t, std::size_t begin, std::size_t end) {
+    const std::size_t from = begin * block, to = std::min(length, end * block);
+    if (by_rows) {  // rows [from, to) of op(A) and of C
+      const float* a_rows = a + (transpose_a ? from : from * lda);
+      raw_sgemm(transpose_a, transpose_b, to - from, n, k, alpha, a_rows, lda, b, ldb, beta, c + from * ldc, ldc);
+    } else {  // columns [from, to) of op(B) and of C
+      const float* b_cols = b + (transpose_b ? from * ldb : from);
+      raw_sgemm(transpose_a, transpose_b, m, to - from, k, alpha, a, lda, b_cols, ldb, beta, c + from, ldc);
+    }
+  });
 }
 
 const char* kernel_name() { return openblas_get_corename(); }

@@ -6,9 +6,10 @@
 namespace attograd::blas {
 
 // C (m×n) = alpha · op(A) · op(B) + beta · C, row-major; op(X) is X or Xᵀ as the flag says,
-// so transposes are never copied. lda/ldb/ldc are the row strides as stored. Products with a
-// short inner dimension (k <= 64) or under 2^20 multiply-adds run on one BLAS thread (see
-// blas.cpp for the measurements).
+// so transposes are never copied. lda/ldb/ldc are the row strides as stored. A large product
+// is cut into slices of C's rows (or columns) that parallel_for's pool multiplies side by side,
+// each with single-threaded OpenBLAS; one with a short inner dimension (k <= 64) or under 2^20
+// multiply-adds runs whole on the calling thread (see blas.cpp for the measurements).
 void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
            std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc);
 
@@ -16,8 +17,13 @@ void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std
 // roofline counts a step's GEMM FLOPs as the difference across one step (bench/main.cpp).
 double gemm_flops_total();
 
-// The number of threads OpenBLAS runs a product on (OPENBLAS_NUM_THREADS, else the cores).
+// The number of threads attograd runs on: the number OpenBLAS would have used
+// (OPENBLAS_NUM_THREADS, else the cores). The first call sets OpenBLAS itself to one thread.
 std::size_t max_threads();
+
+// The threads a product started here may use: 1 inside a parallel_for part or while a
+// SingleThreaded lives on this thread, else max_threads().
+std::size_t threads_here();
 
 // The kernel family OpenBLAS chose when it loaded ("Haswell", "SkylakeX", …).
 const char* kernel_name();
@@ -31,18 +37,15 @@ const char* kernel_name();
 // OPENBLAS_CORETYPE is already set (your choice wins), or when ATTOGRAD_KEEP_BLAS=1.
 void use_cpu_kernels(char** argv);
 
-// While one lives, OpenBLAS runs on the calling thread only. Many small products in a row (the
-// per-head matrices of attention) spend more time waking and parking BLAS threads than
-// multiplying; one thread does them faster.
+// While one lives, products on this thread are not split over the pool. Many small products in
+// a row (the per-head matrices of attention) spend more time handing slices to other threads
+// than multiplying; one thread does them faster.
 class SingleThreaded {
  public:
   SingleThreaded();
   ~SingleThreaded();
   SingleThreaded(const SingleThreaded&) = delete;
   SingleThreaded& operator=(const SingleThreaded&) = delete;
-
- private:
-  int previous_;
 };
 
 }  // namespace attograd::blas

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 // Marks a function to be compiled for AVX-512, AVX2 and the x86-64 baseline, the best picked
 // when the library loads (GCC function multi-versioning); nothing elsewhere.
@@ -89,6 +90,21 @@ inline float dot_inline(const float* x, const float* y, std::size_t n) {
   float total = 0.0f;
   for (float p : partial) total += p;
   return total;
+}
+
+// max(-inf, x[0], …, x[n-1]) ignoring NaNs, as a loop of std::max would (a NaN never wins a
+// comparison), in 16 interleaved partial maxima so it vectorises: a single running maximum is a
+// dependency chain the compiler must keep scalar.
+inline float max_inline(const float* x, std::size_t n) {
+  float partial[partial_sums];
+  for (float& p : partial) p = -std::numeric_limits<float>::infinity();
+  std::size_t i = 0;
+  for (; i + partial_sums <= n; i += partial_sums)
+    for (std::size_t k = 0; k < partial_sums; ++k) partial[k] = partial[k] < x[i + k] ? x[i + k] : partial[k];
+  for (std::size_t k = 0; i < n; ++i, ++k) partial[k] = partial[k] < x[i] ? x[i] : partial[k];
+  float m = partial[0];
+  for (float p : partial) m = m < p ? p : m;
+  return m;
 }
 
 float sum(const float* x, std::size_t n);

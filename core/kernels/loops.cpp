@@ -189,8 +189,7 @@ void add_into_view(Array& dst, std::size_t offset, const Strides& strides, const
 }
 
 ATTOGRAD_VECTOR_CLONES void softmax_row(const float* x, float* y, std::size_t n, bool log_space) {
-  float m = -std::numeric_limits<float>::infinity();
-  for (std::size_t j = 0; j < n; ++j) m = std::max(m, x[j]);
+  const float m = fast::max_inline(x, n);
   for (std::size_t j = 0; j < n; ++j) y[j] = fast::exp(x[j] - m);
   const float total = fast::sum_inline(y, n);
   if (log_space) {

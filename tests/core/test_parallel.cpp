@@ -19,7 +19,7 @@ TEST_CASE("parallel_for cuts [0, n) into contiguous parts, each visited once") {
     std::vector<std::size_t> blas_threads(parts);
     parallel_for(10, parts, [&](std::size_t part, std::size_t begin, std::size_t end) {
       ranges[part] = {begin, end};
-      blas_threads[part] = blas::max_threads();
+      blas_threads[part] = blas::threads_here();
       for (std::size_t i = begin; i < end; ++i) ++visits[i];
     });
     CHECK(visits == std::vector<int>(10, 1));

@@ -86,3 +86,33 @@ TEST_CASE("GEMMs that parallel_for runs on worker threads count toward the op, a
   CHECK(blas::gemm_flops_total() - total_before == expected);
   INFO("parts: " << parallel_parts(N, expected / 2.0));
 }
+
+TEST_CASE("the fused kernels nn calls directly are timed under their own names, with their GEMM FLOPs") {
+  // nn's attention and RNN layers call these four without a core op around them; without a
+  // CallSite of their own their forward time would count toward no op at all.
+  const FusedKernelsGuard fused_on(true);
+  const std::size_t B = 2, T = 3, S = 5, E = 8, H = 2, A = 4, R = 6;
+  const Tensor q = randn({B, T, E}, true), k = randn({B, S, E}, true), v = randn({B, S, E}, true);
+  ProfileGuard profile;
+  const fused::HeadsOutput heads = fused::attention_heads(q, k, v, {}, {.num_heads = H});
+  const Tensor qkv = randn({B, T, 3 * E}, true);
+  const fused::HeadsOutput packed = fused::attention_heads_packed(qkv, {}, {.num_heads = H});
+  const Tensor scores = fused::additive_scores(randn({B, T, A}, true), randn({B, S, A}, true), randn({A}, true));
+  const Tensor h = randn({B, R}, true);
+  const Tensor gru = fused::gru_update(randn({B, 3 * R}, true), randn({B, 3 * R}, true), h);
+  const fused::HiddenAndCell lstm = fused::lstm_update(randn({B, 4 * R}, true), h);
+  const ProfileReport r = profile.report();
+
+  const ProfileEntry* attention = r.find("forward", "attention_heads");
+  REQUIRE(attention != nullptr);
+  CHECK(attention->calls == 2);  // the packed form counts under the same name
+  // per head: Q_h K_hᵀ and P_h V_h, 2·T·S·D FLOPs each, over B batches and H heads: 4·B·T·S·E,
+  // then 4·B·T·T·E for the packed self-attention.
+  CHECK(attention->flops == 4.0 * B * T * S * E + 4.0 * B * T * T * E);
+  for (const char* name : {"additive_scores", "gru_update", "lstm_update"}) {
+    INFO(name);
+    REQUIRE(r.find("forward", name) != nullptr);
+    CHECK(r.find("forward", name)->calls == 1);
+  }
+  CHECK(r.entries.size() == 4);  // the four kernels and nothing else (making inputs is not an op)
+}
