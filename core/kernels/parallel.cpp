@@ -1,14 +1,15 @@
-// parallel_for: a pool of persistent worker threads, one fewer than blas::max_threads(); the
-// caller runs part 0 itself. The same pool runs the halves of a large GEMM (blas.cpp), so
-// attograd never has two sets of threads competing for the same cores.
+// parallel_for: a pool of persistent worker threads, one fewer than blas::max_threads(), that
+// take a job's parts alongside the calling thread. The same pool runs the slices of a large GEMM
+// (blas.cpp), so attograd never has two sets of threads competing for the same cores.
 #include <attograd/core/kernels/parallel.hpp>
+
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
-#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -62,14 +63,10 @@ T wait_for_change(const std::atomic<T>& value, T old) {
 
 class Pool {
  public:
+  // The workers are never joined: the pool lives until the process ends (see pool()).
   explicit Pool(std::size_t workers) {
-    for (std::size_t w = 0; w < workers; ++w) threads_.emplace_back([this] { work(); });
-  }
-  ~Pool() {
-    stop_ = true;
-    generation_.fetch_add(1, std::memory_order_release);
-    generation_.notify_all();
-    for (std::thread& t : threads_) t.join();
+    for (std::size_t w = 0; w < workers; ++w) std::thread([this] { work(); }).detach();
+    workers_ = workers;
   }
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -80,7 +77,7 @@ class Pool {
     job_ = &part;
     parts_ = parts;
     next_.store(0, std::memory_order_relaxed);
-    idle_wanted_.store(threads_.size(), std::memory_order_relaxed);
+    idle_wanted_.store(workers_, std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_release);  // publishes the job to the workers
     generation_.notify_all();
     take_parts();
@@ -101,7 +98,6 @@ class Pool {
     std::uint64_t seen = 0;
     for (;;) {
       seen = wait_for_change(generation_, seen);
-      if (stop_) return;
       take_parts();
       // The caller waits for every worker to get here, so none is still inside this job when
       // the next one is published.
@@ -109,20 +105,25 @@ class Pool {
     }
   }
 
-  std::vector<std::thread> threads_;
+  std::size_t workers_ = 0;
   std::atomic<std::uint64_t> generation_{0};  // one more per job
   std::atomic<std::size_t> next_{0};          // the next part nobody has taken yet
   std::atomic<std::size_t> idle_wanted_{0};   // workers not yet done with the current job
   const std::function<void(std::size_t)>* job_ = nullptr;
   std::size_t parts_ = 0;
-  bool stop_ = false;
   std::mutex busy_;  // one job at a time: a second caller meanwhile runs its loop serially
 };
 
+bool forked_child = false;  // set in a child of fork(), which has none of the workers
+
+// Made on first use and never destroyed, so no static destructor can run while a worker still
+// looks at it (its threads end with the process).
 Pool* pool() {
-  static const std::unique_ptr<Pool> shared =
-      blas::max_threads() > 1 ? std::make_unique<Pool>(blas::max_threads() - 1) : nullptr;
-  return shared.get();
+  static Pool* const shared = [] {
+    pthread_atfork(nullptr, nullptr, [] { forked_child = true; });
+    return blas::max_threads() > 1 ? new Pool(blas::max_threads() - 1) : nullptr;
+  }();
+  return forked_child ? nullptr : shared;
 }
 
 }  // namespace
@@ -136,8 +137,9 @@ void parallel_for(std::size_t n, std::size_t parts,
   std::unique_lock<std::mutex> lock;
   if (workers != nullptr) {
     lock = std::unique_lock<std::mutex>(workers->busy(), std::try_to_lock);
-    if (!lock.owns_lock()) parts = 1;
+    if (!lock.owns_lock()) workers = nullptr;
   }
+  if (workers == nullptr) parts = 1;
   if (parts == 1) {
     f(0, 0, n);
     return;

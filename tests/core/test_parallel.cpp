@@ -1,5 +1,8 @@
 // parallel_for: every index visited once in contiguous parts, BLAS single-threaded inside, errors
 // rethrown after all parts finish; parallel_parts keeps small jobs on one thread.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <stdexcept>
 #include <vector>
@@ -50,4 +53,24 @@ TEST_CASE("parallel_parts: one part for small jobs, at most n and the BLAS threa
   CHECK(parallel_parts(1, 1e9) == 1);
   CHECK(parallel_parts(32, 1e9) == std::min<std::size_t>(32, blas::max_threads()));
   CHECK(parallel_parts(2, 1e9) <= 2);
+}
+
+TEST_CASE("parallel_for still works in a child of fork(), which has none of the pool's threads") {
+  std::vector<int> before(64, 0);
+  parallel_for(64, 2, [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) ++before[i];
+  });  // the pool exists now (on a machine with two threads or more)
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // runs serially here instead of waiting for workers that are not there
+    std::vector<int> visits(64, 0);
+    parallel_for(64, 2, [&](std::size_t, std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) ++visits[i];
+    });
+    _exit(visits == std::vector<int>(64, 1) ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
