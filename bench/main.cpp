@@ -116,26 +116,26 @@ double time_ms(const std::function<void()>& f) {
 // that long keeps them from competing with attograd's pool in what is timed next.
 void let_openblas_threads_sleep() { std::this_thread::sleep_for(std::chrono::milliseconds(150)); }
 
-// 512×512 @ 512×512 through attograd's matmul (no grad), against raw cblas_sgemm on OpenBLAS's
-// own threads. The two alternate in blocks of 5 so that both see the same machine state.
+// 512×512 @ 512×512 through attograd's matmul (no grad), then raw cblas_sgemm on OpenBLAS's own
+// threads. Not interleaved: each side's threads spin for a while after it runs (attograd's 1 ms,
+// OpenBLAS's 0.1 s) and would compete with the other's, and pausing between them let the VM's
+// idle cores slow down (both tried: the ratio then swung from 0.4 to 1.5 run to run).
 void bench_matmul(const Settings& s) {
   constexpr std::size_t n = 512;
   const Tensor a = randn({n, n}), b = randn({n, n});
   Array c = Array::from_shape({n, n});
   const double flops = 2.0 * n * n * n;
   std::vector<double> ours, raw;
-  for (int i = 0; i < s.warmup + s.iters; i += 5) {
-    for (int j = i; j < std::min(i + 5, s.warmup + s.iters); ++j) {
-      const double t = time_ms([&] { matmul(a, b); });
-      if (j >= s.warmup) ours.push_back(t);
-    }
-    for (int j = i; j < std::min(i + 5, s.warmup + s.iters); ++j) {
-      const double t =
-          time_ms([&] { bench::raw_sgemm(n, a.value().data(), b.value().data(), c.data(), blas::max_threads()); });
-      if (j >= s.warmup) raw.push_back(t);
-    }
-    let_openblas_threads_sleep();
+  for (int i = 0; i < s.warmup + s.iters; ++i) {
+    const double t = time_ms([&] { matmul(a, b); });
+    if (i >= s.warmup) ours.push_back(t);
   }
+  for (int i = 0; i < s.warmup + s.iters; ++i) {
+    const double t =
+        time_ms([&] { bench::raw_sgemm(n, a.value().data(), b.value().data(), c.data(), blas::max_threads()); });
+    if (i >= s.warmup) raw.push_back(t);
+  }
+  let_openblas_threads_sleep();
   fmt::print("{{\"workload\": \"matmul\", \"gflops\": {:.2f}, \"openblas_gflops\": {:.2f}, \"peak_rss_mb\": {:.1f}}}\n",
              flops / median(ours) / 1e6, flops / median(raw) / 1e6, peak_rss_mb());
 }
