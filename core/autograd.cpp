@@ -159,7 +159,9 @@ void accumulate_grad(const Tensor& input, Array grad) {
   }
   float* acc = n.grad.data();
   const float* g = grad.data();
-  for (std::size_t i = 0; i < grad.size(); ++i) acc[i] += g[i];
+  for_each_range(grad.size(), [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) acc[i] += g[i];
+  });
 }
 
 void accumulate_grad_view(const Tensor& input, const Array& grad, std::size_t offset,

@@ -6,6 +6,7 @@
 
 #include <attograd/core/autograd.hpp>
 #include <attograd/core/kernels/fast_math.hpp>
+#include <attograd/core/kernels/parallel.hpp>
 
 namespace attograd::optim {
 
@@ -72,9 +73,17 @@ void AdamFamily::adam_step(bool decoupled_weight_decay) {
       if (state.step == 0)
         for (const std::string& name : buffer_names()) state.buffers[name] = filled_like(param, 0.0f);
       const AdamUpdate update = AdamUpdate::at_step(lr, o.beta1, o.beta2, o.eps, ++state.step, l2, decay);
-      adam_update(update, param.numel(), grad_of(param).data(), param.mutable_value().data(),
-                  state.buffers.at("exp_avg").data(), state.buffers.at("exp_avg_sq").data(),
-                  o.amsgrad ? state.buffers.at("max_exp_avg_sq").data() : nullptr);
+      float* const p = param.mutable_value().data();
+      const float* const g = grad_of(param).data();
+      float* const m = state.buffers.at("exp_avg").data();
+      float* const v = state.buffers.at("exp_avg_sq").data();
+      float* const v_max = o.amsgrad ? state.buffers.at("max_exp_avg_sq").data() : nullptr;
+      // Each element's update is independent: a large tensor is cut into ranges over the threads.
+      const std::size_t n = param.numel();
+      parallel_for(
+          n, parallel_parts(n, 64.0 * static_cast<double>(n)), [&](std::size_t, std::size_t from, std::size_t to) {
+            adam_update(update, to - from, g + from, p + from, m + from, v + from, v_max ? v_max + from : nullptr);
+          });
     }
   }
 }

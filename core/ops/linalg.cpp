@@ -9,6 +9,7 @@
 #include <attograd/core/autograd.hpp>
 #include <attograd/core/kernels/blas.hpp>
 #include <attograd/core/kernels/loops.hpp>
+#include <attograd/core/kernels/parallel.hpp>
 #include <attograd/core/ops/shape_ops.hpp>
 
 namespace attograd {
@@ -149,9 +150,12 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Where c
   shape.back() = out_features;
   Array y = Array::from_shape(shape);  // (..., out)
   const std::size_t rows = in_features == 0 ? x.numel() : x.numel() / in_features;
-  if (bias.defined()) {
-    for (std::size_t r = 0; r < rows; ++r) std::copy_n(bias.value().data(), out_features, y.data() + r * out_features);
-  }
+  if (bias.defined())  // y starts as the bias in every row; the product adds onto it (beta = 1)
+    parallel_for(rows, parallel_parts(rows, 16.0 * static_cast<double>(y.size())),
+                 [&](std::size_t, std::size_t from, std::size_t to) {
+                   for (std::size_t r = from; r < to; ++r)
+                     std::copy_n(bias.value().data(), out_features, y.data() + r * out_features);
+                 });
   if (in_features == 0 && !bias.defined()) std::fill(y.begin(), y.end(), 0.0f);
   if (in_features > 0)
     blas::sgemm(false, true, rows, out_features, in_features, 1.0f, x.value().data(), in_features,
@@ -162,22 +166,30 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Where c
     const Array& xv = in[0].value();
     const Array& wv = in[1].value();
     const std::size_t n_out = wv.shape()[0], n_in = wv.shape()[1];
+    // The products (beta = 0) overwrite dx and dw, which need zeros only where none runs.
+    const bool product = rows > 0 && n_in > 0;
+    const auto output_of = [product](const Shape& shape) {
+      return product ? Array::from_shape(shape) : Array(xt::zeros<float>(shape));
+    };
     if (in[0].requires_grad()) {
-      Array dx = xt::zeros<float>(xv.shape());
-      if (rows > 0 && n_in > 0)
+      Array dx = output_of(xv.shape());
+      if (product)
         blas::sgemm(false, false, rows, n_in, n_out, 1.0f, g.data(), n_out, wv.data(), n_in, 0.0f, dx.data(), n_in);
       accumulate_grad(in[0], std::move(dx));
     }
     if (in[1].requires_grad()) {
-      Array dw = xt::zeros<float>(wv.shape());
-      if (rows > 0 && n_in > 0)
+      Array dw = output_of(wv.shape());
+      if (product)
         blas::sgemm(true, false, n_out, n_in, rows, 1.0f, g.data(), n_out, xv.data(), n_in, 0.0f, dw.data(), n_in);
       accumulate_grad(in[1], std::move(dw));
     }
-    if (in.size() == 3 && in[2].requires_grad()) {
+    if (in.size() == 3 && in[2].requires_grad()) {  // db = Σ_rows g, the columns shared out over the threads
       Array db = xt::zeros<float>({n_out});
-      for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t o = 0; o < n_out; ++o) db.data()[o] += g.data()[r * n_out + o];
+      parallel_for(n_out, parallel_parts(n_out, 16.0 * static_cast<double>(rows * n_out)),
+                   [&](std::size_t, std::size_t from, std::size_t to) {
+                     for (std::size_t r = 0; r < rows; ++r)
+                       for (std::size_t o = from; o < to; ++o) db.data()[o] += g.data()[r * n_out + o];
+                   });
       accumulate_grad(in[2], std::move(db));
     }
   });
