@@ -8,6 +8,7 @@
 
 #include <attograd/core/autograd.hpp>
 #include <attograd/core/kernels/fast_math.hpp>
+#include <attograd/core/kernels/parallel.hpp>
 
 namespace attograd::fused {
 
@@ -30,40 +31,53 @@ Tensor additive_scores(const Tensor& q_proj, const Tensor& k_proj, const Tensor&
   Array hidden = Array::from_shape({B, T, S, A});
   Array scores = Array::from_shape({B, T, S});
   const float* pv = v.value().data();
-  for (std::size_t b = 0; b < B; ++b) {
-    for (std::size_t t = 0; t < T; ++t) {
-      const float* q = q_proj.value().data() + (b * T + t) * A;
-      float* rows = hidden.data() + (b * T + t) * S * A;  // (S, A)
-      for (std::size_t s = 0; s < S; ++s) {
-        const float* k = k_proj.value().data() + (b * S + s) * A;
-        for (std::size_t a = 0; a < A; ++a) rows[s * A + a] = q[a] + k[a];
+  // Each batch row is independent: they are shared out over the threads.
+  const double work = 64.0 * static_cast<double>(B * T * S * A);  // a tanh and a multiply-add each
+  parallel_for(B, parallel_parts(B, work), [&](std::size_t, std::size_t b_from, std::size_t b_to) {
+    for (std::size_t b = b_from; b < b_to; ++b) {
+      for (std::size_t t = 0; t < T; ++t) {
+        const float* q = q_proj.value().data() + (b * T + t) * A;
+        float* rows = hidden.data() + (b * T + t) * S * A;  // (S, A)
+        for (std::size_t s = 0; s < S; ++s) {
+          const float* k = k_proj.value().data() + (b * S + s) * A;
+          for (std::size_t a = 0; a < A; ++a) rows[s * A + a] = q[a] + k[a];
+        }
+        fast::tanh(rows, rows, S * A);
+        for (std::size_t s = 0; s < S; ++s) scores.data()[(b * T + t) * S + s] = fast::dot(rows + s * A, pv, A);
       }
-      fast::tanh(rows, rows, S * A);
-      for (std::size_t s = 0; s < S; ++s) scores.data()[(b * T + t) * S + s] = fast::dot(rows + s * A, pv, A);
     }
-  }
+  });
   return make_result(
       "additive_scores", std::move(scores), {q_proj, k_proj, v},
-      [hidden = std::move(hidden), B, T, S, A](const Array& g, const Array&, const std::vector<Tensor>& in) {
+      [hidden = std::move(hidden), B, T, S, A, work](const Array& g, const Array&, const std::vector<Tensor>& in) {
         Array dq = xt::zeros<float>(Shape{B, T, A}), dk = xt::zeros<float>(Shape{B, S, A});
-        Array dv = xt::zeros<float>(Shape{A});
         const float* v_data = in[2].value().data();
-        for (std::size_t b = 0; b < B; ++b) {
-          for (std::size_t t = 0; t < T; ++t) {
-            float* dq_row = dq.data() + (b * T + t) * A;
-            for (std::size_t s = 0; s < S; ++s) {
-              const float gs = g.data()[(b * T + t) * S + s];
-              const float* h = hidden.data() + ((b * T + t) * S + s) * A;
-              float* dk_row = dk.data() + (b * S + s) * A;
-              for (std::size_t a = 0; a < A; ++a) {
-                const float da = gs * v_data[a] * (1.0f - h[a] * h[a]);
-                dq_row[a] += da;
-                dk_row[a] += da;
-                dv.data()[a] += gs * h[a];
+        // Batch rows over the threads, as in the forward. dq and dk rows belong to one batch row;
+        // dv sums over all of them, so each part sums its own, added up in part order after.
+        const std::size_t parts = parallel_parts(B, work);
+        std::vector<std::vector<float>> dv_parts(parts, std::vector<float>(A, 0.0f));
+        parallel_for(B, parts, [&](std::size_t part, std::size_t b_from, std::size_t b_to) {
+          float* dv_part = dv_parts[part].data();
+          for (std::size_t b = b_from; b < b_to; ++b) {
+            for (std::size_t t = 0; t < T; ++t) {
+              float* dq_row = dq.data() + (b * T + t) * A;
+              for (std::size_t s = 0; s < S; ++s) {
+                const float gs = g.data()[(b * T + t) * S + s];
+                const float* h = hidden.data() + ((b * T + t) * S + s) * A;
+                float* dk_row = dk.data() + (b * S + s) * A;
+                for (std::size_t a = 0; a < A; ++a) {
+                  const float da = gs * v_data[a] * (1.0f - h[a] * h[a]);
+                  dq_row[a] += da;
+                  dk_row[a] += da;
+                  dv_part[a] += gs * h[a];
+                }
               }
             }
           }
-        }
+        });
+        Array dv = xt::zeros<float>(Shape{A});
+        for (const std::vector<float>& part : dv_parts)
+          for (std::size_t a = 0; a < A; ++a) dv.data()[a] += part[a];
         accumulate_grad(in[0], std::move(dq));
         accumulate_grad(in[1], std::move(dk));
         accumulate_grad(in[2], std::move(dv));

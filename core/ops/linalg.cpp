@@ -168,8 +168,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Where c
     const std::size_t n_out = wv.shape()[0], n_in = wv.shape()[1];
     // The products (beta = 0) overwrite dx and dw, which need zeros only where none runs.
     const bool product = rows > 0 && n_in > 0;
-    const auto output_of = [product](const Shape& shape) {
-      return product ? Array::from_shape(shape) : Array(xt::zeros<float>(shape));
+    const auto output_of = [product](const Shape& of) {
+      return product ? Array::from_shape(of) : Array(xt::zeros<float>(of));
     };
     if (in[0].requires_grad()) {
       Array dx = output_of(xv.shape());
