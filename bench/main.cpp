@@ -374,6 +374,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (chosen.empty()) chosen = order;
+  // OpenBLAS starts its own worker threads when it loads, and they spin for about 0.1 s before
+  // they sleep (attograd never gives them work: core/kernels/blas.hpp). A workload timed in that
+  // window shares a core with them: matmul ran at 68 GFLOP/s instead of 270.
+  let_openblas_threads_sleep();
   manual_seed(0);
   for (const std::string& name : chosen) {
     if (!settings.profile) {

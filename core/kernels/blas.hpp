@@ -8,8 +8,8 @@ namespace attograd::blas {
 // C (m×n) = alpha · op(A) · op(B) + beta · C, row-major; op(X) is X or Xᵀ as the flag says,
 // so transposes are never copied. lda/ldb/ldc are the row strides as stored. A large product
 // is cut into slices of C's rows (or columns) that parallel_for's pool multiplies side by side,
-// each with single-threaded OpenBLAS; one with a short inner dimension (k <= 64) or under 2^20
-// multiply-adds runs whole on the calling thread (see blas.cpp for the measurements).
+// each with single-threaded OpenBLAS; one under 2^20 multiply-adds runs whole on the calling
+// thread (see blas.cpp for the measurements).
 void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
            std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc);
 

@@ -79,7 +79,7 @@ TEST_CASE("sgemm computes alpha op(A) op(B) + beta C for every transpose combina
 }
 
 TEST_CASE("sgemm cut into slices over the thread pool gives the same product, by rows and by columns") {
-  // Both are above the size where a product is split (k > 64 and m·n·k >= 2^20, blas.cpp), with
+  // Both are above the size where a product is split (m·n·k >= 2^20, blas.cpp), with
   // the split side not a multiple of the 16-row blocks. On a one-core machine they run whole.
   INFO("threads: " << blas::threads_here());
   for (const auto& [m, n, k] : std::vector<std::array<std::size_t, 3>>{{150, 70, 101}, {70, 150, 101}})
