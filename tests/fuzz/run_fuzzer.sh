@@ -65,10 +65,11 @@ done
 compile "$here/safetensors_fuzzer.cpp" "$work/safetensors_fuzzer.o"
 "$cxx" "${flags[@]}" "$work/safetensors_fuzzer.o" "$work/safetensors.o" "$work/tensor.o" "$work/allocator.o" \
   -lfmt -o "$work/safetensors_fuzzer"
-# The optimizer-state and training-state loaders: the engine, Adam, the schedules and the file code.
+# The optimizer-state and training-state loaders: the engine, Adam, the schedules and the file code,
+# and the thread pool (with the BLAS door that sizes it) that large updates are split over.
 state_sources=(core/autograd.cpp core/profiler.cpp core/random.cpp core/state_dict.cpp core/kernels/loops.cpp
                optim/optimizer.cpp optim/adam.cpp optim/adam_update.cpp optim/lr_scheduler.cpp
-               optim/training_state.cpp core/kernels/fast_math.cpp)
+               optim/training_state.cpp core/kernels/fast_math.cpp core/kernels/parallel.cpp core/kernels/blas.cpp)
 state_objects=("$work/safetensors.o" "$work/tensor.o" "$work/allocator.o")
 for source in "${state_sources[@]}"; do
   object="$work/$(echo "$source" | tr / _ | sed 's/\.cpp$/.o/')"
@@ -76,7 +77,7 @@ for source in "${state_sources[@]}"; do
   state_objects+=("$object")
 done
 compile "$here/training_state_fuzzer.cpp" "$work/training_state_fuzzer.o"
-"$cxx" "${flags[@]}" "$work/training_state_fuzzer.o" "${state_objects[@]}" -lfmt -o "$work/training_state_fuzzer"
+"$cxx" "${flags[@]}" "$work/training_state_fuzzer.o" "${state_objects[@]}" -lfmt -lopenblas -o "$work/training_state_fuzzer"
 
 # Each harness gets SECONDS / 2 on a copy of the corpus (libFuzzer adds what it learns to it).
 run() {  # run NAME
