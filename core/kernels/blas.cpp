@@ -18,8 +18,7 @@
 namespace attograd::blas {
 
 namespace {
-std::atomic<std::uint64_t> total_flops{0};   // gemm_flops_total(); relaxed: a counter, not a lock
-thread_local int single_threaded_depth = 0;  // SingleThreaded guards alive on this thread
+std::atomic<std::uint64_t> total_flops{0};  // gemm_flops_total(); relaxed: a counter, not a lock
 
 void raw_sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
                const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
@@ -44,10 +43,7 @@ std::size_t max_threads() {
   return threads;
 }
 
-SingleThreaded::SingleThreaded() { ++single_threaded_depth; }
-SingleThreaded::~SingleThreaded() { --single_threaded_depth; }
-
-std::size_t threads_here() { return single_threaded_depth > 0 || in_parallel_part() ? 1 : max_threads(); }
+std::size_t threads_here() { return in_parallel_part() ? 1 : max_threads(); }
 
 void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
            std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {

@@ -21,8 +21,7 @@ double gemm_flops_total();
 // (OPENBLAS_NUM_THREADS, else the cores). The first call sets OpenBLAS itself to one thread.
 std::size_t max_threads();
 
-// The threads a product started here may use: 1 inside a parallel_for part or while a
-// SingleThreaded lives on this thread, else max_threads().
+// The threads a product started here may use: 1 inside a parallel_for part, else max_threads().
 std::size_t threads_here();
 
 // The kernel family OpenBLAS chose when it loaded ("Haswell", "SkylakeX", …).
@@ -36,16 +35,5 @@ const char* kernel_name();
 // with OPENBLAS_CORETYPE=SkylakeX (or Haswell), and says so on stderr. Does nothing when
 // OPENBLAS_CORETYPE is already set (your choice wins), or when ATTOGRAD_KEEP_BLAS=1.
 void use_cpu_kernels(char** argv);
-
-// While one lives, products on this thread are not split over the pool. Many small products in
-// a row (the per-head matrices of attention) spend more time handing slices to other threads
-// than multiplying; one thread does them faster.
-class SingleThreaded {
- public:
-  SingleThreaded();
-  ~SingleThreaded();
-  SingleThreaded(const SingleThreaded&) = delete;
-  SingleThreaded& operator=(const SingleThreaded&) = delete;
-};
 
 }  // namespace attograd::blas

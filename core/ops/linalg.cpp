@@ -1,7 +1,6 @@
 // matmul and its batched BLAS driver.
 #include <attograd/core/ops/linalg.hpp>
 
-#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -64,11 +63,7 @@ Array matmul_arrays(const Array& a, bool transpose_a, const Array& b, bool trans
   Strides a_strides = broadcast_strides(a_batch, batch), b_strides = broadcast_strides(b_batch, batch);
   for (auto& s : a_strides) s *= ra * ca;  // in matrices -> in floats
   for (auto& s : b_strides) s *= rb * cb;
-  // Small matrices: one BLAS thread (see blas::SingleThreaded); 2·64³ flops is about where
-  // splitting one product across threads starts to pay on this class of CPU.
-  std::optional<blas::SingleThreaded> one_thread;
-  if (batches > 1 && m * n * k <= 64 * 64 * 64) one_thread.emplace();
-  std::size_t i = 0;
+  std::size_t i = 0;  // one product per batch; blas::sgemm splits the large ones over the threads
   for_each_offset<2>(batch, {a_strides, b_strides}, {0, 0}, [&](const std::array<std::size_t, 2>& at) {
     blas::sgemm(transpose_a, transpose_b, m, n, k, 1.0f, a.data() + at[0], ca, b.data() + at[1], cb, 0.0f,
                 out.data() + (i++) * m * n, n);

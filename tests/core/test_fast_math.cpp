@@ -1,5 +1,6 @@
 // fast_math.hpp against double-precision libm: every regime of exp, tanh and sigmoid, the
 // special values, and the vectorised array forms against the scalar ones bit for bit.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -132,4 +133,22 @@ TEST_CASE("the array forms handle any length, a NaN among numbers, and working i
       }
     }
   }
+}
+
+TEST_CASE("fast::max_inline equals a std::max loop at every length, skipping NaNs as it does") {
+  // std::max(m, x) keeps m when x is NaN; a row of NaNs (or an empty one) leaves -inf.
+  for (std::size_t n = 0; n <= 40; ++n) {
+    std::vector<float> x(n);
+    for (std::size_t i = 0; i < n; ++i) x[i] = std::sin(static_cast<float>(i) * 1.7f) * 10.0f;
+    if (n > 3) x[n / 2] = quiet_nan;
+    if (n > 5) x[1] = -inf;
+    float want = -inf;
+    for (const float v : x) want = std::max(want, v);
+    INFO("n = " << n);
+    CHECK(fast::max_inline(x.data(), n) == want);
+  }
+  const std::vector<float> nans(20, quiet_nan);
+  CHECK(fast::max_inline(nans.data(), nans.size()) == -inf);
+  const std::vector<float> with_inf{1.0f, inf, quiet_nan, 2.0f};
+  CHECK(fast::max_inline(with_inf.data(), with_inf.size()) == inf);
 }
