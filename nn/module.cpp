@@ -44,6 +44,10 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> module) 
   children_.emplace_back(name, std::move(module));
 }
 
+void Module::reset_parameters() {
+  for (const auto& [_, child] : children_) child->reset_parameters();
+}
+
 void Module::collect(const std::string& prefix, bool recurse, bool buffers, NamedTensors& out) const {
   for (const auto& [name, t] : buffers ? buffers_ : parameters_) out.emplace_back(prefix + name, t);
   if (!recurse) return;

@@ -43,6 +43,13 @@ class Module {
 
   void zero_grad();  // forgets every parameter's gradient
 
+  // Draws every parameter again from nn::init, exactly as construction did: with the same seed
+  // (manual_seed) before each, construction and reset_parameters() give the same parameters.
+  // The default resets each child in registration order; a layer with parameters of its own
+  // overrides it (resetting its children first, if any, in the order its constructor built
+  // them) and its constructor ends by drawing them the same way.
+  virtual void reset_parameters();
+
   // Parameters then buffers, per module, by dotted name; values are detached copies' handles.
   StateDict state_dict() const;
   // Copies values in by name. strict: any missing or unexpected key or shape mismatch throws
