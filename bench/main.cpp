@@ -230,12 +230,10 @@ struct TransformerModel : nn::Module {
   std::shared_ptr<nn::Embedding> src_embed = register_module("src_embed", std::make_shared<nn::Embedding>(V, D));
   std::shared_ptr<nn::Embedding> tgt_embed = register_module("tgt_embed", std::make_shared<nn::Embedding>(V, D));
   std::shared_ptr<nn::Transformer> transformer =
-      register_module("transformer", std::make_shared<nn::Transformer>(nn::TransformerOptions{.d_model = D,
-                                                                                              .nhead = 4,
-                                                                                              .num_encoder_layers = 2,
-                                                                                              .num_decoder_layers = 2,
-                                                                                              .dim_feedforward = 256,
-                                                                                              .dropout = 0.0f}));
+      register_module("transformer", std::make_shared<nn::Transformer>(nn::TransformerOptions{
+                                         .layer = {.d_model = D, .nhead = 4, .dim_feedforward = 256, .dropout = 0.0f},
+                                         .num_encoder_layers = 2,
+                                         .num_decoder_layers = 2}));
   std::shared_ptr<nn::Linear> out = register_module("out", std::make_shared<nn::Linear>(D, V));
 
   Tensor loss(const Index& src, const Index& tgt_in, const Index& tgt_out) {

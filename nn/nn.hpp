@@ -4,7 +4,6 @@
 #include <attograd/nn/activation.hpp>
 #include <attograd/nn/attention/additive_attention.hpp>
 #include <attograd/nn/attention/attention_functional.hpp>
-#include <attograd/nn/attention/attention_heads.hpp>
 #include <attograd/nn/attention/luong_attention.hpp>
 #include <attograd/nn/attention/mask.hpp>
 #include <attograd/nn/attention/multihead_attention.hpp>

@@ -271,8 +271,13 @@ void tour_multihead(const Inputs& in) {
   const nn::MultiheadAttention attention(/*embed_dim=*/D, /*num_heads=*/H);
   std::printf("  head_h = softmax(q W_q,h (k W_k,h)ᵀ / √D_h) v W_v,h;  output = [head_1; head_2] W_oᵀ + b_o\n");
   std::printf("  E = %zu split over H = %zu heads of D_h = %zu\n", D, H, attention.head_dim());
-  const Tensor q_heads = attention.project_query(in.q);
-  show("q split into heads (project_query)", q_heads);
+  // q = x W_qᵀ + b_q with the first E rows of in_proj_weight; head h is its columns [h·D_h, (h+1)·D_h).
+  const auto E = static_cast<std::int64_t>(D), Dh = static_cast<std::int64_t>(attention.head_dim());
+  const Tensor q = linear(in.q, slice(attention.in_proj_weight, 0, 0, E), slice(attention.in_proj_bias, 0, 0, E));
+  const auto batch = static_cast<std::int64_t>(q.shape()[0]), steps = static_cast<std::int64_t>(q.shape()[1]);
+  const Tensor q_heads =
+      permute(reshape(q, {batch, steps, static_cast<std::int64_t>(H), Dh}), {0, 2, 1, 3});  // (B, H, T, D_h)
+  show("q split into heads: (B, T, E) -> (B, H, T, D_h)", q_heads);
   const auto [output, per_head] = attention(in.q, in.k, in.v, AttentionMask::none(), /*need_weights=*/true,
                                             /*average_attn_weights=*/false);
   show("weights per head", per_head, true);

@@ -225,16 +225,14 @@ class TransformerCaptioner : public Captioner {
       Index ids = last;
       ids.reshape({last.size(), 1});
       const Tensor x = m_.positions->forward(m_.embed->forward(ids), t_++);  // (K, 1, d)
-      const Tensor h = m_.decoder_->forward_step(x, memory_, cache_);        // (K, 1, d)
-      const Tensor logits = select(m_.out->forward(h), 1, 0);                // (K, V)
-      const Tensor attention = (*m_.decoder_->layers)[m_.config_.layers - 1].cross_attention_weights();
-      return {log_softmax(logits, -1), select(attention, 1, 0)};  // (K, V), (K, L)
+      const nn::TransformerOutput h =
+          m_.decoder_->forward_step_with_attention(x, memory_, cache_, {}, nn::AttentionWeights::Averaged);
+      const Tensor logits = select(m_.out->forward(h.output), 1, 0);             // (K, V)
+      return {log_softmax(logits, -1), select(h.cross_attention.back(), 1, 0)};  // (K, V), (K, L)
     }
     void reorder(const std::vector<std::size_t>& from) override {
       memory_ = seq::select_rows(memory_, from);
-      for (nn::DecoderLayerCache& layer : cache_.layers)
-        for (nn::MultiheadAttention::KeyValue* kv : {&layer.self, &layer.cross})
-          *kv = {seq::select_rows(kv->keys, from), seq::select_rows(kv->values, from)};
+      cache_.reorder(from);
     }
 
    private:

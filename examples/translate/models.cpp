@@ -186,12 +186,10 @@ class TransformerSeq2Seq : public Seq2Seq {
     target_embed = register_module("target_embed", std::make_shared<nn::Embedding>(c.target_vocab, d, 0));
     positions = register_module("positions", std::make_shared<nn::PositionalEncoding>(d, 512, c.dropout));
     transformer = register_module(
-        "transformer", std::make_shared<nn::Transformer>(nn::TransformerOptions{.d_model = d,
-                                                                                .nhead = c.heads,
-                                                                                .num_encoder_layers = c.layers,
-                                                                                .num_decoder_layers = c.layers,
-                                                                                .dim_feedforward = c.ff,
-                                                                                .dropout = c.dropout}));
+        "transformer", std::make_shared<nn::Transformer>(nn::TransformerOptions{
+                           .layer = {.d_model = d, .nhead = c.heads, .dim_feedforward = c.ff, .dropout = c.dropout},
+                           .num_encoder_layers = c.layers,
+                           .num_decoder_layers = c.layers}));
     out = register_module("out", std::make_shared<nn::Linear>(d, c.target_vocab));
   }
 
@@ -224,16 +222,14 @@ class TransformerSeq2Seq : public Seq2Seq {
       Index ids = last;
       ids.reshape({last.size(), 1});
       const nn::AttentionMask padding = nn::AttentionMask::key_padding(lengths_, memory_.shape()[1]);
-      const Tensor h = m_.transformer->decode_step(m_.embed(*m_.target_embed, ids, t_++), memory_, cache_, padding);
-      const Tensor logits = select(m_.out->forward(h), 1, 0);  // (K, V)
-      const Tensor attention = (*m_.transformer->decoder->layers)[m_.config_.layers - 1].cross_attention_weights();
-      return {log_softmax(logits, -1), select(attention, 1, 0)};  // (K, V), (K, S)
+      const nn::TransformerOutput h = m_.transformer->decoder->forward_step_with_attention(
+          m_.embed(*m_.target_embed, ids, t_++), memory_, cache_, padding, nn::AttentionWeights::Averaged);
+      const Tensor logits = select(m_.out->forward(h.output), 1, 0);             // (K, V)
+      return {log_softmax(logits, -1), select(h.cross_attention.back(), 1, 0)};  // (K, V), (K, S)
     }
     void reorder(const std::vector<std::size_t>& from) override {
       memory_ = seq::select_rows(memory_, from);
-      for (nn::DecoderLayerCache& layer : cache_.layers)
-        for (nn::MultiheadAttention::KeyValue* kv : {&layer.self, &layer.cross})
-          *kv = {seq::select_rows(kv->keys, from), seq::select_rows(kv->values, from)};
+      cache_.reorder(from);
       std::vector<std::int64_t> lengths;
       for (const std::size_t k : from) lengths.push_back(lengths_[k]);
       lengths_ = lengths;

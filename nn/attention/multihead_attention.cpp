@@ -1,162 +1,222 @@
-// MultiheadAttention from core ops: the projections, attention_heads (split into heads, scaled
-// dot-product attention per head, merged back; nn/attention/attention_heads.cpp) and the output
-// projection.
+// MultiheadAttention from core ops: project, split into heads, scaled dot-product attention per
+// head, merge, project out. One path serves a whole sequence and incremental decoding (a
+// KeyValueCache); fused kernels, when on, replace only the middle step by its fused twin.
 #include <attograd/nn/attention/multihead_attention.hpp>
 
+#include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
+#include <attograd/core/autograd.hpp>
+#include <attograd/core/fused/attention_heads.hpp>
+#include <attograd/core/fused/switch.hpp>
+#include <attograd/core/kernels/loops.hpp>
 #include <attograd/core/ops/creation.hpp>
-#include <attograd/core/ops/elementwise.hpp>
+#include <attograd/core/ops/indexing.hpp>
 #include <attograd/core/ops/linalg.hpp>
 #include <attograd/core/ops/reduction.hpp>
 #include <attograd/core/ops/shape_ops.hpp>
-#include <attograd/nn/attention/attention_heads.hpp>
 #include <attograd/nn/init.hpp>
 
 namespace attograd::nn {
 
-MultiheadAttention::MultiheadAttention(std::size_t embed_dim, std::size_t num_heads, float dropout, bool bias,
-                                       std::size_t kdim, std::size_t vdim, bool batch_first)
-    : embed_dim_(embed_dim),
-      num_heads_(num_heads),
-      kdim_(kdim == 0 ? embed_dim : kdim),
-      vdim_(vdim == 0 ? embed_dim : vdim),
-      dropout_(dropout),
-      batch_first_(batch_first) {
-  if (embed_dim == 0 || num_heads == 0)
+namespace {
+
+// Query, key and value's rows of in_proj_weight and in_proj_bias.
+constexpr std::size_t query_rows = 0, key_rows = 1, value_rows = 2;
+
+Tensor batch_major(const Tensor& x, bool batch_first) { return batch_first ? x : transpose(x, 0, 1); }
+
+}  // namespace
+
+MultiheadAttention::MultiheadAttention(std::size_t embed_dim, std::size_t num_heads)
+    : MultiheadAttention(MultiheadAttentionOptions{.embed_dim = embed_dim, .num_heads = num_heads}) {}
+
+MultiheadAttention::MultiheadAttention(const MultiheadAttentionOptions& options) : options_(options) {
+  MultiheadAttentionOptions& o = options_;
+  if (o.embed_dim == 0 || o.num_heads == 0)
     throw std::invalid_argument(fmt::format(
-        "MultiheadAttention: embed_dim and num_heads must be positive, got {} and {}", embed_dim, num_heads));
-  if (embed_dim % num_heads != 0)
+        "MultiheadAttention: embed_dim and num_heads must be positive, got {} and {}", o.embed_dim, o.num_heads));
+  if (o.embed_dim % o.num_heads != 0)
     throw std::invalid_argument(
-        fmt::format("MultiheadAttention: embed_dim {} is not divisible by num_heads {}", embed_dim, num_heads));
-  if (!(dropout >= 0.0f && dropout <= 1.0f))
-    throw std::invalid_argument(fmt::format("MultiheadAttention: dropout must be in [0, 1], got {}", dropout));
-  const std::size_t E = embed_dim;
-  if (kdim_ == E && vdim_ == E) {
-    in_proj_weight = init::xavier_uniform_(register_parameter("in_proj_weight", zeros({3 * E, E})));  // (3E, E)
+        fmt::format("MultiheadAttention: embed_dim {} is not divisible by num_heads {}", o.embed_dim, o.num_heads));
+  if (!(o.dropout >= 0.0f && o.dropout <= 1.0f))
+    throw std::invalid_argument(fmt::format("MultiheadAttention: dropout must be in [0, 1], got {}", o.dropout));
+  if (o.kdim == 0) o.kdim = o.embed_dim;
+  if (o.vdim == 0) o.vdim = o.embed_dim;
+  const std::size_t E = o.embed_dim;
+  if (o.kdim == E && o.vdim == E) {
+    in_proj_weight = register_parameter("in_proj_weight", zeros({3 * E, E}));  // (3E, E)
   } else {
-    q_proj_weight = init::xavier_uniform_(register_parameter("q_proj_weight", zeros({E, E})));      // (E, E)
-    k_proj_weight = init::xavier_uniform_(register_parameter("k_proj_weight", zeros({E, kdim_})));  // (E, kdim)
-    v_proj_weight = init::xavier_uniform_(register_parameter("v_proj_weight", zeros({E, vdim_})));  // (E, vdim)
+    q_proj_weight = register_parameter("q_proj_weight", zeros({E, E}));       // (E, E)
+    k_proj_weight = register_parameter("k_proj_weight", zeros({E, o.kdim}));  // (E, kdim)
+    v_proj_weight = register_parameter("v_proj_weight", zeros({E, o.vdim}));  // (E, vdim)
   }
-  if (bias) in_proj_bias = register_parameter("in_proj_bias", zeros({3 * E}));  // (3E)
-  out_proj = register_module("out_proj", std::make_shared<Linear>(E, E, bias));
-  if (bias) init::zeros_(out_proj->bias);
+  if (o.bias) in_proj_bias = register_parameter("in_proj_bias", zeros({3 * E}));  // (3E)
+  out_proj = register_module("out_proj", std::make_shared<Linear>(E, E, o.bias));
+  init_projections();
+}
+
+// As torch.nn.MultiheadAttention._reset_parameters: out_proj.weight keeps a Linear's
+// initialisation, every other matrix is xavier_uniform_, every bias 0.
+void MultiheadAttention::reset_parameters() {
+  out_proj->reset_parameters();
+  init_projections();
+}
+
+void MultiheadAttention::init_projections() {
+  for (Tensor* w : {&in_proj_weight, &q_proj_weight, &k_proj_weight, &v_proj_weight})
+    if (w->defined()) init::xavier_uniform_(*w);
+  if (options_.bias) {
+    init::zeros_(in_proj_bias);
+    init::zeros_(out_proj->bias);
+  }
 }
 
 std::string MultiheadAttention::describe() const {
   return fmt::format("MultiheadAttention(embed_dim={}, num_heads={}, kdim={}, vdim={}, dropout={}, batch_first={})",
-                     embed_dim_, num_heads_, kdim_, vdim_, dropout_, batch_first_);
+                     options_.embed_dim, options_.num_heads, options_.kdim, options_.vdim, options_.dropout,
+                     options_.batch_first);
 }
 
-// x W_whichᵀ + b_which, where W_which is one third of in_proj_weight or its own matrix.
-Tensor MultiheadAttention::project(const Tensor& x, std::size_t which) const {
-  if (in_proj_weight.defined()) return project_packed(x, which, 1);
-  const Tensor& w = which == 0 ? q_proj_weight : which == 1 ? k_proj_weight : v_proj_weight;
-  const auto E = static_cast<std::int64_t>(embed_dim_), lo = static_cast<std::int64_t>(which) * E;
-  const Tensor b = in_proj_bias.defined() ? slice(in_proj_bias, 0, lo, lo + E) : Tensor();  // (E)
-  return linear(x, w, b);                                                                   // (B, L, in) -> (B, L, E)
+// The whole of multi-head attention. Shapes are batch-major: B batch, T queries, S keys,
+// E = H·D model width, H heads of width D.
+functional::AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
+                                                        const AttentionMask& mask, bool need_weights,
+                                                        bool average_attn_weights, KeyValueCache* cache) const {
+  check_inputs(query, key, value);
+  const bool bf = options_.batch_first;
+  // 1. Project: q = query W_qᵀ + b_q, k = key W_kᵀ + b_k, v = value W_vᵀ + b_v.
+  const Projected p = project(batch_major(query, bf), batch_major(key, bf), batch_major(value, bf), cache);
+  // 2. Every head attends on its own D columns: head_h = softmax(q_h k_hᵀ / √D + mask) v_h.
+  //    Fused kernels on: the same in one op (core/fused/attention_heads.hpp), when it can.
+  functional::AttentionOutput heads = fused_heads(p, mask, need_weights);  // (B, T, E), (B, H, T, S)
+  if (!heads.output.defined()) {
+    const bool drop = is_training() && options_.dropout > 0.0f;
+    const auto [o, w] = functional::scaled_dot_product_attention(
+        split_heads(p.q), split_heads(p.k), split_heads(p.v),                        // (B, H, T, D), (B, H, S, D) twice
+        mask, options_.dropout, std::nullopt, drop, nullptr, "MultiheadAttention");  // (B, H, T, D), (B, H, T, S)
+    heads = {merge_heads(o), w};                                                     // (B, T, E), (B, H, T, S)
+  }
+  // 3. Heads side by side, then out_proj: output = [head_1; …; head_H] W_oᵀ + b_o.
+  const Tensor output = batch_major(out_proj->forward(heads.output), bf);  // (B, T, E)
+  if (!need_weights) return {output, Tensor()};
+  return {output, average_attn_weights ? mean(heads.weights, {1}) : heads.weights};  // (B, T, S) or (B, H, T, S)
 }
 
-// When the query, key and value are one tensor (self-attention), or the key and value are
-// (cross-attention over a memory), their projections share the input: one product with the
-// stacked rows of in_proj_weight does the work of two or three, as in PyTorch.
-Tensor MultiheadAttention::project_packed(const Tensor& x, std::size_t first, std::size_t count) const {
-  const auto E = static_cast<std::int64_t>(embed_dim_);
+// q (B, T, E), k and v (B, S, E). When query, key and value are one tensor (self-attention), one
+// product with the stacked rows of in_proj_weight does the work of three; when key and value
+// are (attention over a memory), of two, as in PyTorch. A cache adds earlier positions' k and v.
+MultiheadAttention::Projected MultiheadAttention::project(const Tensor& query, const Tensor& key, const Tensor& value,
+                                                          KeyValueCache* cache) const {
+  const bool packed = in_proj_weight.defined();
+  if (cache && !cache->grows && cache->keys.defined())  // a fixed memory, projected on the first call
+    return {project_one(query, query_rows, 1), cache->keys, cache->values};
+  Projected p;
+  if (packed && query.is_same(key) && key.is_same(value)) {
+    const std::vector<Tensor> qkv = chunk(project_one(query, query_rows, 3), 3, -1);  // (B, T, E) three times
+    p = {qkv[0], qkv[1], qkv[2]};
+  } else if (packed && key.is_same(value)) {
+    const std::vector<Tensor> kv = chunk(project_one(key, key_rows, 2), 2, -1);  // (B, S, E) twice
+    p = {project_one(query, query_rows, 1), kv[0], kv[1]};
+  } else {
+    p = {project_one(query, query_rows, 1), project_one(key, key_rows, 1), project_one(value, value_rows, 1)};
+  }
+  if (!cache) return p;
+  if (cache->grows && cache->keys.defined()) {
+    p.k = cat({cache->keys, p.k}, 1);  // (B, S_cached + S, E)
+    p.v = cat({cache->values, p.v}, 1);
+  }
+  cache->keys = p.k, cache->values = p.v;
+  return p;
+}
+
+// x W_rowsᵀ + b_rows for `count` consecutive projections from `first` (query_rows, key_rows,
+// value_rows): (B, L, in) -> (B, L, count·E).
+Tensor MultiheadAttention::project_one(const Tensor& x, std::size_t first, std::size_t count) const {
+  const auto E = static_cast<std::int64_t>(options_.embed_dim);
   const auto lo = static_cast<std::int64_t>(first) * E, hi = static_cast<std::int64_t>(first + count) * E;
-  const bool whole = first == 0 && count == 3;
-  const Tensor w = whole ? in_proj_weight : slice(in_proj_weight, 0, lo, hi);  // (count·E, E)
-  const Tensor b = !in_proj_bias.defined() ? Tensor()
-                   : whole                 ? in_proj_bias
-                                           : slice(in_proj_bias, 0, lo, hi);  // (count·E)
-  return linear(x, w, b);                                     // (B, L, E) -> (B, L, count·E)
+  const bool whole = count == 3;
+  const Tensor& own = first == query_rows ? q_proj_weight : first == key_rows ? k_proj_weight : v_proj_weight;
+  const Tensor w = !in_proj_weight.defined() ? own : whole ? in_proj_weight : slice(in_proj_weight, 0, lo, hi);
+  const Tensor b = !in_proj_bias.defined() ? Tensor() : whole ? in_proj_bias : slice(in_proj_bias, 0, lo, hi);
+  return linear(x, w, b);
 }
 
 Tensor MultiheadAttention::split_heads(const Tensor& x) const {
   const auto B = static_cast<std::int64_t>(x.shape()[0]), L = static_cast<std::int64_t>(x.shape()[1]);
-  const auto H = static_cast<std::int64_t>(num_heads_), D = static_cast<std::int64_t>(head_dim());
+  const auto H = static_cast<std::int64_t>(options_.num_heads), D = static_cast<std::int64_t>(head_dim());
   return permute(reshape(x, {B, L, H, D}), {0, 2, 1, 3});  // (B, L, E) -> (B, L, H, D) -> (B, H, L, D)
 }
 
-Tensor MultiheadAttention::project_query(const Tensor& query) const { return split_heads(project(query, 0)); }
+Tensor MultiheadAttention::merge_heads(const Tensor& x) const {
+  const auto B = static_cast<std::int64_t>(x.shape()[0]), L = static_cast<std::int64_t>(x.shape()[2]);
+  const auto E = static_cast<std::int64_t>(options_.embed_dim);
+  return reshape(permute(x, {0, 2, 1, 3}), {B, L, E});  // (B, H, L, D) -> (B, L, H, D) -> (B, L, E)
+}
 
-MultiheadAttention::KeyValue MultiheadAttention::project_key_value(const Tensor& key, const Tensor& value) const {
-  if (in_proj_weight.defined() && key.is_same(value)) {
-    const std::vector<Tensor> kv = chunk(project_packed(key, 1, 2), 2, -1);  // (B, S, E) twice
-    return {split_heads(kv[0]), split_heads(kv[1])};                         // (B, H, S, D) twice
+// Step 2 of forward by the fused twin, which reads each head in place (no split or merge
+// copies) and keeps only the weights for its backward. It cannot apply dropout to the weights
+// or differentiate a learned additive mask: then it returns nothing and forward goes on with
+// the composite form.
+functional::AttentionOutput MultiheadAttention::fused_heads(const Projected& p, const AttentionMask& mask,
+                                                            bool need_weights) const {
+  if (!fused_kernels_enabled() || (is_training() && options_.dropout > 0.0f)) return {};
+  const fused::HeadsOptions o{.num_heads = options_.num_heads,
+                              .need_weights = need_weights,
+                              .average_weights = false,
+                              .who = "MultiheadAttention"};
+  const fused::HeadsSizes z = fused::check_attention_heads(p.q, p.k, p.v, o);
+  const Shape scores_shape{z.B, z.H, z.T, z.S};
+  fused::HeadsMask resolved;
+  if (!mask.empty()) {
+    const std::vector<Tensor> biases = mask.additive_biases(scores_shape, o.who);
+    const auto learned = [](const Tensor& b) { return b.requires_grad(); };
+    if (is_grad_enabled() && std::any_of(biases.begin(), biases.end(), learned)) return {};
+    resolved.blocked = mask.blocked_positions(scores_shape, o.who);
+    for (const Tensor& b : biases) {
+      if (!resolved.bias) resolved.bias = Array(xt::zeros<float>(scores_shape));
+      const Array term = expand_array(b.value(), scores_shape);
+      for (std::size_t j = 0; j < term.size(); ++j) resolved.bias->data()[j] += term.data()[j];
+    }
   }
-  return {split_heads(project(key, 1)), split_heads(project(value, 2))};  // (B, H, S, D) twice
+  const fused::HeadsOutput out = fused::attention_heads(p.q, p.k, p.v, resolved, o);
+  return {out.output, out.weights};
 }
 
-MultiheadAttention::KeyValue MultiheadAttention::append(const KeyValue& cache, const KeyValue& more) {
-  if (!cache.keys.defined()) return more;
-  return {cat({cache.keys, more.keys}, 2), cat({cache.values, more.values}, 2)};  // (B, H, S + S', D)
-}
-
-functional::AttentionOutput MultiheadAttention::attend(const Tensor& q_heads, const KeyValue& kv,
-                                                       const AttentionMask& mask, bool need_weights,
-                                                       bool average_attn_weights) const {
-  const bool drop = is_training() && dropout_ > 0.0f;
-  const auto [heads, weights] = functional::scaled_dot_product_attention(
-      q_heads, kv.keys, kv.values, mask, dropout_, std::nullopt, drop, nullptr, "MultiheadAttention");
-  // heads (B, H, T, D), weights (B, H, T, S)
-  const auto B = static_cast<std::int64_t>(heads.shape()[0]), T = static_cast<std::int64_t>(heads.shape()[2]);
-  const Tensor merged = reshape(permute(heads, {0, 2, 1, 3}),
-                                {B, T, static_cast<std::int64_t>(embed_dim_)});  // (B, T, H, D) -> (B, T, E)
-  const Tensor output = out_proj->forward(merged);                               // (B, T, E)
-  if (!need_weights) return {output, Tensor()};
-  return {output, average_attn_weights ? mean(weights, {1}) : weights};  // (B, T, S) or (B, H, T, S)
+void KeyValueCache::reorder(const std::vector<std::size_t>& from) {
+  if (!keys.defined()) return;
+  Index rows = Index::from_shape({from.size()});
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    if (from[i] >= keys.shape()[0])
+      throw std::out_of_range(fmt::format("KeyValueCache::reorder: hypothesis {} asked for, but the cache holds {}",
+                                          from[i], keys.shape()[0]));
+    rows(i) = static_cast<std::int64_t>(from[i]);
+  }
+  keys = index_select(keys, 0, rows);  // (K, S, E)
+  values = index_select(values, 0, rows);
 }
 
 void MultiheadAttention::check_inputs(const Tensor& query, const Tensor& key, const Tensor& value) const {
-  const char* layout_q = batch_first_ ? "(B, T, E)" : "(T, B, E)";
-  const char* layout_k = batch_first_ ? "(B, S, kdim)" : "(S, B, kdim)";
-  const char* layout_v = batch_first_ ? "(B, S, vdim)" : "(S, B, vdim)";
+  const bool bf = options_.batch_first;
   const std::string shapes =
-      fmt::format("query {} = {}, key {} = {}, value {} = {}", layout_q, shape_str(query.shape()), layout_k,
-                  shape_str(key.shape()), layout_v, shape_str(value.shape()));
+      fmt::format("query {} = {}, key {} = {}, value {} = {}", bf ? "(B, T, E)" : "(T, B, E)", shape_str(query.shape()),
+                  bf ? "(B, S, kdim)" : "(S, B, kdim)", shape_str(key.shape()), bf ? "(B, S, vdim)" : "(S, B, vdim)",
+                  shape_str(value.shape()));
   if (query.dim() != 3 || key.dim() != 3 || value.dim() != 3)
     throw std::invalid_argument(fmt::format("MultiheadAttention: query, key and value must be 3-D, got {}", shapes));
-  const std::size_t b = batch_first_ ? 0 : 1, l = 1 - b;
+  const std::size_t b = bf ? 0 : 1, l = 1 - b;
   if (query.shape()[b] != key.shape()[b] || key.shape()[b] != value.shape()[b])
     throw std::invalid_argument(
         fmt::format("MultiheadAttention: query, key and value must share the batch size B, got {}", shapes));
   if (key.shape()[l] != value.shape()[l])
     throw std::invalid_argument(
         fmt::format("MultiheadAttention: key and value must share the length S, got {}", shapes));
-  if (query.shape()[2] != embed_dim_ || key.shape()[2] != kdim_ || value.shape()[2] != vdim_)
+  if (query.shape()[2] != options_.embed_dim || key.shape()[2] != options_.kdim || value.shape()[2] != options_.vdim)
     throw std::invalid_argument(fmt::format("MultiheadAttention: built for E = {}, kdim = {}, vdim = {}, got {}",
-                                            embed_dim_, kdim_, vdim_, shapes));
-}
-
-functional::AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
-                                                        const AttentionMask& mask, bool need_weights,
-                                                        bool average_attn_weights) const {
-  check_inputs(query, key, value);
-  auto batch_major = [this](const Tensor& x) { return batch_first_ ? x : transpose(x, 0, 1); };  // -> (B, L, ·)
-  const functional::HeadsOptions options{.num_heads = num_heads_,
-                                         .need_weights = need_weights,
-                                         .average_weights = average_attn_weights,
-                                         .dropout_p = dropout_,
-                                         .training = is_training(),
-                                         .who = "MultiheadAttention"};
-  functional::AttentionOutput heads;  // output (B, T, E): every head's softmax(q kᵀ / √D) v, side by side
-  if (in_proj_weight.defined() && query.is_same(key) && key.is_same(value)) {
-    // Self-attention: one product projects q, k and v together.
-    heads = functional::attention_heads_packed(project_packed(batch_major(query), 0, 3), mask, options);  // (B, T, 3E)
-  } else if (in_proj_weight.defined() && key.is_same(value)) {
-    // Attention over a memory: one product projects its keys and values.
-    const std::vector<Tensor> kv = chunk(project_packed(batch_major(key), 1, 2), 2, -1);  // (B, S, E) twice
-    heads = functional::attention_heads(project(batch_major(query), 0), kv[0], kv[1], mask, options);
-  } else {
-    heads = functional::attention_heads(project(batch_major(query), 0), project(batch_major(key), 1),
-                                        project(batch_major(value), 2), mask, options);
-  }
-  Tensor output = out_proj->forward(heads.output);      // (B, T, E)
-  if (!batch_first_) output = transpose(output, 0, 1);  // (T, B, E)
-  return {output, heads.weights};
+                                            options_.embed_dim, options_.kdim, options_.vdim, shapes));
 }
 
 }  // namespace attograd::nn

@@ -4,21 +4,22 @@
 //   head_h = softmax(q W_q,h (k W_k,h)ᵀ / √D + mask) v W_v,h      h = 1 … H,  D = E / H
 //   output = [head_1; …; head_H] W_oᵀ + b_o
 //
-// Parameters (PyTorch's names):
-//   in_proj_weight (3E, E), in_proj_bias (3E)  the query, key and value projections stacked,
-//       when kdim == vdim == E; otherwise q_proj_weight (E, E), k_proj_weight (E, kdim),
-//       v_proj_weight (E, vdim) and in_proj_bias (3E)
-//   out_proj.weight (E, E), out_proj.bias (E)
-// Initialised as PyTorch: xavier_uniform_ projections, zero biases, out_proj.weight as a Linear.
+// The whole path is MultiheadAttention::forward (multihead_attention.cpp): project, split into
+// heads, functional::scaled_dot_product_attention, merge, out_proj.
 //
-// Differences from PyTorch, on purpose: batch_first defaults to true; one AttentionMask
-// (nn/mask.hpp) replaces attn_mask + key_padding_mask and says its polarity in its name; fully
-// masked rows give zeros, not NaN; the returned weights are those before dropout.
+// Parameters (PyTorch's names): in_proj_weight (3E, E) and in_proj_bias (3E), the query, key
+// and value projections stacked (q_proj_weight (E, E), k_proj_weight (E, kdim) and
+// v_proj_weight (E, vdim) instead when kdim or vdim differ from E); out_proj.weight (E, E),
+// out_proj.bias (E). Initialised as PyTorch: xavier_uniform_ projections, zero biases.
+// On purpose unlike PyTorch: batch_first defaults to true; one AttentionMask
+// (nn/attention/mask.hpp) replaces attn_mask + key_padding_mask; fully masked rows give zeros,
+// not NaN; the returned weights are those before dropout.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <attograd/nn/attention/attention_functional.hpp>
 #include <attograd/nn/attention/mask.hpp>
@@ -27,45 +28,51 @@
 
 namespace attograd::nn {
 
+struct MultiheadAttentionOptions {
+  std::size_t embed_dim = 0;  // E; must be divisible by num_heads
+  std::size_t num_heads = 1;  // H
+  float dropout = 0.0f;       // on the attention weights, while training
+  bool bias = true;           // in_proj_bias and out_proj.bias
+  std::size_t kdim = 0;       // the key's width; 0 means embed_dim
+  std::size_t vdim = 0;       // the value's width; 0 means embed_dim
+  bool batch_first = true;    // (B, T, E); false: (T, B, E)
+};
+
+// The projected keys and values of the positions seen so far, for decoding one position at a
+// time (incremental decoding). Heads sit side by side: (B, S, E).
+struct KeyValueCache {
+  Tensor keys, values;  // (B, S, E) each; undefined before the first call
+  // true (self-attention): each call appends the projections of its key and value.
+  // false (attention over a fixed memory): the first call projects key and value, later calls
+  // reuse them and ignore key and value.
+  bool grows = true;
+
+  std::size_t length() const { return keys.defined() ? keys.shape()[1] : 0; }
+  // Keeps hypotheses from[0], from[1], … in that order (beam search): rows of B.
+  void reorder(const std::vector<std::size_t>& from);
+};
+
 class MultiheadAttention : public Module {
  public:
-  // kdim / vdim 0 mean embed_dim. embed_dim must be divisible by num_heads.
-  MultiheadAttention(std::size_t embed_dim, std::size_t num_heads, float dropout = 0.0f, bool bias = true,
-                     std::size_t kdim = 0, std::size_t vdim = 0, bool batch_first = true);
+  explicit MultiheadAttention(const MultiheadAttentionOptions& options);
+  MultiheadAttention(std::size_t embed_dim, std::size_t num_heads);
 
-  // query (B, T, E), key (B, S, kdim), value (B, S, vdim) ((T, B, E) etc. when !batch_first).
-  // Returns output (B, T, E) (or (T, B, E)) and, if need_weights, the weights (B, T, S)
-  // averaged over heads, or (B, H, T, S) per head; otherwise weights is undefined.
-  // The mask is resolved against the scores (B, H, T, S).
+  // query (B, T, E), key (B, S, kdim), value (B, S, vdim) ((T, B, E) … when !batch_first) ->
+  // output (B, T, E) and, if need_weights, the weights before dropout: (B, T, S) averaged over
+  // heads, or (B, H, T, S) per head; undefined otherwise. The mask is resolved against the
+  // scores (B, H, T, S). With a cache, key and value are the new positions only (see above).
   functional::AttentionOutput forward(const Tensor& query, const Tensor& key, const Tensor& value,
                                       const AttentionMask& mask = {}, bool need_weights = true,
-                                      bool average_attn_weights = true) const;
+                                      bool average_attn_weights = true, KeyValueCache* cache = nullptr) const;
   functional::AttentionOutput operator()(const Tensor& query, const Tensor& key, const Tensor& value,
                                          const AttentionMask& mask = {}, bool need_weights = true,
-                                         bool average_attn_weights = true) const {
-    return forward(query, key, value, mask, need_weights, average_attn_weights);
+                                         bool average_attn_weights = true, KeyValueCache* cache = nullptr) const {
+    return forward(query, key, value, mask, need_weights, average_attn_weights, cache);
   }
 
-  // The steps of forward, for incremental decoding (all batch-first, whatever batch_first says):
-  // project once, keep the keys and values, attend many times.
-  struct KeyValue {
-    Tensor keys;    // (B, H, S, D)
-    Tensor values;  // (B, H, S, D)
-    std::size_t length() const { return keys.defined() ? keys.shape()[2] : 0; }
-  };
-  Tensor project_query(const Tensor& query) const;                           // (B, T, E) -> (B, H, T, D)
-  KeyValue project_key_value(const Tensor& key, const Tensor& value) const;  // -> (B, H, S, D) twice
-  // `more`'s keys and values appended after `cache`'s along S (cache may be empty).
-  static KeyValue append(const KeyValue& cache, const KeyValue& more);
-  // Attention of projected queries over projected keys/values, heads merged, out_proj applied:
-  // output (B, T, E).
-  functional::AttentionOutput attend(const Tensor& q_heads, const KeyValue& kv, const AttentionMask& mask = {},
-                                     bool need_weights = true, bool average_attn_weights = true) const;
-
-  std::size_t embed_dim() const { return embed_dim_; }
-  std::size_t num_heads() const { return num_heads_; }
-  std::size_t head_dim() const { return embed_dim_ / num_heads_; }
-  bool batch_first() const { return batch_first_; }
+  void reset_parameters() override;
+  const MultiheadAttentionOptions& options() const { return options_; }
+  std::size_t head_dim() const { return options_.embed_dim / options_.num_heads; }
   std::string describe() const override;
 
   // Packed (kdim == vdim == E): in_proj_weight; otherwise q/k/v_proj_weight. Undefined if unused.
@@ -74,15 +81,18 @@ class MultiheadAttention : public Module {
   std::shared_ptr<Linear> out_proj;
 
  private:
-  Tensor project(const Tensor& x, std::size_t which) const;  // which: 0 query, 1 key, 2 value
-  // Projections first .. first + count - 1 of the packed in_proj in one product: (B, L, count·E).
-  Tensor project_packed(const Tensor& x, std::size_t first, std::size_t count) const;
+  struct Projected {
+    Tensor q, k, v;  // (B, T, E), (B, S, E), (B, S, E)
+  };
+  Projected project(const Tensor& query, const Tensor& key, const Tensor& value, KeyValueCache* cache) const;
+  Tensor project_one(const Tensor& x, std::size_t first, std::size_t count) const;
+  functional::AttentionOutput fused_heads(const Projected& p, const AttentionMask& mask, bool need_weights) const;
   Tensor split_heads(const Tensor& x) const;  // (B, L, E) -> (B, H, L, D)
+  Tensor merge_heads(const Tensor& x) const;  // (B, H, L, D) -> (B, L, E)
+  void init_projections();
   void check_inputs(const Tensor& query, const Tensor& key, const Tensor& value) const;
 
-  std::size_t embed_dim_, num_heads_, kdim_, vdim_;
-  float dropout_;
-  bool batch_first_;
+  MultiheadAttentionOptions options_;
 };
 
 }  // namespace attograd::nn

@@ -4,6 +4,8 @@
 // nn.Transformer state dict loads unchanged. Like PyTorch it has no embeddings, positional
 // encoding or output projection: it maps embedded src (B, S, E) and tgt (B, T, E) to (B, T, E).
 // Both stacks end in a LayerNorm, and every matrix is initialised xavier_uniform_, as PyTorch.
+// The attention weights of any layer: encoder->forward_with_attention(…) and
+// decoder->forward_with_attention(…) (transformer_options.hpp's TransformerOutput).
 #pragma once
 
 #include <cstddef>
@@ -18,26 +20,18 @@
 
 namespace attograd::nn {
 
+// A Transformer is num_encoder_layers + num_decoder_layers layers of one kind:
+//   TransformerOptions{.layer = {.d_model = 64, .nhead = 4, .dim_feedforward = 128}, .num_encoder_layers = 2}
 struct TransformerOptions {
-  std::size_t d_model = 512;
-  std::size_t nhead = 8;
+  TransformerLayerOptions layer;
   std::size_t num_encoder_layers = 6;
   std::size_t num_decoder_layers = 6;
-  std::size_t dim_feedforward = 2048;
-  float dropout = 0.1f;
-  TransformerActivation activation = TransformerActivation::ReLU;
-  float layer_norm_eps = 1e-5f;
-  bool batch_first = true;
-  bool norm_first = false;
 };
 
 class Transformer : public Module {
  public:
-  explicit Transformer(const TransformerOptions& options);
-  Transformer(std::size_t d_model = 512, std::size_t nhead = 8, std::size_t num_encoder_layers = 6,
-              std::size_t num_decoder_layers = 6, std::size_t dim_feedforward = 2048, float dropout = 0.1f,
-              TransformerActivation activation = TransformerActivation::ReLU, float layer_norm_eps = 1e-5f,
-              bool batch_first = true, bool norm_first = false);
+  explicit Transformer(const TransformerOptions& options = {});
+  Transformer(std::size_t d_model, std::size_t nhead);
 
   // src (B, S, E), tgt (B, T, E) -> (B, T, E). src_mask applies to the encoder's self-attention
   // (B, H, S, S), tgt_mask to the decoder's (B, H, T, T) - usually causal & key padding - and
@@ -60,6 +54,9 @@ class Transformer : public Module {
   // PyTorch's Transformer.generate_square_subsequent_mask: position i sees positions j <= i.
   static AttentionMask generate_square_subsequent_mask(std::size_t T);
 
+  // As nn.Transformer._reset_parameters: every layer as it initialises itself, then every
+  // matrix (every parameter of 2+ dims) xavier_uniform_.
+  void reset_parameters() override;
   const TransformerOptions& options() const { return options_; }
   std::string describe() const override;
 
@@ -67,6 +64,8 @@ class Transformer : public Module {
   std::shared_ptr<TransformerDecoder> decoder;
 
  private:
+  void init_matrices();
+
   TransformerOptions options_;
 };
 

@@ -8,6 +8,8 @@
 //   x = norm3(x + dropout3(feed_forward(x)))
 // pre-norm (norm_first = true): x = x + block(norm_k(x)) for each of the three blocks.
 //
+// All three in TransformerDecoderLayer::forward_with_attention (transformer_decoder.cpp).
+//
 // Incremental decoding. Generating token by token with forward() recomputes every earlier
 // position at each step. forward_step() instead takes only the new positions (B, t, E) and a
 // DecoderCache: each layer's self-attention keys and values are appended to the cache, the new
@@ -35,39 +37,45 @@
 namespace attograd::nn {
 
 struct DecoderLayerCache {
-  MultiheadAttention::KeyValue self;   // (B, H, t, D): every position decoded so far
-  MultiheadAttention::KeyValue cross;  // (B, H, S, D): projected from memory on the first step
+  KeyValueCache self;                                             // (B, t, E): every position decoded so far
+  KeyValueCache cross{.keys = {}, .values = {}, .grows = false};  // (B, S, E): projected from memory once
 };
 
 struct DecoderCache {
   std::vector<DecoderLayerCache> layers;  // one per decoder layer, filled by the first step
   std::size_t length() const { return layers.empty() ? 0 : layers.front().self.length(); }  // positions cached
+  // Keeps hypotheses from[0], from[1], … in that order (beam search's StepModel::reorder).
+  void reorder(const std::vector<std::size_t>& from);
 };
 
 class TransformerDecoderLayer : public Module {
  public:
   explicit TransformerDecoderLayer(const TransformerLayerOptions& options);
-  TransformerDecoderLayer(std::size_t d_model, std::size_t nhead, std::size_t dim_feedforward = 2048,
-                          float dropout = 0.1f, TransformerActivation activation = TransformerActivation::ReLU,
-                          float layer_norm_eps = 1e-5f, bool batch_first = true, bool norm_first = false);
+  TransformerDecoderLayer(std::size_t d_model, std::size_t nhead);
 
   // tgt (B, T, E), memory (B, S, E) (or (T, B, E), (S, B, E)) -> (B, T, E). tgt_mask is resolved
   // against the self-attention scores (B, H, T, T) - pass a causal mask here to decode;
   // memory_mask against the cross-attention scores (B, H, T, S) (e.g. source key padding).
+  // forward computes no weights: it is forward_with_attention(…, AttentionWeights::None).output.
   Tensor forward(const Tensor& tgt, const Tensor& memory, const AttentionMask& tgt_mask = {},
                  const AttentionMask& memory_mask = {}) const;
   Tensor operator()(const Tensor& tgt, const Tensor& memory, const AttentionMask& tgt_mask = {},
                     const AttentionMask& memory_mask = {}) const {
     return forward(tgt, memory, tgt_mask, memory_mask);
   }
+  // The output and the self- and cross-attention weights (transformer_options.hpp), as values.
+  // With a cache, tgt holds only the new positions (see forward_step).
+  TransformerOutput forward_with_attention(const Tensor& tgt, const Tensor& memory, const AttentionMask& tgt_mask = {},
+                                           const AttentionMask& memory_mask = {},
+                                           AttentionWeights weights = AttentionWeights::PerHead,
+                                           DecoderLayerCache* cache = nullptr) const;
 
   // The next t positions tgt_new (B, t, E), given everything earlier in `cache`; see the top.
   Tensor forward_step(const Tensor& tgt_new, const Tensor& memory, DecoderLayerCache& cache,
                       const AttentionMask& memory_mask = {}) const;
-
-  // The last forward's weights, averaged over heads and detached, for plotting.
-  const Tensor& self_attention_weights() const { return self_attention_weights_; }    // (B, T, T)
-  const Tensor& cross_attention_weights() const { return cross_attention_weights_; }  // (B, T, S)
+  TransformerOutput forward_step_with_attention(const Tensor& tgt_new, const Tensor& memory, DecoderLayerCache& cache,
+                                                const AttentionMask& memory_mask = {},
+                                                AttentionWeights weights = AttentionWeights::PerHead) const;
 
   const TransformerLayerOptions& options() const { return options_; }
   std::string describe() const override;
@@ -78,13 +86,9 @@ class TransformerDecoderLayer : public Module {
   std::shared_ptr<LayerNorm> norm1, norm2, norm3;
 
  private:
-  void check_inputs(const char* what, const Tensor& tgt, const Tensor& memory) const;
-  // The three residual blocks around the given attention functions, in either norm order.
-  template <class SelfAttend, class CrossAttend>
-  Tensor layer(const Tensor& x, SelfAttend self_attend, CrossAttend cross_attend) const;
+  void check_inputs(const Tensor& tgt, const Tensor& memory, const DecoderLayerCache* cache) const;
 
   TransformerLayerOptions options_;
-  mutable Tensor self_attention_weights_, cross_attention_weights_;  // records for plotting, not state
 };
 
 class TransformerDecoder : public Module {
@@ -97,8 +101,16 @@ class TransformerDecoder : public Module {
                     const AttentionMask& memory_mask = {}) const {
     return forward(tgt, memory, tgt_mask, memory_mask);
   }
+  // self_attention[l] and cross_attention[l]: layer l's weights.
+  TransformerOutput forward_with_attention(const Tensor& tgt, const Tensor& memory, const AttentionMask& tgt_mask = {},
+                                           const AttentionMask& memory_mask = {},
+                                           AttentionWeights weights = AttentionWeights::PerHead,
+                                           DecoderCache* cache = nullptr) const;
   Tensor forward_step(const Tensor& tgt_new, const Tensor& memory, DecoderCache& cache,
                       const AttentionMask& memory_mask = {}) const;  // (B, t, E) -> (B, t, E)
+  TransformerOutput forward_step_with_attention(const Tensor& tgt_new, const Tensor& memory, DecoderCache& cache,
+                                                const AttentionMask& memory_mask = {},
+                                                AttentionWeights weights = AttentionWeights::PerHead) const;
   std::string describe() const override;
 
   std::shared_ptr<ModuleList<TransformerDecoderLayer>> layers;

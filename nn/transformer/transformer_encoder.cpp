@@ -25,21 +25,18 @@ void check_transformer_layer_options(const char* who, const TransformerLayerOpti
     throw std::invalid_argument(fmt::format("{}: d_model {} is not divisible by nhead {}", who, o.d_model, o.nhead));
 }
 
-std::shared_ptr<MultiheadAttention> layer_attention(const TransformerLayerOptions& o) {
-  return std::make_shared<MultiheadAttention>(o.d_model, o.nhead, o.dropout, /*bias=*/true, 0, 0, o.batch_first);
+MultiheadAttentionOptions layer_attention_options(const TransformerLayerOptions& o) {
+  return {.embed_dim = o.d_model, .num_heads = o.nhead, .dropout = o.dropout, .batch_first = o.batch_first};
 }
 
-TransformerEncoderLayer::TransformerEncoderLayer(std::size_t d_model, std::size_t nhead, std::size_t dim_feedforward,
-                                                 float dropout_p, TransformerActivation activation,
-                                                 float layer_norm_eps, bool batch_first, bool norm_first)
-    : TransformerEncoderLayer(TransformerLayerOptions{d_model, nhead, dim_feedforward, dropout_p, activation,
-                                                      layer_norm_eps, batch_first, norm_first}) {}
+TransformerEncoderLayer::TransformerEncoderLayer(std::size_t d_model, std::size_t nhead)
+    : TransformerEncoderLayer(TransformerLayerOptions{.d_model = d_model, .nhead = nhead}) {}
 
 TransformerEncoderLayer::TransformerEncoderLayer(const TransformerLayerOptions& options) : options_(options) {
   check_transformer_layer_options("TransformerEncoderLayer", options);
   const std::size_t E = options.d_model, F = options.dim_feedforward;
   // Registered in PyTorch's order, so state dicts list the same keys in the same order.
-  self_attn = register_module("self_attn", layer_attention(options));
+  self_attn = register_module("self_attn", std::make_shared<MultiheadAttention>(layer_attention_options(options)));
   linear1 = register_module("linear1", std::make_shared<Linear>(E, F));
   dropout = register_module("dropout", std::make_shared<Dropout>(options.dropout));
   linear2 = register_module("linear2", std::make_shared<Linear>(F, E));
@@ -54,29 +51,36 @@ std::string TransformerEncoderLayer::describe() const {
                      options_.d_model, options_.nhead, options_.dim_feedforward, options_.dropout, options_.norm_first);
 }
 
-Tensor TransformerEncoderLayer::self_attention_block(const Tensor& x, const AttentionMask& mask) const {
-  auto [out, weights] = self_attn->forward(x, x, x, mask);  // (B, T, E), (B, T, T)
-  self_attention_weights_ = weights.detach();
-  return dropout1->forward(out);  // (B, T, E)
+Tensor TransformerEncoderLayer::forward(const Tensor& src, const AttentionMask& src_mask) const {
+  return forward_with_attention(src, src_mask, AttentionWeights::None).output;
 }
 
-Tensor TransformerEncoderLayer::forward(const Tensor& src, const AttentionMask& src_mask) const {
+TransformerOutput TransformerEncoderLayer::forward_with_attention(const Tensor& src, const AttentionMask& src_mask,
+                                                                  AttentionWeights weights) const {
   if (src.dim() != 3 || src.shape()[2] != options_.d_model)
     throw std::invalid_argument(fmt::format("TransformerEncoderLayer: expected src of shape {} with E = {}, got {}",
                                             options_.batch_first ? "(B, T, E)" : "(T, B, E)", options_.d_model,
                                             shape_str(src.shape())));
+  Tensor attention;  // (B, H, T, T) or (B, T, T); undefined for AttentionWeights::None
+  auto self_attention = [&](const Tensor& x) {
+    auto [out, w] = self_attn->forward(x, x, x, src_mask, weights != AttentionWeights::None,
+                                       weights == AttentionWeights::Averaged);  // (B, T, E)
+    attention = w;
+    return dropout1->forward(out);
+  };
   auto feed_forward = [this](const Tensor& x) {
     return dropout2->forward(transformer_feed_forward(x, *linear1, *dropout, *linear2, options_.activation));
   };
   Tensor x = src;  // (B, T, E)
   if (options_.norm_first) {
-    x = x + self_attention_block(norm1->forward(x), src_mask);  // (B, T, E)
-    x = x + feed_forward(norm2->forward(x));                    // (B, T, E)
+    x = x + self_attention(norm1->forward(x));  // (B, T, E)
+    x = x + feed_forward(norm2->forward(x));    // (B, T, E)
   } else {
-    x = norm1->forward(x + self_attention_block(x, src_mask));  // (B, T, E)
-    x = norm2->forward(x + feed_forward(x));                    // (B, T, E)
+    x = norm1->forward(x + self_attention(x));  // (B, T, E)
+    x = norm2->forward(x + feed_forward(x));    // (B, T, E)
   }
-  return x;
+  if (weights == AttentionWeights::None) return {x, {}, {}};
+  return {x, {attention}, {}};
 }
 
 TransformerEncoder::TransformerEncoder(const TransformerLayerOptions& layer, std::size_t num_layers, bool final_norm) {
@@ -90,9 +94,19 @@ std::string TransformerEncoder::describe() const {
 }
 
 Tensor TransformerEncoder::forward(const Tensor& src, const AttentionMask& mask) const {
-  Tensor x = src;  // (B, T, E)
-  for (const auto& layer : *layers) x = layer->forward(x, mask);
-  return norm ? norm->forward(x) : x;
+  return forward_with_attention(src, mask, AttentionWeights::None).output;
+}
+
+TransformerOutput TransformerEncoder::forward_with_attention(const Tensor& src, const AttentionMask& mask,
+                                                             AttentionWeights weights) const {
+  TransformerOutput result{src, {}, {}};  // (B, T, E)
+  for (const auto& layer : *layers) {
+    TransformerOutput out = layer->forward_with_attention(result.output, mask, weights);
+    result.output = out.output;
+    for (Tensor& w : out.self_attention) result.self_attention.push_back(w);
+  }
+  if (norm) result.output = norm->forward(result.output);
+  return result;
 }
 
 }  // namespace attograd::nn

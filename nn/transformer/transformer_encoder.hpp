@@ -2,11 +2,18 @@
 // "layers.0.self_attn.in_proj_weight", "layers.0.linear1.weight", "layers.0.norm1.weight" load).
 //
 // One layer, post-norm (norm_first = false, Vaswani et al. 2017):
-//   x = norm1(x + dropout1(self_attn(x, x, x)))
+//   x = norm1(x + dropout1(self_attn(x, x, x)))        multi-head self-attention
+//                                                       (nn/attention/multihead_attention.hpp)
 //   x = norm2(x + dropout2(linear2(dropout(activation(linear1(x))))))
 // pre-norm (norm_first = true):
 //   x = x + dropout1(self_attn(norm1(x)))
 //   x = x + dropout2(linear2(dropout(activation(linear1(norm2(x))))))
+// Both in TransformerEncoderLayer::forward_with_attention (transformer_encoder.cpp).
+//
+// The decoder-only block of a GPT is a pre-norm encoder layer with a causal mask:
+//   TransformerEncoderLayer block(TransformerLayerOptions{.d_model = 64, .nhead = 4,
+//                                 .dim_feedforward = 256, .norm_first = true});
+//   block(x, AttentionMask::causal(T, T, CausalAlignment::TopLeft));   // x (B, T, 64)
 #pragma once
 
 #include <cstddef>
@@ -28,26 +35,25 @@ namespace attograd::nn {
 // linear2(dropout(activation(linear1(x)))).
 Tensor transformer_feed_forward(const Tensor& x, const Linear& linear1, const Dropout& dropout, const Linear& linear2,
                                 TransformerActivation activation);
-// The self- or cross-attention of an encoder or decoder layer (with biases, as PyTorch's).
-std::shared_ptr<MultiheadAttention> layer_attention(const TransformerLayerOptions& options);
+// The self- or cross-attention of an encoder or decoder layer: d_model, nhead, dropout and
+// batch_first from the layer's options, with biases, as PyTorch's.
+MultiheadAttentionOptions layer_attention_options(const TransformerLayerOptions& options);
 // Throws std::invalid_argument (naming `who`) for zero sizes or d_model not divisible by nhead.
 void check_transformer_layer_options(const char* who, const TransformerLayerOptions& options);
 
 class TransformerEncoderLayer : public Module {
  public:
   explicit TransformerEncoderLayer(const TransformerLayerOptions& options);
-  TransformerEncoderLayer(std::size_t d_model, std::size_t nhead, std::size_t dim_feedforward = 2048,
-                          float dropout = 0.1f, TransformerActivation activation = TransformerActivation::ReLU,
-                          float layer_norm_eps = 1e-5f, bool batch_first = true, bool norm_first = false);
+  TransformerEncoderLayer(std::size_t d_model, std::size_t nhead);
 
   // src (B, T, E) (or (T, B, E)) -> the same shape. The mask (e.g. key padding, causal) is
-  // resolved against the self-attention scores (B, H, T, T).
+  // resolved against the self-attention scores (B, H, T, T). forward computes no weights: it is
+  // forward_with_attention(src, src_mask, AttentionWeights::None).output.
   Tensor forward(const Tensor& src, const AttentionMask& src_mask = {}) const;
   Tensor operator()(const Tensor& src, const AttentionMask& src_mask = {}) const { return forward(src, src_mask); }
-
-  // The last forward's self-attention weights (B, T, T), averaged over heads and detached,
-  // for plotting; undefined before the first forward.
-  const Tensor& self_attention_weights() const { return self_attention_weights_; }
+  // The output and the self-attention weights (transformer_options.hpp), as values.
+  TransformerOutput forward_with_attention(const Tensor& src, const AttentionMask& src_mask = {},
+                                           AttentionWeights weights = AttentionWeights::PerHead) const;
 
   const TransformerLayerOptions& options() const { return options_; }
   std::string describe() const override;
@@ -58,10 +64,7 @@ class TransformerEncoderLayer : public Module {
   std::shared_ptr<LayerNorm> norm1, norm2;
 
  private:
-  Tensor self_attention_block(const Tensor& x, const AttentionMask& mask) const;
-
   TransformerLayerOptions options_;
-  mutable Tensor self_attention_weights_;  // a record for plotting, not state: forward stays const
 };
 
 // num_layers independently initialised layers (PyTorch deep-copies one layer, so its layers
@@ -72,6 +75,9 @@ class TransformerEncoder : public Module {
 
   Tensor forward(const Tensor& src, const AttentionMask& mask = {}) const;  // (B, T, E) -> (B, T, E)
   Tensor operator()(const Tensor& src, const AttentionMask& mask = {}) const { return forward(src, mask); }
+  // self_attention[l]: layer l's weights.
+  TransformerOutput forward_with_attention(const Tensor& src, const AttentionMask& mask = {},
+                                           AttentionWeights weights = AttentionWeights::PerHead) const;
   std::string describe() const override;
 
   std::shared_ptr<ModuleList<TransformerEncoderLayer>> layers;

@@ -94,12 +94,10 @@ TEST_CASE("Transformer trains the same with fused kernels on and off") {
   const Tensor src = fixed_input({2, 5, 8}, 2), tgt = fixed_input({2, 4, 8}, 3);  // (B, S, E), (B, T, E)
   check_same_training(
       [] {
-        return std::make_shared<nn::Transformer>(nn::TransformerOptions{.d_model = 8,
-                                                                        .nhead = 2,
-                                                                        .num_encoder_layers = 1,
-                                                                        .num_decoder_layers = 1,
-                                                                        .dim_feedforward = 16,
-                                                                        .dropout = 0.0f});
+        return std::make_shared<nn::Transformer>(
+            nn::TransformerOptions{.layer = {.d_model = 8, .nhead = 2, .dim_feedforward = 16, .dropout = 0.0f},
+                                   .num_encoder_layers = 1,
+                                   .num_decoder_layers = 1});
       },
       [&](nn::Module& m) {
         auto& model = dynamic_cast<nn::Transformer&>(m);

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <attograd/nn/attention/additive_attention.hpp>
-#include <attograd/nn/attention/attention_heads.hpp>
 #include <attograd/nn/rnn/gru.hpp>
 #include <attograd/nn/rnn/lstm.hpp>
 
@@ -18,14 +17,6 @@ inline LSTMState lstm_update_composite(const Tensor& gates, const Tensor& c) {
 }
 inline Tensor additive_scores_composite(const Tensor& q_proj, const Tensor& k_proj, const Tensor& v) {
   return composite_path([&] { return additive_scores(q_proj, k_proj, v); });
-}
-inline AttentionOutput attention_heads_composite(const Tensor& q, const Tensor& k, const Tensor& v,
-                                                 const AttentionMask& mask, const HeadsOptions& options) {
-  return composite_path([&] { return attention_heads(q, k, v, mask, options); });
-}
-inline AttentionOutput attention_heads_packed_composite(const Tensor& qkv, const AttentionMask& mask,
-                                                        const HeadsOptions& options) {
-  return composite_path([&] { return attention_heads_packed(qkv, mask, options); });
 }
 
 }  // namespace attograd::nn::functional

@@ -18,6 +18,7 @@ using namespace attograd::testing;
 using nn::AttentionMask;
 using nn::CausalAlignment;
 using nn::MultiheadAttention;
+using nn::MultiheadAttentionOptions;
 using nn::SelfAttention;
 using Ts = std::vector<Tensor>;
 
@@ -70,14 +71,15 @@ TEST_CASE("MultiheadAttention: PyTorch's parameter names and shapes") {
   // xavier_uniform_ on (24, 8): bound √(6 / 32).
   CHECK(xt::amax(xt::abs(packed.in_proj_weight.value()))() <= std::sqrt(6.0f / 32.0f));
 
-  MultiheadAttention separate(8, 2, 0.0f, true, 6, 5);
+  MultiheadAttention separate(
+      MultiheadAttentionOptions{.embed_dim = 8, .num_heads = 2, .dropout = 0.0f, .bias = true, .kdim = 6, .vdim = 5});
   CHECK(names_of(separate.named_parameters()) == std::vector<std::string>{"q_proj_weight", "k_proj_weight",
                                                                           "v_proj_weight", "in_proj_bias",
                                                                           "out_proj.weight", "out_proj.bias"});
   CHECK(separate.k_proj_weight.shape() == Shape{8, 6});
   CHECK(separate.v_proj_weight.shape() == Shape{8, 5});
 
-  MultiheadAttention no_bias(4, 1, 0.0f, false);
+  MultiheadAttention no_bias(MultiheadAttentionOptions{.embed_dim = 4, .num_heads = 1, .dropout = 0.0f, .bias = false});
   CHECK(names_of(no_bias.named_parameters()) == std::vector<std::string>{"in_proj_weight", "out_proj.weight"});
 }
 
@@ -101,20 +103,22 @@ TEST_CASE("MultiheadAttention matches PyTorch: an additive float mask with -inf"
 }
 
 TEST_CASE("MultiheadAttention matches PyTorch: kdim/vdim, sequence-first, blocked mask and key padding") {
-  MultiheadAttention mha(8, 2, 0.0f, true, 6, 5, /*batch_first=*/false);
+  MultiheadAttention mha(MultiheadAttentionOptions{
+      .embed_dim = 8, .num_heads = 2, .dropout = 0.0f, .bias = true, .kdim = 6, .vdim = 5, .batch_first = false});
   const AttentionMask mask = AttentionMask::blocked(fixture_mask("mha_kvdim/input/attn_mask")) &
                              AttentionMask::key_padding(fixture_index("mha_kvdim/input/lengths"), 4);
   check_mha_fixture(mha, "mha_kvdim", mask, true);
 }
 
 TEST_CASE("MultiheadAttention matches PyTorch: without biases") {
-  MultiheadAttention mha(4, 1, 0.0f, false);
+  MultiheadAttention mha(MultiheadAttentionOptions{.embed_dim = 4, .num_heads = 1, .dropout = 0.0f, .bias = false});
   check_mha_fixture(mha, "mha_no_bias", {}, false);
 }
 
 TEST_CASE("gradcheck: MultiheadAttention under every mask kind") {
   const std::size_t B = 2, T = 3, S = 4;
-  MultiheadAttention mha(4, 2, 0.0f, true, 3, 2);
+  MultiheadAttention mha(
+      MultiheadAttentionOptions{.embed_dim = 4, .num_heads = 2, .dropout = 0.0f, .bias = true, .kdim = 3, .vdim = 2});
   for (const auto& [name, mask] : mask_cases(B, T, S)) {
     INFO("mask " << name);
     CHECK(check_gradients(
@@ -133,7 +137,7 @@ TEST_CASE("gradcheck: MultiheadAttention under every mask kind") {
 }
 
 TEST_CASE("MultiheadAttention: need_weights = false and dropout") {
-  MultiheadAttention mha(4, 2, 0.5f);
+  MultiheadAttention mha(MultiheadAttentionOptions{.embed_dim = 4, .num_heads = 2, .dropout = 0.5f});
   const Tensor x = random_input({2, 3, 4});
   mha.eval();
   const auto r = mha.forward(x, x, x, {}, false);
@@ -162,7 +166,8 @@ TEST_CASE("MultiheadAttention: errors name the layer and the shapes") {
   REQUIRE_THROWS_WITH(MultiheadAttention(10, 3),
                       Catch::Contains("MultiheadAttention: embed_dim 10 is not divisible by num_heads 3"));
   REQUIRE_THROWS_WITH(MultiheadAttention(8, 0), Catch::Contains("must be positive"));
-  MultiheadAttention mha(8, 2, 0.0f, true, 6, 5);
+  MultiheadAttention mha(
+      MultiheadAttentionOptions{.embed_dim = 8, .num_heads = 2, .dropout = 0.0f, .bias = true, .kdim = 6, .vdim = 5});
   const Tensor q = random_input({2, 3, 8}), k = random_input({2, 4, 6}), v = random_input({2, 4, 5});
   REQUIRE_THROWS_WITH(
       mha.forward(random_input({3, 8}), k, v),
@@ -192,7 +197,8 @@ TEST_CASE("MultiheadAttention: errors name the layer and the shapes") {
                       "attention scores (B, H, T, S) = (2, 2, 3, 4)"));
   REQUIRE_THROWS_WITH(mha.forward(q, k, v, AttentionMask::causal(3, 3, CausalAlignment::TopLeft)),
                       Catch::Contains("MultiheadAttention: causal(T=3, S=3, TopLeft) mask does not match"));
-  MultiheadAttention seq_first(8, 2, 0.0f, true, 0, 0, false);
+  MultiheadAttention seq_first(
+      MultiheadAttentionOptions{.embed_dim = 8, .num_heads = 2, .dropout = 0.0f, .bias = true, .batch_first = false});
   CHECK(seq_first.forward(q, random_input({4, 3, 8}), random_input({4, 3, 8})).output.shape() == Shape{2, 3, 8});
   REQUIRE_THROWS_WITH(
       seq_first.forward(q, random_input({4, 2, 8}), random_input({4, 2, 8})),

@@ -8,7 +8,7 @@
 
 #include <attograd/core/core.hpp>
 #include <attograd/nn/attention/additive_attention.hpp>
-#include <attograd/nn/attention/attention_heads.hpp>
+#include <attograd/nn/attention/multihead_attention.hpp>
 #include <attograd/nn/rnn/gru.hpp>
 #include <attograd/nn/rnn/lstm.hpp>
 
@@ -147,93 +147,91 @@ std::vector<std::pair<std::string, nn::AttentionMask>> head_mask_cases(std::size
 
 }  // namespace
 
-TEST_CASE("attention_heads equals its composite form: output, weights and all gradients, under every mask") {
-  using nn::functional::attention_heads;
-  using nn::functional::attention_heads_composite;
-  using nn::functional::HeadsOptions;
+namespace {
+
+// MultiheadAttention whose projections are the identity (no biases): its forward is then the
+// heads step alone - fused::attention_heads with fused kernels on, split + scaled_dot_product_
+// attention + merge with them off - on q (B, T, E), k and v (B, S, E) given as they are.
+std::shared_ptr<nn::MultiheadAttention> identity_heads(std::size_t E, std::size_t H) {
+  auto mha = std::make_shared<nn::MultiheadAttention>(
+      nn::MultiheadAttentionOptions{.embed_dim = E, .num_heads = H, .bias = false});
+  NoGradGuard no_grad;
+  const Array eye = xt::eye<float>(E);
+  for (std::size_t part = 0; part < 3; ++part)
+    for (std::size_t i = 0; i < E; ++i)
+      for (std::size_t j = 0; j < E; ++j) mha->in_proj_weight.mutable_value()(part * E + i, j) = eye(i, j);
+  mha->out_proj->weight.mutable_value() = eye;
+  return mha;
+}
+
+// Output and weights both feed the loss, so both backwards are compared.
+Tensor heads_and_weights(const nn::MultiheadAttention& mha, const Tensor& q, const Tensor& k, const Tensor& v,
+                         const nn::AttentionMask& mask, bool average) {
+  const auto r = mha.forward(q, k, v, mask, true, average);
+  return cat({reshape(r.output, {-1}), reshape(r.weights, {-1})}, 0);
+}
+
+}  // namespace
+
+TEST_CASE("MultiheadAttention's fused heads equal its composite path: output, weights and all gradients, every mask") {
   const std::size_t B = 2, H = 2, D = 3, E = H * D;
+  const auto mha = identity_heads(E, H);
   for (const auto& [T, S] : std::vector<std::pair<std::size_t, std::size_t>>{{3, 3}, {2, 5}}) {
     for (const auto& [name, mask] : head_mask_cases(B, T, S)) {
       for (const bool average : {true, false}) {
         INFO("T = " << T << ", S = " << S << ", mask " << name << (average ? ", averaged" : ", per head"));
-        const HeadsOptions options{.num_heads = H, .average_weights = average};
-        // Output and weights both feed the loss, so both backwards are compared.
-        auto through = [&, m = mask](auto op) {
-          return [&, op, m](const Ts& in) {
-            const auto r = op(in[0], in[1], in[2], m, options);
-            return cat({reshape(r.output, {-1}), reshape(r.weights, {-1})}, 0);
-          };
+        const auto op = [&, m = mask](const Ts& in) {
+          return heads_and_weights(*mha, in[0], in[1], in[2], m, average);
         };
-        check_same_as_composite(through(attention_heads), through(attention_heads_composite),
+        check_same_as_composite(op, [&](const Ts& in) { return composite_path([&] { return op(in); }); },
                                 {{B, T, E}, {B, S, E}, {B, S, E}});
       }
     }
   }
+  SECTION("self-attention: one tensor as query, key and value (one packed projection)") {
+    for (const auto& [name, mask] : head_mask_cases(B, 3, 3)) {
+      INFO("mask " << name);
+      const auto op = [&, m = mask](const Ts& in) { return heads_and_weights(*mha, in[0], in[0], in[0], m, false); };
+      check_same_as_composite(op, [&](const Ts& in) { return composite_path([&] { return op(in); }); }, {{B, 3, E}});
+    }
+  }
 }
 
-TEST_CASE("attention_heads handles empty batches, queries and keys like its composite form") {
-  using nn::functional::attention_heads;
-  using nn::functional::attention_heads_composite;
-  const nn::functional::HeadsOptions options{.num_heads = 2};
+TEST_CASE("MultiheadAttention's fused heads handle empty batches, queries and keys like its composite path") {
+  const auto mha = identity_heads(4, 2);
   for (const auto& [B, T, S] : std::vector<std::array<std::size_t, 3>>{{2, 3, 0}, {2, 0, 3}, {0, 3, 3}}) {
     INFO("B = " << B << ", T = " << T << ", S = " << S);
-    auto through = [&](auto op) {
-      return [&, op](const Ts& in) {
-        const auto r = op(in[0], in[1], in[2], nn::AttentionMask{}, options);
-        return cat({reshape(r.output, {-1}), reshape(r.weights, {-1})}, 0);
-      };
-    };
-    check_same_as_composite(through(attention_heads), through(attention_heads_composite),
+    const auto op = [&](const Ts& in) { return heads_and_weights(*mha, in[0], in[1], in[2], {}, true); };
+    check_same_as_composite(op, [&](const Ts& in) { return composite_path([&] { return op(in); }); },
                             {{B, T, 4}, {B, S, 4}, {B, S, 4}});
   }
 }
 
-TEST_CASE("attention_heads_packed equals its composite form under every mask, values and gradients") {
-  using nn::functional::attention_heads_packed;
-  using nn::functional::attention_heads_packed_composite;
-  const std::size_t B = 2, T = 3, H = 2, E = 6;
-  for (const auto& [name, mask] : head_mask_cases(B, T, T)) {
-    for (const bool average : {true, false}) {
-      INFO("mask " << name << (average ? ", averaged" : ", per head"));
-      const nn::functional::HeadsOptions options{.num_heads = H, .average_weights = average};
-      auto through = [&, m = mask](auto op) {
-        return [&, op, m](const Ts& in) {
-          const auto r = op(in[0], m, options);
-          return cat({reshape(r.output, {-1}), reshape(r.weights, {-1})}, 0);
-        };
-      };
-      check_same_as_composite(through(attention_heads_packed), through(attention_heads_packed_composite),
-                              {{B, T, 3 * E}});
-    }
+TEST_CASE("gradcheck: fused::attention_heads, through the output and through the weights") {
+  fused::HeadsMask mask;
+  mask.blocked =
+      nn::AttentionMask::causal(3, 4, nn::CausalAlignment::BottomRight).blocked_positions({2, 2, 3, 4}, "test");
+  for (const bool average : {true, false}) {
+    INFO((average ? "averaged" : "per head"));
+    const fused::HeadsOptions options{.num_heads = 2, .average_weights = average};
+    CHECK(
+        check_gradients([&](const Ts& in) { return fused::attention_heads(in[0], in[1], in[2], mask, options).output; },
+                        {random_input({2, 3, 4}), random_input({2, 4, 4}), random_input({2, 4, 4})}));
+    CHECK(check_gradients(
+        [&](const Ts& in) { return fused::attention_heads(in[0], in[1], in[2], mask, options).weights; },
+        {random_input({2, 3, 4}), random_input({2, 4, 4}), random_input({2, 4, 4})}));
   }
-  CHECK_THROWS_WITH(attention_heads_packed(random_input({2, 3, 7}), {}, {.num_heads = 1, .who = "Self"}),
-                    Contains("Self: expected packed projections (B, L, 3E), got (2, 3, 7)"));
-  CHECK_THROWS_WITH(attention_heads_packed(random_input({2, 3, 9}), {}, {.num_heads = 2, .who = "Self"}),
-                    Contains("Self: E = 3 does not split into num_heads = 2 heads"));
 }
 
-TEST_CASE("gradcheck: attention_heads, through the output and through the weights") {
-  const nn::functional::HeadsOptions options{.num_heads = 2};
-  const auto mask = nn::AttentionMask::causal(3, 4, nn::CausalAlignment::BottomRight);
-  CHECK(check_gradients(
-      [&](const Ts& in) { return nn::functional::attention_heads(in[0], in[1], in[2], mask, options).output; },
-      {random_input({2, 3, 4}), random_input({2, 4, 4}), random_input({2, 4, 4})}));
-  CHECK(check_gradients(
-      [&](const Ts& in) { return nn::functional::attention_heads(in[0], in[1], in[2], mask, options).weights; },
-      {random_input({2, 3, 4}), random_input({2, 4, 4}), random_input({2, 4, 4})}));
-  const auto causal = nn::AttentionMask::causal(3, 3, nn::CausalAlignment::TopLeft);
-  CHECK(check_gradients(
-      [&](const Ts& in) { return nn::functional::attention_heads_packed(in[0], causal, options).output; },
-      {random_input({2, 3, 12})}));
-}
-
-TEST_CASE("attention_heads: a fully blocked row gives zeros and finite zero gradients") {
+TEST_CASE("fused::attention_heads: a fully blocked row gives zeros and finite zero gradients") {
   Index lengths = Index::from_shape({2});
   lengths(0) = 0;
   lengths(1) = 2;
   Tensor q = random_input({2, 3, 4}), k = random_input({2, 2, 4}), v = random_input({2, 2, 4});
+  fused::HeadsMask mask;
+  mask.blocked = nn::AttentionMask::key_padding(lengths, 2).blocked_positions({2, 2, 3, 2}, "test");
   AnomalyModeGuard anomaly;
-  const auto r = nn::functional::attention_heads(q, k, v, nn::AttentionMask::key_padding(lengths, 2), {.num_heads = 2});
+  const auto r = fused::attention_heads(q, k, v, mask, {.num_heads = 2});
   (sum(r.output) + sum(r.weights)).backward();
   for (std::size_t i = 0; i < 3 * 4; ++i) CHECK(r.output.value().data()[i] == 0.0f);  // sequence 0
   for (const Tensor& t : {q, k, v})
@@ -241,10 +239,10 @@ TEST_CASE("attention_heads: a fully blocked row gives zeros and finite zero grad
   for (std::size_t i = 0; i < 3 * 4; ++i) CHECK(q.grad().data()[i] == 0.0f);
 }
 
-TEST_CASE("attention_heads hands a learned additive mask to the composite form, which differentiates it") {
+TEST_CASE("MultiheadAttention hands a learned additive mask to the composite path, which differentiates it") {
   Tensor bias = random_input({3, 4});  // (T, S), requires grad
   const Tensor q = random_input({1, 3, 4}), k = random_input({1, 4, 4}), v = random_input({1, 4, 4});
-  const auto r = nn::functional::attention_heads(q, k, v, nn::AttentionMask::additive(bias), {.num_heads = 2});
+  const auto r = identity_heads(4, 2)->forward(q, k, v, nn::AttentionMask::additive(bias));
   sum(r.output * r.output).backward();
   REQUIRE(bias.has_grad());
   double total = 0.0;
@@ -252,9 +250,9 @@ TEST_CASE("attention_heads hands a learned additive mask to the composite form, 
   CHECK(total > 0.0);
 }
 
-TEST_CASE("attention_heads names the shapes it cannot use") {
-  using nn::functional::attention_heads;
-  const nn::functional::HeadsOptions two{.num_heads = 2, .who = "MyLayer"};
+TEST_CASE("fused::attention_heads names the shapes it cannot use") {
+  using fused::attention_heads;
+  const fused::HeadsOptions two{.num_heads = 2, .who = "MyLayer"};
   CHECK_THROWS_WITH(attention_heads(random_input({2, 3, 4}), random_input({2, 5, 4}), random_input({2, 6, 4}), {}, two),
                     Contains("MyLayer: query, key and value must share B and E, and key and value S, got query (2, 3, "
                              "4), key (2, 5, 4), value (2, 6, 4)"));

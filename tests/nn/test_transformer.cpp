@@ -58,7 +58,11 @@ TEST_CASE("TransformerEncoderLayer matches PyTorch in both norm orders") {
     out.backward(fixture(std::string(c) + "/upstream/output"));
     require_parameter_grads_match(layer, c);
     require_matches_pytorch("grad of src", src.grad(), fixture(std::string(c) + "/input_grad/src"));
-    CHECK(layer.self_attention_weights().shape() == Shape{2, 5, 5});
+    const nn::TransformerOutput with = layer.forward_with_attention(
+        src, AttentionMask::key_padding(fixture_index(std::string(c) + "/input/lengths"), 5));
+    CHECK(with.self_attention.size() == 1);
+    CHECK(with.self_attention[0].shape() == Shape{2, 2, 5, 5});  // (B, H, T, T)
+    CHECK(with.output.value() == out.value());
   }
 }
 
@@ -80,17 +84,18 @@ TEST_CASE("TransformerDecoderLayer matches PyTorch in both norm orders") {
     require_parameter_grads_match(layer, c);
     require_matches_pytorch("grad of tgt", tgt.grad(), fixture(p + "/input_grad/tgt"));
     require_matches_pytorch("grad of memory", memory.grad(), fixture(p + "/input_grad/memory"));
-    CHECK(layer.cross_attention_weights().shape() == Shape{2, 4, 5});
+    const nn::TransformerOutput with =
+        layer.forward_with_attention(tgt, memory, tgt_mask, memory_mask, nn::AttentionWeights::Averaged);
+    CHECK(with.self_attention[0].shape() == Shape{2, 4, 4});   // (B, T, T)
+    CHECK(with.cross_attention[0].shape() == Shape{2, 4, 5});  // (B, T, S)
+    CHECK(with.output.value() == out.value());
   }
 }
 
 TEST_CASE("Transformer: a PyTorch nn.Transformer state dict loads by name and the model matches") {
-  nn::Transformer model({.d_model = 8,
-                         .nhead = 2,
+  nn::Transformer model({.layer = {.d_model = 8, .nhead = 2, .dim_feedforward = 16, .dropout = 0.0f},
                          .num_encoder_layers = 2,
-                         .num_decoder_layers = 2,
-                         .dim_feedforward = 16,
-                         .dropout = 0.0f});
+                         .num_decoder_layers = 2});
   // Same names, same order: encoder.layers.0.self_attn.in_proj_weight … decoder.norm.bias.
   CHECK(names_of(model.state_dict()) == fixture_names("transformer"));
   model.load_state_dict(fixture_group("transformer", "param"));
@@ -135,13 +140,10 @@ TEST_CASE("gradcheck: Transformer layers, both norm orders, under masks") {
 TEST_CASE("Transformer: cached step-by-step decoding equals the full causal forward") {
   for (const bool norm_first : {false, true}) {
     INFO("norm_first " << norm_first);
-    nn::Transformer model({.d_model = 8,
-                           .nhead = 2,
-                           .num_encoder_layers = 1,
-                           .num_decoder_layers = 2,
-                           .dim_feedforward = 16,
-                           .dropout = 0.0f,
-                           .norm_first = norm_first});
+    nn::Transformer model(
+        {.layer = {.d_model = 8, .nhead = 2, .dim_feedforward = 16, .dropout = 0.0f, .norm_first = norm_first},
+         .num_encoder_layers = 1,
+         .num_decoder_layers = 2});
     const std::size_t B = 2, S = 5, T = 6;
     const Tensor src = random_input({B, S, 8}), tgt = random_input({B, T, 8});
     const AttentionMask src_padding = AttentionMask::key_padding(Index{5, 3}, S);
@@ -166,19 +168,12 @@ TEST_CASE("Transformer: cached step-by-step decoding equals the full causal forw
 }
 
 TEST_CASE("Transformer: sequence-first layout gives the same result") {
-  nn::Transformer bf({.d_model = 8,
-                      .nhead = 2,
+  nn::Transformer bf({.layer = {.d_model = 8, .nhead = 2, .dim_feedforward = 16, .dropout = 0.0f},
                       .num_encoder_layers = 1,
-                      .num_decoder_layers = 1,
-                      .dim_feedforward = 16,
-                      .dropout = 0.0f});
-  nn::Transformer sf({.d_model = 8,
-                      .nhead = 2,
+                      .num_decoder_layers = 1});
+  nn::Transformer sf({.layer = {.d_model = 8, .nhead = 2, .dim_feedforward = 16, .dropout = 0.0f, .batch_first = false},
                       .num_encoder_layers = 1,
-                      .num_decoder_layers = 1,
-                      .dim_feedforward = 16,
-                      .dropout = 0.0f,
-                      .batch_first = false});
+                      .num_decoder_layers = 1});
   sf.load_state_dict(bf.state_dict());
   const Tensor src = random_input({2, 5, 8}), tgt = random_input({2, 3, 8});
   const AttentionMask causal = nn::Transformer::generate_square_subsequent_mask(3);
@@ -192,12 +187,9 @@ TEST_CASE("Transformer: sequence-first layout gives the same result") {
 }
 
 TEST_CASE("Transformer: padding positions have no effect on the real ones") {
-  nn::Transformer model({.d_model = 8,
-                         .nhead = 2,
+  nn::Transformer model({.layer = {.d_model = 8, .nhead = 2, .dim_feedforward = 16, .dropout = 0.0f},
                          .num_encoder_layers = 1,
-                         .num_decoder_layers = 1,
-                         .dim_feedforward = 16,
-                         .dropout = 0.0f});
+                         .num_decoder_layers = 1});
   const Tensor src = random_input({1, 5, 8}), tgt = random_input({1, 3, 8});
   const AttentionMask pad = AttentionMask::key_padding(Index{3}, 5);
   const AttentionMask causal = nn::Transformer::generate_square_subsequent_mask(3);
@@ -227,7 +219,7 @@ TEST_CASE("Transformer: errors") {
       Catch::Contains("TransformerDecoderLayer: expected tgt (B, T, E) and memory (B, S, E) with E = 8 and the same B, "
                       "got (2, 4, 8) and (3, 5, 8)"));
   nn::Transformer model(
-      {.d_model = 8, .nhead = 2, .num_encoder_layers = 1, .num_decoder_layers = 1, .dim_feedforward = 16});
+      {.layer = {.d_model = 8, .nhead = 2, .dim_feedforward = 16}, .num_encoder_layers = 1, .num_decoder_layers = 1});
   REQUIRE_THROWS_WITH(model.forward(random_input({2, 5, 8}), random_input({3, 4, 8})),
                       Catch::Contains("Transformer: expected src (B, S, E) and tgt (B, T, E) with the same B and E = "
                                       "8, got (2, 5, 8) and (3, 4, 8)"));
