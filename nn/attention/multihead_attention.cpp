@@ -29,6 +29,45 @@ constexpr std::size_t query_rows = 0, key_rows = 1, value_rows = 2;
 
 Tensor batch_major(const Tensor& x, bool batch_first) { return batch_first ? x : transpose(x, 0, 1); }
 
+Tensor split_heads(const Tensor& x, std::size_t num_heads) {  // (B, L, E) -> (B, L, H, D) -> (B, H, L, D)
+  const auto B = static_cast<std::int64_t>(x.shape()[0]), L = static_cast<std::int64_t>(x.shape()[1]);
+  const auto H = static_cast<std::int64_t>(num_heads), E = static_cast<std::int64_t>(x.shape()[2]);
+  return permute(reshape(x, {B, L, H, E / H}), {0, 2, 1, 3});
+}
+
+Tensor merge_heads(const Tensor& x) {  // (B, H, L, D) -> (B, L, H, D) -> (B, L, E)
+  const auto B = static_cast<std::int64_t>(x.shape()[0]), L = static_cast<std::int64_t>(x.shape()[2]);
+  const auto E = static_cast<std::int64_t>(x.shape()[1] * x.shape()[3]);
+  return reshape(permute(x, {0, 2, 1, 3}), {B, L, E});
+}
+
+// Step 2 of forward by the fused twin (core/fused/attention_heads.hpp), which reads each head in
+// place (no split or merge copies) and keeps only the weights for its backward. It cannot apply
+// dropout to the weights or differentiate a learned additive mask: then it returns nothing and
+// forward runs the composite form.
+functional::AttentionOutput fused_heads(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionMask& mask,
+                                        std::size_t num_heads, bool need_weights, bool dropout_active) {
+  if (!fused_kernels_enabled() || dropout_active) return {};
+  const fused::HeadsOptions o{
+      .num_heads = num_heads, .need_weights = need_weights, .average_weights = false, .who = "MultiheadAttention"};
+  const fused::HeadsSizes z = fused::check_attention_heads(q, k, v, o);
+  const Shape scores_shape{z.B, z.H, z.T, z.S};
+  fused::HeadsMask resolved;
+  if (!mask.empty()) {
+    const std::vector<Tensor> biases = mask.additive_biases(scores_shape, o.who);
+    const auto learned = [](const Tensor& b) { return b.requires_grad(); };
+    if (is_grad_enabled() && std::any_of(biases.begin(), biases.end(), learned)) return {};
+    resolved.blocked = mask.blocked_positions(scores_shape, o.who);
+    for (const Tensor& b : biases) {
+      if (!resolved.bias) resolved.bias = Array(xt::zeros<float>(scores_shape));
+      const Array term = expand_array(b.value(), scores_shape);
+      for (std::size_t j = 0; j < term.size(); ++j) resolved.bias->data()[j] += term.data()[j];
+    }
+  }
+  const fused::HeadsOutput out = fused::attention_heads(q, k, v, resolved, o);
+  return {out.output, out.weights};
+}
+
 }  // namespace
 
 MultiheadAttention::MultiheadAttention(std::size_t embed_dim, std::size_t num_heads)
@@ -92,11 +131,12 @@ functional::AttentionOutput MultiheadAttention::forward(const Tensor& query, con
   const Projected p = project(batch_major(query, bf), batch_major(key, bf), batch_major(value, bf), cache);
   // 2. Every head attends on its own D columns: head_h = softmax(q_h k_hᵀ / √D + mask) v_h.
   //    Fused kernels on: the same in one op (core/fused/attention_heads.hpp), when it can.
-  functional::AttentionOutput heads = fused_heads(p, mask, need_weights);  // (B, T, E), (B, H, T, S)
+  const std::size_t H = options_.num_heads;
+  const bool drop = is_training() && options_.dropout > 0.0f;
+  functional::AttentionOutput heads = fused_heads(p.q, p.k, p.v, mask, H, need_weights, drop);  // (B, T, E)
   if (!heads.output.defined()) {
-    const bool drop = is_training() && options_.dropout > 0.0f;
     const auto [o, w] = functional::scaled_dot_product_attention(
-        split_heads(p.q), split_heads(p.k), split_heads(p.v),                        // (B, H, T, D), (B, H, S, D) twice
+        split_heads(p.q, H), split_heads(p.k, H), split_heads(p.v, H),               // (B, H, T, D), (B, H, S, D) twice
         mask, options_.dropout, std::nullopt, drop, nullptr, "MultiheadAttention");  // (B, H, T, D), (B, H, T, S)
     heads = {merge_heads(o), w};                                                     // (B, T, E), (B, H, T, S)
   }
@@ -113,16 +153,16 @@ MultiheadAttention::Projected MultiheadAttention::project(const Tensor& query, c
                                                           KeyValueCache* cache) const {
   const bool packed = in_proj_weight.defined();
   if (cache && !cache->grows && cache->keys.defined())  // a fixed memory, projected on the first call
-    return {project_one(query, query_rows, 1), cache->keys, cache->values};
+    return {project_rows(query, query_rows, 1), cache->keys, cache->values};
   Projected p;
   if (packed && query.is_same(key) && key.is_same(value)) {
-    const std::vector<Tensor> qkv = chunk(project_one(query, query_rows, 3), 3, -1);  // (B, T, E) three times
+    const std::vector<Tensor> qkv = chunk(project_rows(query, query_rows, 3), 3, -1);  // (B, T, E) three times
     p = {qkv[0], qkv[1], qkv[2]};
   } else if (packed && key.is_same(value)) {
-    const std::vector<Tensor> kv = chunk(project_one(key, key_rows, 2), 2, -1);  // (B, S, E) twice
-    p = {project_one(query, query_rows, 1), kv[0], kv[1]};
+    const std::vector<Tensor> kv = chunk(project_rows(key, key_rows, 2), 2, -1);  // (B, S, E) twice
+    p = {project_rows(query, query_rows, 1), kv[0], kv[1]};
   } else {
-    p = {project_one(query, query_rows, 1), project_one(key, key_rows, 1), project_one(value, value_rows, 1)};
+    p = {project_rows(query, query_rows, 1), project_rows(key, key_rows, 1), project_rows(value, value_rows, 1)};
   }
   if (!cache) return p;
   if (cache->grows && cache->keys.defined()) {
@@ -135,7 +175,7 @@ MultiheadAttention::Projected MultiheadAttention::project(const Tensor& query, c
 
 // x W_rowsᵀ + b_rows for `count` consecutive projections from `first` (query_rows, key_rows,
 // value_rows): (B, L, in) -> (B, L, count·E).
-Tensor MultiheadAttention::project_one(const Tensor& x, std::size_t first, std::size_t count) const {
+Tensor MultiheadAttention::project_rows(const Tensor& x, std::size_t first, std::size_t count) const {
   const auto E = static_cast<std::int64_t>(options_.embed_dim);
   const auto lo = static_cast<std::int64_t>(first) * E, hi = static_cast<std::int64_t>(first + count) * E;
   const bool whole = count == 3;
@@ -143,60 +183,6 @@ Tensor MultiheadAttention::project_one(const Tensor& x, std::size_t first, std::
   const Tensor w = !in_proj_weight.defined() ? own : whole ? in_proj_weight : slice(in_proj_weight, 0, lo, hi);
   const Tensor b = !in_proj_bias.defined() ? Tensor() : whole ? in_proj_bias : slice(in_proj_bias, 0, lo, hi);
   return linear(x, w, b);
-}
-
-Tensor MultiheadAttention::split_heads(const Tensor& x) const {
-  const auto B = static_cast<std::int64_t>(x.shape()[0]), L = static_cast<std::int64_t>(x.shape()[1]);
-  const auto H = static_cast<std::int64_t>(options_.num_heads), D = static_cast<std::int64_t>(head_dim());
-  return permute(reshape(x, {B, L, H, D}), {0, 2, 1, 3});  // (B, L, E) -> (B, L, H, D) -> (B, H, L, D)
-}
-
-Tensor MultiheadAttention::merge_heads(const Tensor& x) const {
-  const auto B = static_cast<std::int64_t>(x.shape()[0]), L = static_cast<std::int64_t>(x.shape()[2]);
-  const auto E = static_cast<std::int64_t>(options_.embed_dim);
-  return reshape(permute(x, {0, 2, 1, 3}), {B, L, E});  // (B, H, L, D) -> (B, L, H, D) -> (B, L, E)
-}
-
-// Step 2 of forward by the fused twin, which reads each head in place (no split or merge
-// copies) and keeps only the weights for its backward. It cannot apply dropout to the weights
-// or differentiate a learned additive mask: then it returns nothing and forward goes on with
-// the composite form.
-functional::AttentionOutput MultiheadAttention::fused_heads(const Projected& p, const AttentionMask& mask,
-                                                            bool need_weights) const {
-  if (!fused_kernels_enabled() || (is_training() && options_.dropout > 0.0f)) return {};
-  const fused::HeadsOptions o{.num_heads = options_.num_heads,
-                              .need_weights = need_weights,
-                              .average_weights = false,
-                              .who = "MultiheadAttention"};
-  const fused::HeadsSizes z = fused::check_attention_heads(p.q, p.k, p.v, o);
-  const Shape scores_shape{z.B, z.H, z.T, z.S};
-  fused::HeadsMask resolved;
-  if (!mask.empty()) {
-    const std::vector<Tensor> biases = mask.additive_biases(scores_shape, o.who);
-    const auto learned = [](const Tensor& b) { return b.requires_grad(); };
-    if (is_grad_enabled() && std::any_of(biases.begin(), biases.end(), learned)) return {};
-    resolved.blocked = mask.blocked_positions(scores_shape, o.who);
-    for (const Tensor& b : biases) {
-      if (!resolved.bias) resolved.bias = Array(xt::zeros<float>(scores_shape));
-      const Array term = expand_array(b.value(), scores_shape);
-      for (std::size_t j = 0; j < term.size(); ++j) resolved.bias->data()[j] += term.data()[j];
-    }
-  }
-  const fused::HeadsOutput out = fused::attention_heads(p.q, p.k, p.v, resolved, o);
-  return {out.output, out.weights};
-}
-
-void KeyValueCache::reorder(const std::vector<std::size_t>& from) {
-  if (!keys.defined()) return;
-  Index rows = Index::from_shape({from.size()});
-  for (std::size_t i = 0; i < from.size(); ++i) {
-    if (from[i] >= keys.shape()[0])
-      throw std::out_of_range(fmt::format("KeyValueCache::reorder: hypothesis {} asked for, but the cache holds {}",
-                                          from[i], keys.shape()[0]));
-    rows(i) = static_cast<std::int64_t>(from[i]);
-  }
-  keys = index_select(keys, 0, rows);  // (K, S, E)
-  values = index_select(values, 0, rows);
 }
 
 void MultiheadAttention::check_inputs(const Tensor& query, const Tensor& key, const Tensor& value) const {
