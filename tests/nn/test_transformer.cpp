@@ -230,6 +230,78 @@ TEST_CASE("Transformer: errors") {
       Catch::Contains("TransformerDecoder::forward_step: the cache holds 3 layers but the decoder has 1"));
 }
 
+TEST_CASE("Transformer layers return each layer's attention weights as values, per head or averaged") {
+  nn::TransformerEncoder encoder(small_layer(false, TransformerActivation::ReLU), 2);
+  encoder.eval();
+  const Tensor x = random_input({2, 5, 8});
+  const AttentionMask padding = AttentionMask::key_padding(Index{5, 3}, 5);
+  const nn::TransformerOutput none = encoder.forward_with_attention(x, padding, nn::AttentionWeights::None);
+  CHECK(none.self_attention.empty());
+  CHECK(none.cross_attention.empty());
+  CHECK(none.output.value() == encoder.forward(x, padding).value());
+
+  const nn::TransformerOutput per_head = encoder.forward_with_attention(x, padding);
+  REQUIRE(per_head.self_attention.size() == 2);
+  CHECK(per_head.output.value() == none.output.value());
+  // Layer 0's weights are its self_attn's on the stack's input (post-norm: no norm before it).
+  const auto direct = (*encoder.layers)[0].self_attn->forward(x, x, x, padding, true, false);
+  CHECK(allclose(per_head.self_attention[0].value(), direct.weights.value(), 1e-6f, 1e-7f));
+  // One head of one layer is one line.
+  const Tensor head1 = select(per_head.self_attention[1], 1, 1);  // (B, T, T)
+  CHECK(head1.shape() == Shape{2, 5, 5});
+  const nn::TransformerOutput averaged = encoder.forward_with_attention(x, padding, nn::AttentionWeights::Averaged);
+  for (std::size_t l = 0; l < 2; ++l)
+    CHECK(allclose(averaged.self_attention[l].value(), mean(per_head.self_attention[l], {1}).value(), 1e-6f, 1e-7f));
+  // Values, not records: differentiable like any output.
+  sum(per_head.self_attention[1] * per_head.self_attention[1]).backward();
+  CHECK(x.has_grad());
+}
+
+TEST_CASE("Transformer decoder: a cached step returns the same weights as the full forward's rows") {
+  nn::TransformerDecoder decoder(small_layer(true, TransformerActivation::GELU), 2);
+  decoder.eval();
+  const std::size_t T = 4, S = 5;
+  const Tensor tgt = random_input({2, T, 8}), memory = random_input({2, S, 8});
+  const AttentionMask memory_mask = AttentionMask::key_padding(Index{5, 2}, S);
+  const nn::TransformerOutput full =
+      decoder.forward_with_attention(tgt, memory, AttentionMask::causal(T, T, CausalAlignment::TopLeft), memory_mask);
+  REQUIRE(full.cross_attention.size() == 2);
+  nn::DecoderCache cache;
+  for (std::size_t t = 0; t < T; ++t) {
+    const auto i = static_cast<std::int64_t>(t);
+    const nn::TransformerOutput step =
+        decoder.forward_step_with_attention(slice(tgt, 1, i, i + 1), memory, cache, memory_mask);
+    for (std::size_t l = 0; l < 2; ++l) {
+      INFO("step " << t << ", layer " << l);
+      CHECK(step.cross_attention[l].shape() == Shape{2, 2, 1, S});     // (B, H, 1, S)
+      CHECK(step.self_attention[l].shape() == Shape{2, 2, 1, t + 1});  // (B, H, 1, cached + 1)
+      CHECK(
+          allclose(step.cross_attention[l].value(), slice(full.cross_attention[l], 2, i, i + 1).value(), 1e-5f, 1e-6f));
+      const Tensor full_row = slice(slice(full.self_attention[l], 2, i, i + 1), 3, 0, i + 1);
+      CHECK(allclose(step.self_attention[l].value(), full_row.value(), 1e-5f, 1e-6f));
+    }
+  }
+}
+
+TEST_CASE("DecoderCache::reorder keeps the hypotheses asked for, and names a row it does not hold") {
+  nn::TransformerDecoder decoder(small_layer(false, TransformerActivation::ReLU), 1);
+  decoder.eval();
+  const Tensor memory = random_input({3, 4, 8}), first = random_input({3, 1, 8}), second = random_input({3, 1, 8});
+  nn::DecoderCache cache;
+  decoder.forward_step(first, memory, cache);
+  const std::vector<std::size_t> from{2, 2, 0};
+  cache.reorder(from);
+  const Tensor reordered =
+      decoder.forward_step(index_select(second, 0, Index{2, 2, 0}), index_select(memory, 0, Index{2, 2, 0}), cache);
+  nn::DecoderCache fresh;
+  decoder.forward_step(index_select(first, 0, Index{2, 2, 0}), index_select(memory, 0, Index{2, 2, 0}), fresh);
+  const Tensor expected =
+      decoder.forward_step(index_select(second, 0, Index{2, 2, 0}), index_select(memory, 0, Index{2, 2, 0}), fresh);
+  CHECK(allclose(reordered.value(), expected.value(), 1e-6f, 1e-7f));
+  REQUIRE_THROWS_WITH(cache.reorder({3}),
+                      Catch::Contains("KeyValueCache::reorder: hypothesis 3 asked for, but the cache holds 3"));
+}
+
 TEST_CASE("PositionalEncoding: the sinusoids, the buffer and max_len") {
   nn::PositionalEncoding pe(6, 10, 0.0f);
   CHECK(names_of(pe.named_buffers()) == std::vector<std::string>{"pe"});
