@@ -95,17 +95,6 @@ TransformerOutput TransformerDecoderLayer::forward_with_attention(const Tensor& 
   return {x, {self_weights}, {cross_weights}};
 }
 
-namespace {
-
-// The self-attention mask of a step: the t new queries see every cached position and the new
-// ones up to their own (BottomRight: the last query sees all cached + t keys).
-AttentionMask step_mask(const Tensor& tgt_new, bool batch_first, std::size_t cached) {
-  const std::size_t t = tgt_new.dim() == 3 ? tgt_new.shape()[batch_first ? 1 : 0] : 0;
-  return AttentionMask::causal(t, cached + t, CausalAlignment::BottomRight);
-}
-
-}  // namespace
-
 Tensor TransformerDecoderLayer::forward_step(const Tensor& tgt_new, const Tensor& memory, DecoderLayerCache& cache,
                                              const AttentionMask& memory_mask) const {
   return forward_step_with_attention(tgt_new, memory, cache, memory_mask, AttentionWeights::None).output;
@@ -115,7 +104,7 @@ TransformerOutput TransformerDecoderLayer::forward_step_with_attention(const Ten
                                                                        DecoderLayerCache& cache,
                                                                        const AttentionMask& memory_mask,
                                                                        AttentionWeights weights) const {
-  const AttentionMask causal = step_mask(tgt_new, options_.batch_first, cache.self.length());
+  const AttentionMask causal = causal_step_mask(tgt_new, options_.batch_first, cache.self.length());
   return forward_with_attention(tgt_new, memory, causal, memory_mask, weights, &cache);
 }
 
@@ -171,7 +160,7 @@ TransformerOutput TransformerDecoder::forward_step_with_attention(const Tensor& 
                                                                   DecoderCache& cache, const AttentionMask& memory_mask,
                                                                   AttentionWeights weights) const {
   const bool batch_first = layers->size() > 0 && (*layers)[0].options().batch_first;
-  const AttentionMask causal = step_mask(tgt_new, batch_first, cache.length());
+  const AttentionMask causal = causal_step_mask(tgt_new, batch_first, cache.length());
   return forward_with_attention(tgt_new, memory, causal, memory_mask, weights, &cache);
 }
 

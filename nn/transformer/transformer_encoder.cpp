@@ -56,15 +56,13 @@ Tensor TransformerEncoderLayer::forward(const Tensor& src, const AttentionMask& 
 }
 
 TransformerOutput TransformerEncoderLayer::forward_with_attention(const Tensor& src, const AttentionMask& src_mask,
-                                                                  AttentionWeights weights) const {
-  if (src.dim() != 3 || src.shape()[2] != options_.d_model)
-    throw std::invalid_argument(fmt::format("TransformerEncoderLayer: expected src of shape {} with E = {}, got {}",
-                                            options_.batch_first ? "(B, T, E)" : "(T, B, E)", options_.d_model,
-                                            shape_str(src.shape())));
+                                                                  AttentionWeights weights,
+                                                                  KeyValueCache* cache) const {
+  check_input(src, cache);
   Tensor attention;  // (B, H, T, T) or (B, T, T); undefined for AttentionWeights::None
   auto self_attention = [&](const Tensor& x) {
     auto [out, w] = self_attn->forward(x, x, x, src_mask, weights != AttentionWeights::None,
-                                       weights == AttentionWeights::Averaged);  // (B, T, E)
+                                       weights == AttentionWeights::Averaged, cache);  // (B, T, E)
     attention = w;
     return dropout1->forward(out);
   };
@@ -83,6 +81,38 @@ TransformerOutput TransformerEncoderLayer::forward_with_attention(const Tensor& 
   return {x, {attention}, {}};
 }
 
+void TransformerEncoderLayer::check_input(const Tensor& src, const KeyValueCache* cache) const {
+  const std::size_t b = options_.batch_first ? 0 : 1;
+  if (src.dim() != 3 || src.shape()[2] != options_.d_model)
+    throw std::invalid_argument(fmt::format("TransformerEncoderLayer: expected {} of shape {} with E = {}, got {}",
+                                            cache ? "src_new" : "src", options_.batch_first ? "(B, T, E)" : "(T, B, E)",
+                                            options_.d_model, shape_str(src.shape())));
+  if (cache && cache->keys.defined() && cache->keys.shape()[0] != src.shape()[b])
+    throw std::invalid_argument(fmt::format(
+        "TransformerEncoderLayer::forward_step: the cache was filled for a batch of {} but this step has a batch of {} "
+        "(src_new {}); start a new cache for a new batch",
+        cache->keys.shape()[0], src.shape()[b], shape_str(src.shape())));
+}
+
+AttentionMask causal_step_mask(const Tensor& x_new, bool batch_first, std::size_t cached) {
+  const std::size_t t = x_new.dim() == 3 ? x_new.shape()[batch_first ? 1 : 0] : 0;
+  return AttentionMask::causal(t, cached + t, CausalAlignment::BottomRight);
+}
+
+Tensor TransformerEncoderLayer::forward_step(const Tensor& src_new, KeyValueCache& cache) const {
+  return forward_step_with_attention(src_new, cache, AttentionWeights::None).output;
+}
+
+TransformerOutput TransformerEncoderLayer::forward_step_with_attention(const Tensor& src_new, KeyValueCache& cache,
+                                                                       AttentionWeights weights) const {
+  return forward_with_attention(src_new, causal_step_mask(src_new, options_.batch_first, cache.length()), weights,
+                                &cache);
+}
+
+void SelfAttentionCache::reorder(const std::vector<std::size_t>& from) {
+  for (KeyValueCache& layer : layers) layer.reorder(from);
+}
+
 TransformerEncoder::TransformerEncoder(const TransformerLayerOptions& layer, std::size_t num_layers, bool final_norm) {
   layers = register_module("layers", std::make_shared<ModuleList<TransformerEncoderLayer>>());
   for (std::size_t i = 0; i < num_layers; ++i) layers->push_back(std::make_shared<TransformerEncoderLayer>(layer));
@@ -98,15 +128,32 @@ Tensor TransformerEncoder::forward(const Tensor& src, const AttentionMask& mask)
 }
 
 TransformerOutput TransformerEncoder::forward_with_attention(const Tensor& src, const AttentionMask& mask,
-                                                             AttentionWeights weights) const {
+                                                             AttentionWeights weights,
+                                                             SelfAttentionCache* cache) const {
+  if (cache && cache->layers.empty()) cache->layers.resize(layers->size());
+  if (cache && cache->layers.size() != layers->size())
+    throw std::invalid_argument(
+        fmt::format("TransformerEncoder::forward_step: the cache holds {} layers but the encoder has {}",
+                    cache->layers.size(), layers->size()));
   TransformerOutput result{src, {}, {}};  // (B, T, E)
-  for (const auto& layer : *layers) {
-    TransformerOutput out = layer->forward_with_attention(result.output, mask, weights);
+  for (std::size_t i = 0; i < layers->size(); ++i) {
+    TransformerOutput out =
+        (*layers)[i].forward_with_attention(result.output, mask, weights, cache ? &cache->layers[i] : nullptr);
     result.output = out.output;
     for (Tensor& w : out.self_attention) result.self_attention.push_back(w);
   }
   if (norm) result.output = norm->forward(result.output);
   return result;
+}
+
+Tensor TransformerEncoder::forward_step(const Tensor& src_new, SelfAttentionCache& cache) const {
+  return forward_step_with_attention(src_new, cache, AttentionWeights::None).output;
+}
+
+TransformerOutput TransformerEncoder::forward_step_with_attention(const Tensor& src_new, SelfAttentionCache& cache,
+                                                                  AttentionWeights weights) const {
+  const bool batch_first = layers->size() == 0 || (*layers)[0].options().batch_first;
+  return forward_with_attention(src_new, causal_step_mask(src_new, batch_first, cache.length()), weights, &cache);
 }
 
 }  // namespace attograd::nn

@@ -14,11 +14,15 @@
 //   TransformerEncoderLayer block(TransformerLayerOptions{.d_model = 64, .nhead = 4,
 //                                 .dim_feedforward = 256, .norm_first = true});
 //   block(x, AttentionMask::causal(T, T, CausalAlignment::TopLeft));   // x (B, T, 64)
+// and generates with a key/value cache through forward_step: only the new positions (B, t, E)
+// go in, attending (causally, BottomRight) to every position in the cache and to each other;
+// the result equals the causal forward over the whole sequence.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <attograd/nn/attention/mask.hpp>
 #include <attograd/nn/attention/multihead_attention.hpp>
@@ -38,6 +42,9 @@ Tensor transformer_feed_forward(const Tensor& x, const Linear& linear1, const Dr
 // The self- or cross-attention of an encoder or decoder layer: d_model, nhead, dropout and
 // batch_first from the layer's options, with biases, as PyTorch's.
 MultiheadAttentionOptions layer_attention_options(const TransformerLayerOptions& options);
+// The self-attention mask of a cached step: the t new positions of x_new (B, t, E) see every
+// cached position and the new ones up to their own (causal, BottomRight: the last sees all).
+AttentionMask causal_step_mask(const Tensor& x_new, bool batch_first, std::size_t cached);
 // Throws std::invalid_argument (naming `who`) for zero sizes or d_model not divisible by nhead.
 void check_transformer_layer_options(const char* who, const TransformerLayerOptions& options);
 
@@ -52,8 +59,15 @@ class TransformerEncoderLayer : public Module {
   Tensor forward(const Tensor& src, const AttentionMask& src_mask = {}) const;
   Tensor operator()(const Tensor& src, const AttentionMask& src_mask = {}) const { return forward(src, src_mask); }
   // The output and the self-attention weights (transformer_options.hpp), as values.
+  // With a cache, src holds only the new positions (see forward_step).
   TransformerOutput forward_with_attention(const Tensor& src, const AttentionMask& src_mask = {},
-                                           AttentionWeights weights = AttentionWeights::PerHead) const;
+                                           AttentionWeights weights = AttentionWeights::PerHead,
+                                           KeyValueCache* cache = nullptr) const;
+
+  // Decoder-only use: the next t positions src_new (B, t, E), causal over `cache` and themselves.
+  Tensor forward_step(const Tensor& src_new, KeyValueCache& cache) const;
+  TransformerOutput forward_step_with_attention(const Tensor& src_new, KeyValueCache& cache,
+                                                AttentionWeights weights = AttentionWeights::PerHead) const;
 
   const TransformerLayerOptions& options() const { return options_; }
   std::string describe() const override;
@@ -64,7 +78,16 @@ class TransformerEncoderLayer : public Module {
   std::shared_ptr<LayerNorm> norm1, norm2;
 
  private:
+  void check_input(const Tensor& src, const KeyValueCache* cache) const;
+
   TransformerLayerOptions options_;
+};
+
+// One KeyValueCache per layer of a TransformerEncoder used decoder-only (a GPT's stack).
+struct SelfAttentionCache {
+  std::vector<KeyValueCache> layers;                                                   // filled by the first step
+  std::size_t length() const { return layers.empty() ? 0 : layers.front().length(); }  // positions cached
+  void reorder(const std::vector<std::size_t>& from);  // keeps hypotheses from[0], from[1], …
 };
 
 // num_layers independently initialised layers (PyTorch deep-copies one layer, so its layers
@@ -77,7 +100,12 @@ class TransformerEncoder : public Module {
   Tensor operator()(const Tensor& src, const AttentionMask& mask = {}) const { return forward(src, mask); }
   // self_attention[l]: layer l's weights.
   TransformerOutput forward_with_attention(const Tensor& src, const AttentionMask& mask = {},
-                                           AttentionWeights weights = AttentionWeights::PerHead) const;
+                                           AttentionWeights weights = AttentionWeights::PerHead,
+                                           SelfAttentionCache* cache = nullptr) const;
+  // Decoder-only use: every layer's forward_step, then the final norm.
+  Tensor forward_step(const Tensor& src_new, SelfAttentionCache& cache) const;
+  TransformerOutput forward_step_with_attention(const Tensor& src_new, SelfAttentionCache& cache,
+                                                AttentionWeights weights = AttentionWeights::PerHead) const;
   std::string describe() const override;
 
   std::shared_ptr<ModuleList<TransformerEncoderLayer>> layers;

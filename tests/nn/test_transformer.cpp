@@ -283,6 +283,42 @@ TEST_CASE("Transformer decoder: a cached step returns the same weights as the fu
   }
 }
 
+TEST_CASE("Decoder-only (GPT) use: a pre-norm TransformerEncoder with a cache equals the causal forward") {
+  TransformerLayerOptions block = small_layer(true, TransformerActivation::GELU);
+  nn::TransformerEncoder gpt(block, 2, /*final_norm=*/true);
+  gpt.eval();
+  const std::size_t B = 2, T = 6;
+  const Tensor x = random_input({B, T, 8});
+  const nn::TransformerOutput full =
+      gpt.forward_with_attention(x, AttentionMask::causal(T, T, CausalAlignment::TopLeft));
+  // A prompt of 3 prefilled at once, then one position at a time.
+  nn::SelfAttentionCache cache;
+  std::vector<Tensor> outputs;
+  std::int64_t start = 0;
+  for (const std::int64_t t : {3, 1, 1, 1}) {
+    const nn::TransformerOutput step = gpt.forward_step_with_attention(slice(x, 1, start, start + t), cache);
+    outputs.push_back(step.output);
+    for (std::size_t l = 0; l < 2; ++l) {
+      INFO("positions " << start << " to " << start + t - 1 << ", layer " << l);
+      const Tensor rows = slice(slice(full.self_attention[l], 2, start, start + t), 3, 0, start + t);
+      CHECK(allclose(step.self_attention[l].value(), rows.value(), 1e-5f, 1e-6f));
+    }
+    start += t;
+    CHECK(cache.length() == static_cast<std::size_t>(start));
+  }
+  CHECK(allclose(cat(outputs, 1).value(), full.output.value(), 1e-5f, 1e-6f));
+  CHECK(gpt.forward_step(random_input({B, 1, 8}), cache).shape() == Shape{B, 1, 8});
+  CHECK(gpt.forward_step(random_input({B, 1, 8}), cache).shape() == Shape{B, 1, 8});
+  CHECK(cache.length() == T + 2);
+  REQUIRE_THROWS_WITH(gpt.forward_step(random_input({3, 1, 8}), cache),
+                      Catch::Contains("the cache was filled for a batch of 2 but this step has a batch of 3"));
+  nn::SelfAttentionCache wrong;
+  wrong.layers.resize(5);
+  REQUIRE_THROWS_WITH(
+      gpt.forward_step(random_input({B, 1, 8}), wrong),
+      Catch::Contains("TransformerEncoder::forward_step: the cache holds 5 layers but the encoder has 2"));
+}
+
 TEST_CASE("DecoderCache::reorder keeps the hypotheses asked for, and names a row it does not hold") {
   nn::TransformerDecoder decoder(small_layer(false, TransformerActivation::ReLU), 1);
   decoder.eval();
