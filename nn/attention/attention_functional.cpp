@@ -45,9 +45,11 @@ Tensor masked_softmax(const Tensor& scores, const AttentionMask& mask, const std
   return masked_fill(weights, row_fully_blocked, 0.0f);  // (…, T, S)
 }
 
-AttentionOutput scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
-                                             const AttentionMask& mask, float dropout_p, std::optional<float> scale,
-                                             bool training, Generator* generator, const std::string& who) {
+namespace {
+
+// q (…, T, D), k (…, S, D), v (…, S, Dv) and dropout_p in [0, 1], or std::invalid_argument.
+void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v, float dropout_p,
+                            const std::string& who) {
   if (q.dim() < 2 || k.dim() < 2 || v.dim() < 2)
     throw std::invalid_argument(
         fmt::format("{}: query (…, T, D), key (…, S, D) and value (…, S, Dv) need at least 2 dims, got {}, {} and {}",
@@ -63,8 +65,16 @@ AttentionOutput scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
                     shape_str(k.shape()), shape_str(v.shape()), k.shape()[k.dim() - 2], v.shape()[v.dim() - 2]));
   if (!(dropout_p >= 0.0f && dropout_p <= 1.0f))
     throw std::invalid_argument(fmt::format("{}: dropout_p must be in [0, 1], got {}", who, dropout_p));
+}
 
-  const float s = scale.value_or(1.0f / std::sqrt(static_cast<float>(D)));
+}  // namespace
+
+AttentionOutput scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                                             const AttentionMask& mask, float dropout_p, std::optional<float> scale,
+                                             bool training, Generator* generator, const std::string& who) {
+  check_attention_inputs(q, k, v, dropout_p, who);
+  const auto D = static_cast<float>(q.shape().back());  // the query's and key's width
+  const float s = scale.value_or(1.0f / std::sqrt(D));
   const Tensor scores = matmul_transposed(q * s, k, false, true);  // (…, T, D) @ (…, D, S) -> (…, T, S)
   const Tensor weights = masked_softmax(scores, mask, who);        // (…, T, S)
   const Tensor dropped = dropout(weights, dropout_p, training && dropout_p > 0.0f, generator);  // (…, T, S)
