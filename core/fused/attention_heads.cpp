@@ -18,6 +18,8 @@
 
 namespace attograd::fused {
 
+using blas::gemm;
+
 namespace {
 void check_heads(std::size_t E, std::size_t num_heads, const std::string& who) {
   if (num_heads == 0 || E % num_heads != 0)
@@ -108,20 +110,29 @@ struct Layout {
   Operand q, k, v;
 };
 
-// Head h of batch b of an operand with L rows per batch, in `a` (the operand's input or its
-// gradient, which share a shape).
-template <class P>
-P* head(P* a, const Operand& o, const HeadsSizes& z, std::size_t b, std::size_t L, std::size_t h) {
-  return a + b * L * o.ld + o.column + h * z.D;
+// Head h of batch b of an operand with L rows per batch, read in place from `x` (the operand's
+// input or its gradient, which share a shape): the (L, D) block at rows b·L.., columns
+// column + h·D.., with the operand's row stride.
+template <class Float>
+blas::MatrixView<Float> head(Float* x, const Operand& o, const HeadsSizes& z, std::size_t L, std::size_t b,
+                             std::size_t h) {
+  return {x + b * L * o.ld + o.column + h * z.D, L, z.D, o.ld};
 }
 
-// dQ_h = scale · dS K_h and dK_h = scale · dS_hᵀ Q_h for one (b, h), overwriting their columns.
+// One head's (T, S) block of P, dP or dS, stored densely.
+template <class Float>
+blas::MatrixView<Float> scores_of(Float* p, const HeadsSizes& z) {
+  return {p, z.T, z.S, z.S};
+}
+
+// dQ_h = dS_h K_h / √D and dK_h = dS_hᵀ Q_h / √D for one (b, h), overwriting their columns.
 void scores_backward(const HeadsSizes& z, const Layout& at, std::size_t b, std::size_t h, float scale, const float* ds,
                      const std::vector<Tensor>& in, std::vector<Array>& grads) {
-  blas::sgemm(false, false, z.T, z.D, z.S, scale, ds, z.S, head(in[at.k.input].value().data(), at.k, z, b, z.S, h),
-              at.k.ld, 0.0f, head(grads[at.q.input].data(), at.q, z, b, z.T, h), at.q.ld);
-  blas::sgemm(true, false, z.S, z.D, z.T, scale, ds, z.S, head(in[at.q.input].value().data(), at.q, z, b, z.T, h),
-              at.q.ld, 0.0f, head(grads[at.k.input].data(), at.k, z, b, z.S, h), at.k.ld);
+  const blas::ConstMatrix ds_h = scores_of(ds, z);
+  const blas::ConstMatrix q_h = head(in[at.q.input].value().data(), at.q, z, z.T, b, h);
+  const blas::ConstMatrix k_h = head(in[at.k.input].value().data(), at.k, z, z.S, b, h);
+  gemm(head(grads[at.q.input].data(), at.q, z, z.T, b, h), ds_h, k_h, scale);      // dQ_h = dS_h K_h / √D
+  gemm(head(grads[at.k.input].data(), at.k, z, z.S, b, h), ds_h.T(), q_h, scale);  // dK_h = dS_hᵀ Q_h / √D
 }
 
 void accumulate_all(const std::vector<Tensor>& in, std::vector<Array>& grads) {
@@ -154,14 +165,15 @@ HeadsOutput fused_heads(const std::vector<Tensor>& inputs, const Layout& at, con
   const Operand merged{0, 0, z.E};  // the output's layout: heads side by side
   for_each_head(z, [&](std::size_t b, std::size_t h) {
     const std::size_t offset = (b * z.H + h) * per_head;
-    float* p = probs->data() + offset;
-    blas::sgemm(false, true, z.T, z.S, z.D, scale, head(q, at.q, z, b, z.T, h), at.q.ld, head(k, at.k, z, b, z.S, h),
-                at.k.ld, 0.0f, p, z.S);  // Q_h K_hᵀ / √D
+    const blas::ConstMatrix q_h = head(q, at.q, z, z.T, b, h);      // (T, D)
+    const blas::ConstMatrix k_h = head(k, at.k, z, z.S, b, h);      // (S, D)
+    const blas::ConstMatrix v_h = head(v, at.v, z, z.S, b, h);      // (S, D)
+    const blas::Matrix p_h = scores_of(probs->data() + offset, z);  // (T, S): the scores, then P_h
+    gemm(p_h, q_h, k_h.T(), scale);                                 // S_h = Q_h K_hᵀ / √D
     if (mask.bias)
-      for (std::size_t j = 0; j < per_head; ++j) p[j] += mask.bias->data()[offset + j];
-    softmax_rows_in_place(p, mask.blocked ? mask.blocked->data() + offset : nullptr, z.T, z.S);
-    blas::sgemm(false, false, z.T, z.D, z.S, 1.0f, p, z.S, head(v, at.v, z, b, z.S, h), at.v.ld, 0.0f,
-                head(out.data(), merged, z, b, z.T, h), z.E);  // P_h V_h
+      for (std::size_t j = 0; j < per_head; ++j) p_h.data[j] += mask.bias->data()[offset + j];
+    softmax_rows_in_place(p_h.data, mask.blocked ? mask.blocked->data() + offset : nullptr, z.T, z.S);
+    gemm(head(out.data(), merged, z, z.T, b, h), p_h, v_h);  // O_h = P_h V_h
   });
 
   const Tensor output =
@@ -172,16 +184,15 @@ HeadsOutput fused_heads(const std::vector<Tensor>& inputs, const Layout& at, con
                     for (const Tensor& t : in) grads.push_back(Array::from_shape(t.shape()));
                     std::vector<float> scratch(z.B * z.H * z.T * z.S);  // dP, then dS, of each head
                     for_each_head(z, [&](std::size_t b, std::size_t h) {
-                      float* ds = scratch.data() + (b * z.H + h) * z.T * z.S;
-                      const float* p = probs->data() + (b * z.H + h) * z.T * z.S;
-                      const float* d_out = head(g.data(), merged, z, b, z.T, h);
-                      blas::sgemm(true, false, z.S, z.D, z.T, 1.0f, p, z.S, d_out, z.E, 0.0f,
-                                  head(grads[at.v.input].data(), at.v, z, b, z.S, h), at.v.ld);  // dV_h = P_hᵀ dO_h
-                      blas::sgemm(false, true, z.T, z.S, z.D, 1.0f, d_out, z.E,
-                                  head(in[at.v.input].value().data(), at.v, z, b, z.S, h), at.v.ld, 0.0f, ds,
-                                  z.S);  // dP_h = dO_h V_hᵀ
-                      softmax_backward_in_place(p, ds, z.T, z.S);
-                      scores_backward(z, at, b, h, scale, ds, in, grads);
+                      const std::size_t offset = (b * z.H + h) * z.T * z.S;
+                      const blas::ConstMatrix p_h = scores_of(probs->data() + offset, z);
+                      const blas::Matrix ds_h = scores_of(scratch.data() + offset, z);  // dP_h, then dS_h
+                      const blas::ConstMatrix d_out_h = head(g.data(), merged, z, z.T, b, h);
+                      const blas::ConstMatrix v_h = head(in[at.v.input].value().data(), at.v, z, z.S, b, h);
+                      gemm(head(grads[at.v.input].data(), at.v, z, z.S, b, h), p_h.T(), d_out_h);  // dV_h = P_hᵀ dO_h
+                      gemm(ds_h, d_out_h, v_h.T());                                                // dP_h = dO_h V_hᵀ
+                      softmax_backward_in_place(p_h.data, ds_h.data, z.T, z.S);
+                      scores_backward(z, at, b, h, scale, ds_h.data, in, grads);
                     });
                     accumulate_all(in, grads);
                   });
