@@ -43,16 +43,12 @@ struct HeadsOutput {
   Tensor weights;  // (B, T, S) or (B, H, T, S); undefined without need_weights
 };
 
-// Both are timed by a ProfileGuard as "attention_heads" (CallSite), like every public op.
+// Timed by a ProfileGuard as "attention_heads" (CallSite), like every public op.
 HeadsOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const HeadsMask& mask,
                             const HeadsOptions& options, Where caller = Where::current());
 
-// Self-attention on one packed projection qkv (B, L, 3E) = [Q | K | V] (MultiheadAttention's
-// in_proj applied once): attention_heads on its three chunks, without copying them out.
-HeadsOutput attention_heads_packed(const Tensor& qkv, const HeadsMask& mask, const HeadsOptions& options,
-                                   Where caller = Where::current());
-
-// The shape checks, shared with the composite twin.
+// The shape checks, shared with the composite twin (check_packed_heads: nn's attention_heads_packed,
+// whose qkv (B, L, 3E) = [Q | K | V] is chunked into three before attention_heads).
 struct HeadsSizes {
   std::size_t B, T, S, E, H, D;
 };

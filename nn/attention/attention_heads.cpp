@@ -73,13 +73,7 @@ AttentionOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& 
 
 AttentionOutput attention_heads_packed(const Tensor& qkv, const AttentionMask& mask, const HeadsOptions& options) {
   fused::check_packed_heads(qkv, fused_options(options));  // (B, L, 3E)
-  const std::size_t B = qkv.shape()[0], L = qkv.shape()[1];
-  const Shape scores_shape{B, options.num_heads, L, L};
-  const std::vector<Tensor> biases = mask.additive_biases(scores_shape, options.who);
-  if (fused_can_run(biases, options))  // reads Q, K, V in place from qkv
-    return from_fused(
-        fused::attention_heads_packed(qkv, resolve(mask, biases, scores_shape, options.who), fused_options(options)));
-  const std::vector<Tensor> parts = chunk(qkv, 3, -1);  // Q, K, V: (B, L, E) each
+  const std::vector<Tensor> parts = chunk(qkv, 3, -1);     // Q, K, V: (B, L, E) each
   return attention_heads(parts[0], parts[1], parts[2], mask, options);
 }
 
