@@ -114,10 +114,10 @@ blas::MatrixView<Float> scores_of(Float* p, const HeadsSizes& z) {
   return {p, z.T, z.S, z.S};
 }
 
-// dQ_h = dS_h K_h / √D and dK_h = dS_hᵀ Q_h / √D for one (b, h), overwriting their columns.
 // The op's inputs and their gradients, in this order.
 enum Input : std::size_t { q_in, k_in, v_in };
 
+// dQ_h = dS_h K_h / √D and dK_h = dS_hᵀ Q_h / √D for one (b, h), overwriting their columns.
 void scores_backward(const HeadsSizes& z, std::size_t b, std::size_t h, float scale, const float* ds,
                      const std::vector<Tensor>& in, std::vector<Array>& grads) {
   const blas::ConstMatrix ds_h = scores_of(ds, z);
@@ -171,7 +171,7 @@ HeadsOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, c
   const Tensor output =
       make_result("attention_heads", std::move(out), inputs,
                   [z, scale, probs](const Array& g, const Array&, const std::vector<Tensor>& in) {
-                    // Every column of every input is one of Q, K, V and is written exactly once below.
+                    // Every element of dQ, dK and dV is written exactly once below.
                     std::vector<Array> grads;
                     for (const Tensor& t : in) grads.push_back(Array::from_shape(t.shape()));
                     std::vector<float> scratch(z.B * z.H * z.T * z.S);  // dP, then dS, of each head
@@ -203,7 +203,7 @@ HeadsOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, c
   const Tensor weights_out =
       make_result("attention_heads_weights", std::move(weights), inputs,
                   [z, scale, probs, average](const Array& g, const Array&, const std::vector<Tensor>& in) {
-                    std::vector<Array> grads;  // zeros: V's columns get no gradient from the weights
+                    std::vector<Array> grads;  // zeros: V gets no gradient from the weights
                     for (const Tensor& t : in) grads.push_back(xt::zeros<float>(t.shape()));
                     std::vector<float> scratch(z.B * z.H * z.T * z.S);  // dS of each head
                     const float inv_h = 1.0f / static_cast<float>(z.H);
