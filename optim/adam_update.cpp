@@ -27,7 +27,7 @@ AdamUpdate AdamUpdate::at_step(double lr, double beta1, double beta2, double eps
 ATTOGRAD_VECTOR_CLONES void adam_update(const AdamUpdate& u, std::size_t n, const float* __restrict__ grad,
                                         float* __restrict__ p, float* __restrict__ m, float* __restrict__ v,
                                         float* __restrict__ v_max) {
-  auto moments = [&](std::size_t i) {  // updates m and v, returns g
+  auto moments = [&](std::size_t i) {  // g = grad + l2·p; decays p; m and v from g (l2: Adam, decay: AdamW)
     const float g = grad[i] + u.l2 * p[i];
     p[i] *= u.decay;
     m[i] = m[i] * u.beta1 + u.one_minus_beta1 * g;

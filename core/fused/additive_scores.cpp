@@ -32,8 +32,8 @@ Tensor additive_scores(const Tensor& q_proj, const Tensor& k_proj, const Tensor&
   Array scores = Array::from_shape({B, T, S});
   const float* pv = v.value().data();
   // Each batch row is independent: they are shared out over the threads.
-  // 64 per element, where a plain map counts 16 (loops.hpp): a tanh and a dot term cost more. With
-  // 16, seq2seq's (32, 1, 16, 128) scores stayed on one thread, though two ran them in 58 µs, not 89.
+  // 64 per element, where a plain map counts 16 (loops.hpp): a tanh and a dot term cost more, and
+  // with 16 a decoder step's scores stayed on one thread though two were faster (docs/performance.md).
   const double work = 64.0 * static_cast<double>(B * T * S * A);
   parallel_for(B, parallel_parts(B, work), [&](std::size_t, std::size_t b_from, std::size_t b_to) {
     for (std::size_t b = b_from; b < b_to; ++b) {

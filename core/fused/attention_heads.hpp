@@ -6,10 +6,10 @@
 //   output (B, T, E): the O_h side by side again; weights (B, T, S), the P_h averaged over heads,
 //   or (B, H, T, S) each head's own.
 //
-// Composite twin: nn::functional::attention_heads (nn/attention/attention_heads.cpp): split
-// into heads, scaled_dot_product_attention, merge, from core ops; it calls this when fused
+// Composite twin: step 2 of MultiheadAttention::forward (nn/attention/multihead_attention.cpp):
+// split into heads, scaled_dot_product_attention, merge, from core ops; it calls this when fused
 // kernels are on (and no dropout or learned mask needs the composite). What fusing buys: each
-// head is read in place through BLAS row strides, so the heads are never copied apart or back
+// head is read in place as a strided matrix view, so the heads are never copied apart or back
 // together, the (B, H, T, S) scores are not kept three times, and the backward needs only P:
 //   dV_h = P_hᵀ dO_h    dP_h = dO_h V_hᵀ    dS_h = P_h ⊙ (dP_h - Σ_row dP_h ⊙ P_h)
 //   dQ_h = dS_h K_h / √D    dK_h = dS_hᵀ Q_h / √D
@@ -43,20 +43,14 @@ struct HeadsOutput {
   Tensor weights;  // (B, T, S) or (B, H, T, S); undefined without need_weights
 };
 
-// Both are timed by a ProfileGuard as "attention_heads" (CallSite), like every public op.
+// Timed by a ProfileGuard as "attention_heads" (CallSite), like every public op.
 HeadsOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const HeadsMask& mask,
                             const HeadsOptions& options, Where caller = Where::current());
 
-// Self-attention on one packed projection qkv (B, L, 3E) = [Q | K | V] (MultiheadAttention's
-// in_proj applied once): attention_heads on its three chunks, without copying them out.
-HeadsOutput attention_heads_packed(const Tensor& qkv, const HeadsMask& mask, const HeadsOptions& options,
-                                   Where caller = Where::current());
-
-// The shape checks, shared with the composite twin.
+// The shape checks (MultiheadAttention's fused dispatch calls them before resolving its mask).
 struct HeadsSizes {
   std::size_t B, T, S, E, H, D;
 };
 HeadsSizes check_attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const HeadsOptions& options);
-std::size_t check_packed_heads(const Tensor& qkv, const HeadsOptions& options);  // returns E
 
 }  // namespace attograd::fused

@@ -1,4 +1,4 @@
-// OpenBLAS behind attograd::blas::sgemm (see blas.hpp for why it has its own file).
+// OpenBLAS behind attograd::blas (see blas.hpp): the library's one file that includes <cblas.h>.
 #include <attograd/core/kernels/blas.hpp>
 #include <attograd/core/kernels/parallel.hpp>
 #include <attograd/core/profiler.hpp>
@@ -10,10 +10,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+
+#include <fmt/format.h>
 
 namespace attograd::blas {
 
@@ -52,11 +56,9 @@ void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std
   profiler::add_flops(flops);
   total_flops.fetch_add(static_cast<std::uint64_t>(flops), std::memory_order_relaxed);
   const std::size_t threads = threads_here();
-  // Below 2^20 multiply-adds a product stays whole on the calling thread: handing half of it to
-  // the pool costs about as much as it saves. (With OpenBLAS's own threads, products with a short
-  // inner dimension, k <= 64, also lost on two threads: 384×128 with k = 32 took 27 µs on one and
-  // 46 µs on two. Cut over the pool they gain; 6 alternating runs, median ms per step, with the
-  // old k <= 64 rule and without: seq2seq 15.8 / 15.0, transformer 22.8 / 21.5, caption 30.7 / 29.0.)
+  // A product runs whole on the calling thread inside a parallel_for part (threads_here() is 1
+  // there: the pool is busy with the parts) and below 2^20 multiply-adds, where splitting did not
+  // pay when it was measured (docs/performance.md, "One thread where two lose").
   if (threads == 1 || m * n * k < (std::size_t{1} << 20)) {
     raw_sgemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
@@ -76,6 +78,33 @@ void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std
       raw_sgemm(transpose_a, transpose_b, m, to - from, k, alpha, a, lda, b_cols, ldb, beta, c + from, ldc);
     }
   });
+}
+
+namespace {
+// "(3, 2)", or "(2, 3)ᵀ" for the transpose of a (2, 3) matrix as stored.
+std::string shape_of(const ConstMatrix& x) {
+  return x.transposed ? fmt::format("({}, {})ᵀ", x.cols, x.rows) : fmt::format("({}, {})", x.rows, x.cols);
+}
+
+void check_stride(const ConstMatrix& x, const char* name) {
+  const std::size_t stored_cols = x.transposed ? x.rows : x.cols;
+  if (x.ld < stored_cols)
+    throw std::invalid_argument(fmt::format("gemm: {} {} has row stride {}, shorter than its stored rows of {}", name,
+                                            shape_of(x), x.ld, stored_cols));
+}
+}  // namespace
+
+void gemm(Matrix c, ConstMatrix a, ConstMatrix b, float alpha, float beta) {
+  if (a.cols != b.rows)
+    throw std::invalid_argument(fmt::format("gemm: cannot multiply {} by {}: inner dimensions {} and {} differ",
+                                            shape_of(a), shape_of(b), a.cols, b.rows));
+  if (c.rows != a.rows || c.cols != b.cols || c.transposed)
+    throw std::invalid_argument(fmt::format("gemm: {} times {} is ({}, {}), but the result is {}", shape_of(a),
+                                            shape_of(b), a.rows, b.cols, shape_of(c)));
+  check_stride(a, "a");
+  check_stride(b, "b");
+  check_stride(c, "the result");
+  sgemm(a.transposed, b.transposed, c.rows, c.cols, a.cols, alpha, a.data, a.ld, b.data, b.ld, beta, c.data, c.ld);
 }
 
 const char* kernel_name() { return openblas_get_corename(); }

@@ -30,9 +30,8 @@ thread_local bool in_parallel_for = false;  // a part that calls parallel_for ag
 
 // How long a thread spins for the next job before it sleeps. Between the ops of a training
 // step the next job comes within microseconds to a millisecond, and a sleeping thread takes
-// tens of microseconds to wake (futex, then the scheduler). A/B on the 2-core development
-// machine, 3 alternating runs, median ms per step (bench/), spinning 50 µs against 1 ms: mha
-// 9.4 vs 8.0, transformer 26.7 vs 20.8, seq2seq 21.6 vs 16.0; 10 ms gained nothing more.
+// tens of microseconds to wake (futex, then the scheduler), so a short spin loses every wake-up.
+// 1 ms beat 50 µs and 10 ms gained nothing more (docs/performance.md, "One pool of threads").
 constexpr auto spin_before_sleep = std::chrono::milliseconds(1);
 
 // Tells the CPU this is a spin-wait loop (it slows the loop down and frees resources for the

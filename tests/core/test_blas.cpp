@@ -1,5 +1,5 @@
-// blas::sgemm against a double-precision triple loop: every transpose combination, alpha and
-// beta, padded row strides, and BLAS's beta = 0 contract.
+// blas::sgemm and blas::gemm (its form on matrix views) against a double-precision triple loop:
+// every transpose combination, alpha and beta, padded row strides, and BLAS's beta = 0 contract.
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -84,4 +84,66 @@ TEST_CASE("sgemm cut into slices over the thread pool gives the same product, by
   INFO("threads: " << blas::threads_here());
   for (const auto& [m, n, k] : std::vector<std::array<std::size_t, 3>>{{150, 70, 101}, {70, 150, 101}})
     for (const Case& c : cases(m, n, k)) check_case(c, blas::sgemm);
+}
+
+namespace {
+// Element (i, j) of the matrix a view stands for, read the way the view says.
+float element(const blas::ConstMatrix& x, std::size_t i, std::size_t j) {
+  return x.transposed ? x.data[j * x.ld + i] : x.data[i * x.ld + j];
+}
+}  // namespace
+
+TEST_CASE("gemm multiplies strided sub-views like a triple loop, for every transpose combination") {
+  // C (4, 5) = 0.5 · A (4, 3) · B (3, 5) + 2 · C, each operand a block inside a larger buffer of
+  // row stride 11, starting at row 1, column 2; A and B stored as themselves or as their
+  // transposes, viewed through T().
+  const std::size_t m = 4, k = 3, n = 5, ld = 11, first_row = 1, first_col = 2;
+  const std::size_t offset = first_row * ld + first_col;
+  Generator gen(11);
+  const auto buffer = [&] {
+    std::vector<float> x(8 * ld);
+    for (float& e : x) e = static_cast<float>(gen.uniform()) * 2.0f - 1.0f;
+    return x;
+  };
+  for (const bool ta : {false, true}) {
+    for (const bool tb : {false, true}) {
+      INFO("a transposed " << ta << ", b transposed " << tb);
+      const std::vector<float> a_memory = buffer(), b_memory = buffer(), c_before = buffer();
+      std::vector<float> c_memory = c_before;
+      const blas::ConstMatrix a = ta ? blas::ConstMatrix{a_memory.data() + offset, k, m, ld}.T()
+                                     : blas::ConstMatrix{a_memory.data() + offset, m, k, ld};
+      const blas::ConstMatrix b = tb ? blas::ConstMatrix{b_memory.data() + offset, n, k, ld}.T()
+                                     : blas::ConstMatrix{b_memory.data() + offset, k, n, ld};
+      REQUIRE((a.rows == m && a.cols == k && b.rows == k && b.cols == n));
+      blas::gemm({c_memory.data() + offset, m, n, ld}, a, b, 0.5f, 2.0f);
+      for (std::size_t at = 0; at < c_memory.size(); ++at) {
+        const std::size_t row = at / ld, col = at % ld;
+        if (row < first_row || row >= first_row + m || col < first_col || col >= first_col + n) {
+          CHECK(c_memory[at] == c_before[at]);  // outside the view: untouched
+          continue;
+        }
+        const std::size_t i = row - first_row, j = col - first_col;
+        double want = 2.0 * c_before[at];
+        for (std::size_t p = 0; p < k; ++p) want += 0.5 * element(a, i, p) * element(b, p, j);
+        INFO("at (" << i << ", " << j << ")");
+        CHECK(c_memory[at] == Approx(want).margin(1e-6).epsilon(1e-5));
+      }
+    }
+  }
+}
+
+TEST_CASE("gemm names the shapes when they do not agree") {
+  std::vector<float> x(64);
+  const blas::Matrix a{x.data(), 3, 2, 2}, b{x.data(), 3, 4, 4}, c{x.data(), 3, 4, 4};
+  CHECK(a.T().rows == 2);
+  CHECK(a.T().T().transposed == false);
+  CHECK_THROWS_AS(blas::gemm(c, a, b), std::invalid_argument);
+  CHECK_THROWS_WITH(blas::gemm(c, a, b), "gemm: cannot multiply (3, 2) by (3, 4): inner dimensions 2 and 3 differ");
+  CHECK_THROWS_WITH(blas::gemm(c, a.T(), b), "gemm: (3, 2)ᵀ times (3, 4) is (2, 4), but the result is (3, 4)");
+  CHECK_THROWS_WITH(blas::gemm(blas::Matrix{x.data(), 4, 2, 4}.T(), a.T(), b),
+                    "gemm: (3, 2)ᵀ times (3, 4) is (2, 4), but the result is (4, 2)ᵀ");
+  CHECK_THROWS_WITH(blas::gemm(blas::Matrix{x.data(), 2, 4, 3}, a.T(), b),
+                    "gemm: the result (2, 4) has row stride 3, shorter than its stored rows of 4");
+  CHECK_THROWS_WITH(blas::gemm(blas::Matrix{x.data(), 3, 2, 2}, a, blas::Matrix{x.data(), 2, 3, 3}.T()),
+                    "gemm: cannot multiply (3, 2) by (2, 3)ᵀ: inner dimensions 2 and 3 differ");
 }

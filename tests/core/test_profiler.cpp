@@ -95,8 +95,8 @@ TEST_CASE("the fused kernels nn calls directly are timed under their own names, 
   const Tensor q = randn({B, T, E}, true), k = randn({B, S, E}, true), v = randn({B, S, E}, true);
   ProfileGuard profile;
   const fused::HeadsOutput heads = fused::attention_heads(q, k, v, {}, {.num_heads = H});
-  const Tensor qkv = randn({B, T, 3 * E}, true);
-  const fused::HeadsOutput packed = fused::attention_heads_packed(qkv, {}, {.num_heads = H});
+  const Tensor x = randn({B, T, E}, true);
+  const fused::HeadsOutput self = fused::attention_heads(x, x, x, {}, {.num_heads = H});
   const Tensor scores = fused::additive_scores(randn({B, T, A}, true), randn({B, S, A}, true), randn({A}, true));
   const Tensor h = randn({B, R}, true);
   const Tensor gru = fused::gru_update(randn({B, 3 * R}, true), randn({B, 3 * R}, true), h);
@@ -105,9 +105,9 @@ TEST_CASE("the fused kernels nn calls directly are timed under their own names, 
 
   const ProfileEntry* attention = r.find("forward", "attention_heads");
   REQUIRE(attention != nullptr);
-  CHECK(attention->calls == 2);  // the packed form counts under the same name
+  CHECK(attention->calls == 2);
   // per head: Q_h K_hᵀ and P_h V_h, 2·T·S·D FLOPs each, over B batches and H heads: 4·B·T·S·E,
-  // then 4·B·T·T·E for the packed self-attention.
+  // then 4·B·T·T·E for the self-attention.
   CHECK(attention->flops == 4.0 * B * T * S * E + 4.0 * B * T * T * E);
   for (const char* name : {"additive_scores", "gru_update", "lstm_update"}) {
     INFO(name);
