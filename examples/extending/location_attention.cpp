@@ -37,6 +37,7 @@ LocationAttention::LocationAttention(const LocationAttentionOptions& options)
   v = register_parameter("v", zeros({A}));                                                  // (A)
   location_filters = register_parameter("location_filters", zeros({filters_, 1, width_}));  // (k, 1, r)
   location_weight = register_parameter("location_weight", zeros({A, filters_}));            // (A, k)
+
   reset_parameters();  // draws them all
 }
 
