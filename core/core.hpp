@@ -1,10 +1,12 @@
 // Everything in attograd's core: the Tensor, the engine, every op, the fused kernels and their
-// switch, the generator, gradcheck and safetensors I/O.
+// switch, the generator, gradcheck, safetensors I/O, and the BLAS door's process-wide calls
+// (blas::use_cpu_kernels; its header declares functions only).
 #pragma once
 
 #include <attograd/core/autograd.hpp>
 #include <attograd/core/fused/fused.hpp>
 #include <attograd/core/gradcheck.hpp>
+#include <attograd/core/kernels/blas.hpp>
 #include <attograd/core/kernels/fast_math.hpp>
 #include <attograd/core/kernels/loops.hpp>
 #include <attograd/core/ops/conv.hpp>

@@ -14,14 +14,22 @@ class ReLU : public UnaryModule {
   std::string describe() const override { return "ReLU()"; }
 };
 
+// nn::GELUOptions{.approximate = "tanh"}
+struct GELUOptions {
+  std::string approximate = "none";  // "none": the exact erf form; "tanh": PyTorch's tanh form
+};
+
 // x · Φ(x) with the exact erf form by default, or PyTorch's approximate="tanh" form.
 class GELU : public UnaryModule {
  public:
-  explicit GELU(bool tanh_approximation = false) : tanh_approximation_(tanh_approximation) {}
+  explicit GELU(const GELUOptions& options);
+  explicit GELU(bool tanh_approximation = false);
   Tensor forward(const Tensor& input) const override;
   std::string describe() const override;
+  const GELUOptions& options() const { return options_; }
 
  private:
+  GELUOptions options_;
   bool tanh_approximation_;
 };
 

@@ -11,7 +11,11 @@
 
 namespace attograd::nn {
 
+// nn::Conv1dOptions{.in_channels = 2, .out_channels = 4, .kernel_size = 3, .padding = 1}
 struct Conv1dOptions {
+  std::size_t in_channels = 0;
+  std::size_t out_channels = 0;
+  std::size_t kernel_size = 0;
   std::int64_t stride = 1;
   std::int64_t padding = 0;  // zeros on both ends
   std::int64_t dilation = 1;
@@ -21,9 +25,13 @@ struct Conv1dOptions {
 
 class Conv1d : public UnaryModule {
  public:
+  explicit Conv1d(const Conv1dOptions& options);
+  // The sizes given here replace those in `options`.
+  Conv1d(std::size_t in_channels, std::size_t out_channels, std::size_t kernel_size, Conv1dOptions options = {});
+
   // weight (out, in / groups, K) and bias (out), both U(-1/√fan_in, 1/√fan_in) with
   // fan_in = in / groups · K, as PyTorch initialises them (kaiming_uniform_ with a = √5).
-  Conv1d(std::size_t in_channels, std::size_t out_channels, std::size_t kernel_size, const Conv1dOptions& options = {});
+  void reset_parameters() override;
 
   // (N, in, L) or unbatched (in, L) -> (N, out, Lout), Lout = floor((L + 2p - d(K - 1) - 1) / s) + 1
   Tensor forward(const Tensor& input) const override;
@@ -34,12 +42,15 @@ class Conv1d : public UnaryModule {
   Tensor bias;    // (out), undefined when built without bias
 
  private:
-  std::size_t in_channels_, out_channels_, kernel_size_;
   Conv1dOptions options_;
 };
 
+// nn::Conv2dOptions{.in_channels = 3, .out_channels = 8, .kernel_size = 3, .padding = 1}
 struct Conv2dOptions {
-  Size2 stride = 1;  // one number for both dims, or {height, width}
+  std::size_t in_channels = 0;
+  std::size_t out_channels = 0;
+  Size2 kernel_size = 0;  // one number for both dims, or {height, width}
+  Size2 stride = 1;       // one number for both dims, or {height, width}
   Size2 padding = 0;
   Size2 dilation = 1;
   std::size_t groups = 1;  // must divide in_channels and out_channels
@@ -48,9 +59,13 @@ struct Conv2dOptions {
 
 class Conv2d : public UnaryModule {
  public:
+  explicit Conv2d(const Conv2dOptions& options);
+  // The sizes given here replace those in `options`.
+  Conv2d(std::size_t in_channels, std::size_t out_channels, Size2 kernel_size, Conv2dOptions options = {});
+
   // weight (out, in / groups, KH, KW) and bias (out), both U(-1/√fan_in, 1/√fan_in) with
   // fan_in = in / groups · KH · KW, as PyTorch initialises them (kaiming_uniform_ with a = √5).
-  Conv2d(std::size_t in_channels, std::size_t out_channels, Size2 kernel_size, const Conv2dOptions& options = {});
+  void reset_parameters() override;
 
   // (N, in, H, W) or unbatched (in, H, W) -> (N, out, OH, OW), each output size as in conv2d
   Tensor forward(const Tensor& input) const override;
@@ -61,8 +76,6 @@ class Conv2d : public UnaryModule {
   Tensor bias;    // (out), undefined when built without bias
 
  private:
-  std::size_t in_channels_, out_channels_;
-  Size2 kernel_size_;
   Conv2dOptions options_;
 };
 

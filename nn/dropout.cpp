@@ -9,12 +9,15 @@
 
 namespace attograd::nn {
 
-Dropout::Dropout(float p) : p_(p) {
-  if (!(p >= 0.0f && p <= 1.0f)) throw std::invalid_argument(fmt::format("Dropout: p must be in [0, 1], got {}", p));
+Dropout::Dropout(const DropoutOptions& options) : options_(options) {
+  if (!(options.p >= 0.0f && options.p <= 1.0f))
+    throw std::invalid_argument(fmt::format("Dropout: p must be in [0, 1], got {}", options.p));
 }
 
-Tensor Dropout::forward(const Tensor& input) const { return dropout(input, p_, is_training()); }
+Dropout::Dropout(float p) : Dropout(DropoutOptions{.p = p}) {}
 
-std::string Dropout::describe() const { return fmt::format("Dropout(p={})", p_); }
+Tensor Dropout::forward(const Tensor& input) const { return dropout(input, options_.p, is_training()); }
+
+std::string Dropout::describe() const { return fmt::format("Dropout(p={})", options_.p); }
 
 }  // namespace attograd::nn

@@ -8,16 +8,23 @@
 
 namespace attograd::nn {
 
+// nn::DropoutOptions{.p = 0.1f}
+struct DropoutOptions {
+  float p = 0.5f;  // in [0, 1]
+};
+
 class Dropout : public UnaryModule {
  public:
-  explicit Dropout(float p = 0.5f);  // p in [0, 1]
+  explicit Dropout(const DropoutOptions& options);
+  explicit Dropout(float p = 0.5f);
 
   Tensor forward(const Tensor& input) const override;  // any shape, unchanged
   std::string describe() const override;
-  float p() const { return p_; }
+  float p() const { return options_.p; }
+  const DropoutOptions& options() const { return options_; }
 
  private:
-  float p_;
+  DropoutOptions options_;
 };
 
 }  // namespace attograd::nn

@@ -12,22 +12,29 @@
 
 namespace attograd::nn {
 
-Embedding::Embedding(std::size_t num_embeddings, std::size_t embedding_dim, std::optional<std::int64_t> padding_idx)
-    : num_embeddings_(num_embeddings), embedding_dim_(embedding_dim) {
-  const auto n = static_cast<std::int64_t>(num_embeddings);
-  if (padding_idx) {
-    if (*padding_idx < -n || *padding_idx >= n)
+Embedding::Embedding(const EmbeddingOptions& options) : options_(options) {
+  const auto n = static_cast<std::int64_t>(options.num_embeddings);
+  if (const auto idx = options.padding_idx) {
+    if (*idx < -n || *idx >= n)
       throw std::invalid_argument(
-          fmt::format("Embedding: padding_idx {} is out of range for {} embeddings (valid: {} to {})", *padding_idx,
-                      num_embeddings, -n, n - 1));
-    padding_idx_ = *padding_idx < 0 ? *padding_idx + n : *padding_idx;
+          fmt::format("Embedding: padding_idx {} is out of range for {} embeddings (valid: {} to {})", *idx,
+                      options.num_embeddings, -n, n - 1));
+    padding_idx_ = *idx < 0 ? *idx + n : *idx;
   }
-  weight = register_parameter("weight", zeros({num_embeddings, embedding_dim}));
+  weight = register_parameter("weight", zeros({options.num_embeddings, options.embedding_dim}));
+  reset_parameters();
+}
+
+Embedding::Embedding(std::size_t num_embeddings, std::size_t embedding_dim, std::optional<std::int64_t> padding_idx)
+    : Embedding(EmbeddingOptions{
+          .num_embeddings = num_embeddings, .embedding_dim = embedding_dim, .padding_idx = padding_idx}) {}
+
+void Embedding::reset_parameters() {
   init::normal_(weight);
-  if (padding_idx_) {
-    float* row = weight.mutable_value().data() + static_cast<std::size_t>(*padding_idx_) * embedding_dim;
-    std::fill(row, row + embedding_dim, 0.0f);
-  }
+  if (!padding_idx_) return;
+  const std::size_t E = options_.embedding_dim;
+  float* row = weight.mutable_value().data() + static_cast<std::size_t>(*padding_idx_) * E;
+  std::fill(row, row + E, 0.0f);
 }
 
 // y[..., e] = W[ids[...], e]     (...) -> (..., E)
@@ -35,8 +42,9 @@ Tensor Embedding::forward(const Index& ids) const { return embedding(weight, ids
 
 std::string Embedding::describe() const {
   if (padding_idx_)
-    return fmt::format("Embedding({}, {}, padding_idx={})", num_embeddings_, embedding_dim_, *padding_idx_);
-  return fmt::format("Embedding({}, {})", num_embeddings_, embedding_dim_);
+    return fmt::format("Embedding({}, {}, padding_idx={})", options_.num_embeddings, options_.embedding_dim,
+                       *padding_idx_);
+  return fmt::format("Embedding({}, {})", options_.num_embeddings, options_.embedding_dim);
 }
 
 }  // namespace attograd::nn

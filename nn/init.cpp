@@ -1,4 +1,4 @@
-// The torch.nn.init formulas, filling values in place from the default generator.
+// The torch.nn.init formulas, drawing from the default generator.
 #include <attograd/nn/init.hpp>
 
 #include <cmath>
@@ -84,9 +84,13 @@ Tensor constant_(Tensor tensor, double value) {
 Tensor zeros_(Tensor tensor) { return constant_(std::move(tensor), 0.0); }
 Tensor ones_(Tensor tensor) { return constant_(std::move(tensor), 1.0); }
 
-Tensor uniform_fan_in(const Shape& shape, std::size_t fan_in) {
+Tensor uniform_fan_in_(Tensor tensor, std::size_t fan_in) {
   const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-  return uniform_(Tensor(Array(xt::zeros<float>(shape))), -bound, bound);
+  return uniform_(std::move(tensor), -bound, bound);
+}
+
+Tensor uniform_fan_in(const Shape& shape, std::size_t fan_in) {
+  return uniform_fan_in_(Tensor(Array(xt::zeros<float>(shape))), fan_in);
 }
 
 Tensor xavier_uniform_(Tensor tensor, double gain) {

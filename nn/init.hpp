@@ -1,6 +1,7 @@
-// nn::init: the weight initialisers of torch.nn.init. Each one fills a tensor in place
-// (through mutable_value, outside any graph), draws from attograd's seeded default generator,
-// and returns the same handle so it can be written inline.
+// nn::init: the weight initialisers of torch.nn.init. All draw from attograd's seeded default
+// generator. Those named with a trailing underscore, as PyTorch's, fill a tensor in place
+// (through mutable_value, outside any graph) and return the same handle so they can be written
+// inline; uniform_fan_in, without one, returns a new tensor.
 #pragma once
 
 #include <cstddef>
@@ -28,8 +29,11 @@ Tensor constant_(Tensor tensor, double value);
 Tensor zeros_(Tensor tensor);
 Tensor ones_(Tensor tensor);
 
-// A new tensor of `shape` drawn from U(-1/√fan_in, 1/√fan_in): PyTorch's default for Linear
-// biases and for every GRU/LSTM weight (fan_in = hidden_size), and the attention layers' here.
+// U(-1/√fan_in, 1/√fan_in): PyTorch's default for Linear biases and for every GRU/LSTM weight
+// (fan_in = hidden_size), and the attention layers' here. uniform_fan_in_ fills `tensor` in
+// place (what reset_parameters uses); uniform_fan_in returns a new tensor of `shape`, with the
+// same draws.
+Tensor uniform_fan_in_(Tensor tensor, std::size_t fan_in);
 Tensor uniform_fan_in(const Shape& shape, std::size_t fan_in);
 
 // Glorot & Bengio: std = gain · √(2 / (fan_in + fan_out)); the uniform bound is √3 · std.

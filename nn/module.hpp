@@ -50,7 +50,12 @@ class Module {
   // them) and its constructor ends by drawing them the same way.
   virtual void reset_parameters();
 
-  // Parameters then buffers, per module, by dotted name; values are detached copies' handles.
+  // Parameters then buffers, per module, by dotted name. Each value is the module's own handle
+  // (Tensor copies share their node), not a copy: as in PyTorch, whose state_dict tensors share
+  // storage with the parameters, writing into one in place (mutable_value) changes the model,
+  // which is how load_training_state fills a model. Unlike PyTorch's, they are not detached: a
+  // parameter's entry is the parameter, requires_grad included. Take `t.detach()` of an entry
+  // for a snapshot that later training does not change.
   StateDict state_dict() const;
   // Copies values in by name. strict: any missing or unexpected key or shape mismatch throws
   // one std::invalid_argument listing all of them, and nothing is loaded. Not strict: the

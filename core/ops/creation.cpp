@@ -63,6 +63,28 @@ Tensor arange(float start, float end, float step) {
 
 Tensor arange(float end) { return arange(0.0f, end, 1.0f); }
 
+Index arange_index(std::int64_t start, std::int64_t end, std::int64_t step) {
+  if (step == 0) throw std::invalid_argument("arange_index: step must be nonzero, got 0");
+  if ((step > 0 && end < start) || (step < 0 && end > start))
+    throw std::invalid_argument(fmt::format(
+        "arange_index: cannot go from {} to {} in steps of {} (the step points away from end)", start, end, step));
+  // |end - start| and |step| in unsigned arithmetic, which cannot overflow for any int64 values.
+  const auto span = step > 0 ? static_cast<std::uint64_t>(end) - static_cast<std::uint64_t>(start)
+                             : static_cast<std::uint64_t>(start) - static_cast<std::uint64_t>(end);
+  const auto stride = step > 0 ? static_cast<std::uint64_t>(step) : ~static_cast<std::uint64_t>(step) + 1;
+  const std::uint64_t n = span / stride + (span % stride != 0 ? 1 : 0);
+  checked_numel("arange_index", {static_cast<std::size_t>(n)});
+  Index out = Index::from_shape({static_cast<std::size_t>(n)});
+  std::int64_t value = start;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out(i) = value;
+    if (i + 1 < out.size()) value += step;  // stays in [start, end): never overflows
+  }
+  return out;
+}
+
+Index arange_index(std::int64_t end) { return arange_index(0, end, 1); }
+
 Tensor from_vector(const std::vector<float>& values, const Shape& shape, bool requires_grad) {
   const Shape s = shape.empty() ? Shape{values.size()} : shape;
   if (checked_numel("from_vector", s) != values.size())

@@ -15,29 +15,49 @@ namespace extending {
 
 using namespace attograd;
 
+LocationAttention::LocationAttention(const LocationAttentionOptions& options)
+    : options_(options),
+      query_dim_(options.query_dim),
+      key_dim_(options.key_dim),
+      attention_dim_(options.attention_dim == 0 ? options.query_dim : options.attention_dim),
+      filters_(options.filters),
+      width_(options.width),
+      focus_(options.focus) {
+  if (query_dim_ == 0 || key_dim_ == 0 || filters_ == 0)
+    throw std::invalid_argument(
+        fmt::format("LocationAttention: query_dim, key_dim and filters must be positive, got {}, {} and {}", query_dim_,
+                    key_dim_, filters_));
+  if (width_ % 2 == 0)
+    throw std::invalid_argument(fmt::format(
+        "LocationAttention: the filter width must be odd (so the convolution keeps every position), got {}", width_));
+  const std::size_t A = attention_dim_;
+  query_weight = register_parameter("query_weight", zeros({A, query_dim_}));                // (A, Dq)
+  key_weight = register_parameter("key_weight", zeros({A, key_dim_}));                      // (A, Dk)
+  bias = register_parameter("bias", zeros({A}));                                            // (A)
+  v = register_parameter("v", zeros({A}));                                                  // (A)
+  location_filters = register_parameter("location_filters", zeros({filters_, 1, width_}));  // (k, 1, r)
+  location_weight = register_parameter("location_weight", zeros({A, filters_}));            // (A, k)
+
+  reset_parameters();  // draws them all
+}
+
 LocationAttention::LocationAttention(std::size_t query_dim, std::size_t key_dim, std::size_t attention_dim,
                                      std::size_t filters, std::size_t width, Focus focus)
-    : query_dim_(query_dim),
-      key_dim_(key_dim),
-      attention_dim_(attention_dim == 0 ? query_dim : attention_dim),
-      filters_(filters),
-      width_(width),
-      focus_(focus) {
-  if (query_dim == 0 || key_dim == 0 || filters == 0)
-    throw std::invalid_argument(
-        fmt::format("LocationAttention: query_dim, key_dim and filters must be positive, got {}, {} and {}", query_dim,
-                    key_dim, filters));
-  if (width % 2 == 0)
-    throw std::invalid_argument(fmt::format(
-        "LocationAttention: the filter width must be odd (so the convolution keeps every position), got {}", width));
-  const std::size_t A = attention_dim_;
+    : LocationAttention(LocationAttentionOptions{.query_dim = query_dim,
+                                                 .key_dim = key_dim,
+                                                 .attention_dim = attention_dim,
+                                                 .filters = filters,
+                                                 .width = width,
+                                                 .focus = focus}) {}
+
+void LocationAttention::reset_parameters() {
   // The same initialisation as nn::AdditiveAttention, and PyTorch's Conv1d for F.
-  query_weight = register_parameter("query_weight", nn::init::uniform_fan_in({A, query_dim}, query_dim));  // (A, Dq)
-  key_weight = register_parameter("key_weight", nn::init::uniform_fan_in({A, key_dim}, key_dim));          // (A, Dk)
-  bias = register_parameter("bias", nn::init::uniform_fan_in({A}, key_dim));                               // (A)
-  v = register_parameter("v", nn::init::uniform_fan_in({A}, A));                                           // (A)
-  location_filters = register_parameter("location_filters", nn::init::uniform_fan_in({filters, 1, width}, width));
-  location_weight = register_parameter("location_weight", nn::init::uniform_fan_in({A, filters}, filters));  // (A, k)
+  nn::init::uniform_fan_in_(query_weight, query_dim_);
+  nn::init::uniform_fan_in_(key_weight, key_dim_);
+  nn::init::uniform_fan_in_(bias, key_dim_);
+  nn::init::uniform_fan_in_(v, attention_dim_);
+  nn::init::uniform_fan_in_(location_filters, width_);
+  nn::init::uniform_fan_in_(location_weight, filters_);
 }
 
 std::string LocationAttention::describe() const {

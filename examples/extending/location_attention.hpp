@@ -26,14 +26,30 @@ namespace extending {
 using attograd::Tensor;
 namespace nn = attograd::nn;
 
+// How the scores become weights: softmax, or smooth focus (smooth_focus.hpp).
+enum class LocationFocus { Softmax, Smooth };
+
+// LocationAttentionOptions{.query_dim = 32, .key_dim = 64, .filters = 4, .width = 3}
+struct LocationAttentionOptions {
+  std::size_t query_dim = 0;      // Dq, positive
+  std::size_t key_dim = 0;        // Dk, positive
+  std::size_t attention_dim = 0;  // A, the tanh layer's width; 0 means query_dim
+  std::size_t filters = 8;        // k, positive
+  std::size_t width = 5;          // r, odd, so the convolution keeps the S positions (padding (r-1)/2)
+  LocationFocus focus = LocationFocus::Softmax;
+};
+
 class LocationAttention : public nn::Module {
  public:
-  enum class Focus { Softmax, Smooth };
+  using Focus = LocationFocus;
 
-  // attention_dim A: the tanh layer's width (0 means query_dim); filters k and an odd width r
-  // for the convolution over the previous weights (r odd keeps the S positions: padding (r-1)/2).
+  explicit LocationAttention(const LocationAttentionOptions& options);
   LocationAttention(std::size_t query_dim, std::size_t key_dim, std::size_t attention_dim = 0, std::size_t filters = 8,
                     std::size_t width = 5, Focus focus = Focus::Softmax);
+
+  // Every parameter U(-1/√fan_in, 1/√fan_in), in registration order: the same initialisation as
+  // nn::AdditiveAttention, and PyTorch's Conv1d for F.
+  void reset_parameters() override;
 
   // One decoder step. query (B, Dq) = s_{i-1}; keys (B, S, Dk); values (B, S, Dv); previous
   // (B, S) = α_{i-1}. Returns context (B, Dv) and weights α_i (B, S); pass the weights back in
@@ -56,11 +72,13 @@ class LocationAttention : public nn::Module {
   static Tensor initial_weights(const std::vector<std::int64_t>& lengths, std::size_t S);
 
   std::string describe() const override;
+  const LocationAttentionOptions& options() const { return options_; }
 
   Tensor query_weight, key_weight, bias, v, location_filters, location_weight;
 
  private:
-  std::size_t query_dim_, key_dim_, attention_dim_, filters_, width_;
+  LocationAttentionOptions options_;
+  std::size_t query_dim_, key_dim_, attention_dim_, filters_, width_;  // attention_dim_ resolved (never 0)
   Focus focus_;
 };
 

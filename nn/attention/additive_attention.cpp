@@ -30,16 +30,31 @@ Tensor additive_scores(const Tensor& q_proj, const Tensor& k_proj, const Tensor&
 
 }  // namespace functional
 
-AdditiveAttention::AdditiveAttention(std::size_t query_dim, std::size_t key_dim, std::size_t attention_dim)
-    : query_dim_(query_dim), key_dim_(key_dim), attention_dim_(attention_dim == 0 ? query_dim : attention_dim) {
-  if (query_dim == 0 || key_dim == 0)
+AdditiveAttention::AdditiveAttention(const AdditiveAttentionOptions& options)
+    : options_(options),
+      query_dim_(options.query_dim),
+      key_dim_(options.key_dim),
+      attention_dim_(options.attention_dim == 0 ? options.query_dim : options.attention_dim) {
+  if (query_dim_ == 0 || key_dim_ == 0)
     throw std::invalid_argument(
-        fmt::format("AdditiveAttention: query_dim and key_dim must be positive, got {} and {}", query_dim, key_dim));
+        fmt::format("AdditiveAttention: query_dim and key_dim must be positive, got {} and {}", query_dim_, key_dim_));
   const std::size_t A = attention_dim_;
-  query_weight = register_parameter("query_weight", init::uniform_fan_in({A, query_dim}, query_dim));  // (A, Dq)
-  key_weight = register_parameter("key_weight", init::uniform_fan_in({A, key_dim}, key_dim));          // (A, Dk)
-  bias = register_parameter("bias", init::uniform_fan_in({A}, key_dim));                               // (A)
-  v = register_parameter("v", init::uniform_fan_in({A}, A));                                           // (A)
+  query_weight = register_parameter("query_weight", zeros({A, query_dim_}));  // (A, Dq)
+  key_weight = register_parameter("key_weight", zeros({A, key_dim_}));        // (A, Dk)
+  bias = register_parameter("bias", zeros({A}));                              // (A)
+  v = register_parameter("v", zeros({A}));                                    // (A)
+  reset_parameters();
+}
+
+AdditiveAttention::AdditiveAttention(std::size_t query_dim, std::size_t key_dim, std::size_t attention_dim)
+    : AdditiveAttention(
+          AdditiveAttentionOptions{.query_dim = query_dim, .key_dim = key_dim, .attention_dim = attention_dim}) {}
+
+void AdditiveAttention::reset_parameters() {
+  init::uniform_fan_in_(query_weight, query_dim_);
+  init::uniform_fan_in_(key_weight, key_dim_);
+  init::uniform_fan_in_(bias, key_dim_);
+  init::uniform_fan_in_(v, attention_dim_);
 }
 
 std::string AdditiveAttention::describe() const {

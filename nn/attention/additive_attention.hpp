@@ -26,10 +26,21 @@ namespace functional {
 Tensor additive_scores(const Tensor& q_proj, const Tensor& k_proj, const Tensor& v);
 }  // namespace functional
 
+// nn::AdditiveAttentionOptions{.query_dim = 32, .key_dim = 64, .attention_dim = 16}
+struct AdditiveAttentionOptions {
+  std::size_t query_dim = 0;      // Dq, positive
+  std::size_t key_dim = 0;        // Dk, positive
+  std::size_t attention_dim = 0;  // A, the width of the tanh layer; 0 means query_dim
+};
+
 class AdditiveAttention : public Module {
  public:
-  // attention_dim A: the width of the tanh layer; 0 means query_dim.
+  explicit AdditiveAttention(const AdditiveAttentionOptions& options);
   AdditiveAttention(std::size_t query_dim, std::size_t key_dim, std::size_t attention_dim = 0);
+
+  // Every parameter U(-1/√fan_in, 1/√fan_in) in the order query_weight (fan_in Dq), key_weight
+  // (Dk), bias (Dk), v (A).
+  void reset_parameters() override;
 
   // query (B, Dq) for one decoder step, or (B, T, Dq) for T steps; keys (B, S, Dk);
   // values (B, S, Dv). Returns context (B, Dv) or (B, T, Dv) and weights (B, S) or (B, T, S);
@@ -48,6 +59,7 @@ class AdditiveAttention : public Module {
                                                 const AttentionMask& mask = {}) const;
 
   std::string describe() const override;
+  const AdditiveAttentionOptions& options() const { return options_; }
 
   Tensor query_weight, key_weight, bias, v;
 
@@ -55,7 +67,8 @@ class AdditiveAttention : public Module {
   functional::AttentionOutput attend(const Tensor& query, const Tensor& projected_keys, const Tensor& values,
                                      const AttentionMask& mask) const;
 
-  std::size_t query_dim_, key_dim_, attention_dim_;
+  AdditiveAttentionOptions options_;
+  std::size_t query_dim_, key_dim_, attention_dim_;  // attention_dim_ resolved (never 0)
 };
 
 }  // namespace attograd::nn

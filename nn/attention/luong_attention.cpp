@@ -31,32 +31,48 @@ const char* score_name(LuongScore s) {
 }
 }  // namespace
 
-LuongAttention::LuongAttention(LuongScore score, std::size_t query_dim, std::size_t key_dim, std::size_t value_dim,
-                               std::size_t attention_dim, bool with_attentional_hidden)
-    : score_(score),
-      query_dim_(query_dim),
-      key_dim_(key_dim),
-      value_dim_(value_dim == 0 ? key_dim : value_dim),
-      attention_dim_(attention_dim == 0 ? query_dim : attention_dim) {
-  if (query_dim == 0 || key_dim == 0)
+LuongAttention::LuongAttention(const LuongAttentionOptions& options)
+    : options_(options),
+      score_(options.score),
+      query_dim_(options.query_dim),
+      key_dim_(options.key_dim),
+      value_dim_(options.value_dim == 0 ? options.key_dim : options.value_dim),
+      attention_dim_(options.attention_dim == 0 ? options.query_dim : options.attention_dim) {
+  const std::size_t Dq = query_dim_, Dk = key_dim_, Dv = value_dim_, A = attention_dim_;
+  if (Dq == 0 || Dk == 0)
     throw std::invalid_argument(
-        fmt::format("LuongAttention: query_dim and key_dim must be positive, got {} and {}", query_dim, key_dim));
-  if (score == LuongScore::Dot && query_dim != key_dim)
+        fmt::format("LuongAttention: query_dim and key_dim must be positive, got {} and {}", Dq, Dk));
+  if (score_ == LuongScore::Dot && Dq != Dk)
     throw std::invalid_argument(
         fmt::format("LuongAttention: the dot score needs query_dim == key_dim (qᵀ k), got Dq = {} and Dk = {}; use "
                     "general or concat",
-                    query_dim, key_dim));
-  const std::size_t A = attention_dim_;
-  if (score == LuongScore::General)
-    score_weight = register_parameter("score_weight", init::uniform_fan_in({query_dim, key_dim}, key_dim));  // (Dq, Dk)
-  if (score == LuongScore::Concat) {
-    score_weight = register_parameter(
-        "score_weight", init::uniform_fan_in({A, query_dim + key_dim}, query_dim + key_dim));  // (A, Dq + Dk)
-    v = register_parameter("v", init::uniform_fan_in({A}, A));                                 // (A)
+                    Dq, Dk));
+  if (score_ == LuongScore::General) score_weight = register_parameter("score_weight", zeros({Dq, Dk}));  // (Dq, Dk)
+  if (score_ == LuongScore::Concat) {
+    score_weight = register_parameter("score_weight", zeros({A, Dq + Dk}));  // (A, Dq + Dk)
+    v = register_parameter("v", zeros({A}));                                 // (A)
   }
-  if (with_attentional_hidden)
-    output_weight = register_parameter("output_weight", init::uniform_fan_in({query_dim, value_dim_ + query_dim},
-                                                                             value_dim_ + query_dim));  // (Dq, Dv + Dq)
+  if (options.with_attentional_hidden)
+    output_weight = register_parameter("output_weight", zeros({Dq, Dv + Dq}));  // (Dq, Dv + Dq)
+  reset_parameters();
+}
+
+LuongAttention::LuongAttention(LuongScore score, std::size_t query_dim, std::size_t key_dim, std::size_t value_dim,
+                               std::size_t attention_dim, bool with_attentional_hidden)
+    : LuongAttention(LuongAttentionOptions{.score = score,
+                                           .query_dim = query_dim,
+                                           .key_dim = key_dim,
+                                           .value_dim = value_dim,
+                                           .attention_dim = attention_dim,
+                                           .with_attentional_hidden = with_attentional_hidden}) {}
+
+void LuongAttention::reset_parameters() {
+  if (score_ == LuongScore::General) init::uniform_fan_in_(score_weight, key_dim_);
+  if (score_ == LuongScore::Concat) {
+    init::uniform_fan_in_(score_weight, query_dim_ + key_dim_);
+    init::uniform_fan_in_(v, attention_dim_);
+  }
+  if (output_weight.defined()) init::uniform_fan_in_(output_weight, value_dim_ + query_dim_);
 }
 
 std::string LuongAttention::describe() const {

@@ -23,13 +23,27 @@ namespace attograd::nn {
 
 enum class LuongScore { Dot, General, Concat };
 
+// nn::LuongAttentionOptions{.score = nn::LuongScore::General, .query_dim = 32, .key_dim = 64}
+struct LuongAttentionOptions {
+  LuongScore score = LuongScore::Dot;
+  std::size_t query_dim = 0;      // Dq, positive
+  std::size_t key_dim = 0;        // Dk, positive (== Dq for the dot score)
+  std::size_t value_dim = 0;      // Dv; 0 means key_dim
+  std::size_t attention_dim = 0;  // concat's tanh width A; 0 means query_dim
+  // false leaves out W_c (output_weight), for a layer used only for its scores and context;
+  // attentional_hidden() then throws.
+  bool with_attentional_hidden = true;
+};
+
 class LuongAttention : public Module {
  public:
-  // value_dim 0 means key_dim; attention_dim (concat's tanh width A) 0 means query_dim.
-  // with_attentional_hidden false leaves out W_c (output_weight), for a layer used only for its
-  // scores and context; attentional_hidden() then throws.
+  explicit LuongAttention(const LuongAttentionOptions& options);
   LuongAttention(LuongScore score, std::size_t query_dim, std::size_t key_dim, std::size_t value_dim = 0,
                  std::size_t attention_dim = 0, bool with_attentional_hidden = true);
+
+  // Every parameter U(-1/√fan_in, 1/√fan_in) in the order score_weight (fan_in Dk for general,
+  // Dq + Dk for concat), v (A), output_weight (Dv + Dq).
+  void reset_parameters() override;
 
   // query (B, Dq) for one decoder step, or (B, T, Dq) for T steps; keys (B, S, Dk);
   // values (B, S, Dv). Returns context (B, Dv) or (B, T, Dv) and weights (B, S) or (B, T, S);
@@ -49,6 +63,7 @@ class LuongAttention : public Module {
 
   LuongScore score_kind() const { return score_; }
   std::string describe() const override;
+  const LuongAttentionOptions& options() const { return options_; }
 
   Tensor score_weight;   // general (Dq, Dk) or concat (A, Dq + Dk); undefined for dot
   Tensor v;              // concat only (A)
@@ -57,8 +72,9 @@ class LuongAttention : public Module {
  private:
   void check_inputs(const Tensor& query, const Tensor& keys, const Tensor* values) const;
 
+  LuongAttentionOptions options_;
   LuongScore score_;
-  std::size_t query_dim_, key_dim_, value_dim_, attention_dim_;
+  std::size_t query_dim_, key_dim_, value_dim_, attention_dim_;  // value_dim_, attention_dim_ resolved
 };
 
 }  // namespace attograd::nn

@@ -20,11 +20,23 @@
 
 namespace attograd::nn {
 
+// nn::SelfAttentionOptions{.embed_dim = 32, .head_dim = 8, .causal = true}
+struct SelfAttentionOptions {
+  std::size_t embed_dim = 0;  // E, positive
+  std::size_t head_dim = 0;   // D; 0 means embed_dim
+  bool causal = false;        // block the future in every forward
+  bool bias = false;          // the projections' biases
+  float dropout = 0.0f;       // on the attention weights while training, in [0, 1]
+};
+
 class SelfAttention : public Module {
  public:
-  // head_dim 0 means embed_dim.
+  explicit SelfAttention(const SelfAttentionOptions& options);
   SelfAttention(std::size_t embed_dim, std::size_t head_dim = 0, bool causal = false, bool bias = false,
                 float dropout = 0.0f);
+
+  // The children in the order built: query, key, value (each Linear's own initialisation).
+  void reset_parameters() override;
 
   // x (B, T, E) -> output (B, T, D), weights (B, T, T). The mask is resolved against (B, T, T).
   functional::AttentionOutput forward(const Tensor& x, const AttentionMask& mask = {}) const;
@@ -32,15 +44,15 @@ class SelfAttention : public Module {
     return forward(x, mask);
   }
 
-  bool causal() const { return causal_; }
+  bool causal() const { return options_.causal; }
   std::string describe() const override;
+  const SelfAttentionOptions& options() const { return options_; }
 
   std::shared_ptr<Linear> query, key, value;
 
  private:
-  std::size_t embed_dim_, head_dim_;
-  bool causal_;
-  float dropout_;
+  SelfAttentionOptions options_;
+  std::size_t embed_dim_, head_dim_;  // head_dim_ resolved (never 0)
 };
 
 }  // namespace attograd::nn

@@ -41,28 +41,40 @@ Tensor gru_step(const Tensor& gates_x, const Tensor& h, const Tensor& w_hh, cons
 }
 }  // namespace
 
-GRUCell::GRUCell(std::size_t input_size, std::size_t hidden_size, bool bias)
-    : input_size_(input_size), hidden_size_(hidden_size) {
-  if (hidden_size == 0) throw std::invalid_argument("GRUCell: hidden_size must be positive");
-  const std::size_t H = hidden_size;  // every weight U(-1/√H, 1/√H), as PyTorch
-  weight_ih = register_parameter("weight_ih", init::uniform_fan_in({3 * H, input_size}, H));
-  weight_hh = register_parameter("weight_hh", init::uniform_fan_in({3 * H, H}, H));
-  if (bias) {
-    bias_ih = register_parameter("bias_ih", init::uniform_fan_in({3 * H}, H));
-    bias_hh = register_parameter("bias_hh", init::uniform_fan_in({3 * H}, H));
+GRUCell::GRUCell(const GRUCellOptions& options) : options_(options) {
+  if (options.hidden_size == 0) throw std::invalid_argument("GRUCell: hidden_size must be positive");
+  const std::size_t H = options.hidden_size;
+  weight_ih = register_parameter("weight_ih", zeros({3 * H, options.input_size}));
+  weight_hh = register_parameter("weight_hh", zeros({3 * H, H}));
+  if (options.bias) {
+    bias_ih = register_parameter("bias_ih", zeros({3 * H}));
+    bias_hh = register_parameter("bias_hh", zeros({3 * H}));
   }
+  reset_parameters();
+}
+
+GRUCell::GRUCell(std::size_t input_size, std::size_t hidden_size, bool bias)
+    : GRUCell(GRUCellOptions{.input_size = input_size, .hidden_size = hidden_size, .bias = bias}) {}
+
+void GRUCell::reset_parameters() {
+  const std::size_t H = options_.hidden_size;  // every weight U(-1/√H, 1/√H), as PyTorch
+  init::uniform_fan_in_(weight_ih, H);
+  init::uniform_fan_in_(weight_hh, H);
+  if (!bias_ih.defined()) return;
+  init::uniform_fan_in_(bias_ih, H);
+  init::uniform_fan_in_(bias_hh, H);
 }
 
 Tensor GRUCell::forward(const Tensor& input, const Tensor& hx) const {
-  if ((input.dim() != 1 && input.dim() != 2) || input.shape().back() != input_size_)
-    throw std::invalid_argument(fmt::format("GRUCell: expected input of shape (B, {}) or ({},), got {}", input_size_,
-                                            input_size_, shape_str(input.shape())));
+  if ((input.dim() != 1 && input.dim() != 2) || input.shape().back() != options_.input_size)
+    throw std::invalid_argument(fmt::format("GRUCell: expected input of shape (B, {}) or ({},), got {}",
+                                            options_.input_size, options_.input_size, shape_str(input.shape())));
   const bool batched = input.dim() == 2;
   const Tensor x = batched ? input : unsqueeze(input, 0);  // (B, I)
   const std::size_t B = x.shape()[0];
-  Tensor h = zeros({B, hidden_size_});  // (B, H)
+  Tensor h = zeros({B, options_.hidden_size});  // (B, H)
   if (hx.defined()) {
-    const Shape expected = batched ? Shape{B, hidden_size_} : Shape{hidden_size_};
+    const Shape expected = batched ? Shape{B, options_.hidden_size} : Shape{options_.hidden_size};
     if (hx.shape() != expected)
       throw std::invalid_argument(fmt::format("GRUCell: hx has shape {} but expected {} for input of shape {}",
                                               shape_str(hx.shape()), shape_str(expected), shape_str(input.shape())));
@@ -75,11 +87,14 @@ Tensor GRUCell::forward(const Tensor& input, const Tensor& hx) const {
 }
 
 std::string GRUCell::describe() const {
-  return fmt::format("GRUCell(input_size={}, hidden_size={}, bias={})", input_size_, hidden_size_, bias_ih.defined());
+  return fmt::format("GRUCell(input_size={}, hidden_size={}, bias={})", options_.input_size, options_.hidden_size,
+                     bias_ih.defined());
 }
 
-GRU::GRU(std::size_t input_size, std::size_t hidden_size, const RNNOptions& options)
-    : RNNBase("GRU", 3, {"h0"}, input_size, hidden_size, options) {}
+GRU::GRU(const GRUOptions& options) : RNNBase("GRU", 3, {"h0"}, options) {}
+
+GRU::GRU(std::size_t input_size, std::size_t hidden_size, const GRUOptions& options)
+    : GRU(with_sizes(options, input_size, hidden_size)) {}
 
 GRUOutput GRU::forward(const Tensor& input, const Tensor& h0, const SequenceLengths& lengths) const {
   Result r = run(input, {h0}, lengths);

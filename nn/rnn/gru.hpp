@@ -26,17 +26,23 @@ Tensor gru_update(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h)
 // U(-1/√H, 1/√H).
 class GRUCell : public Module {
  public:
+  explicit GRUCell(const GRUCellOptions& options);
   GRUCell(std::size_t input_size, std::size_t hidden_size, bool bias = true);
+
+  // Every weight and bias ~ U(-1/√H, 1/√H), as PyTorch, in the order weight_ih, weight_hh,
+  // bias_ih, bias_hh.
+  void reset_parameters() override;
 
   // input (B, I) and hx (B, H) -> h' (B, H); also unbatched (I) and (H). hx undefined = zeros.
   Tensor forward(const Tensor& input, const Tensor& hx = {}) const;
   Tensor operator()(const Tensor& input, const Tensor& hx = {}) const { return forward(input, hx); }
   std::string describe() const override;
+  const GRUCellOptions& options() const { return options_; }
 
   Tensor weight_ih, weight_hh, bias_ih, bias_hh;  // biases undefined without bias
 
  private:
-  std::size_t input_size_, hidden_size_;
+  GRUCellOptions options_;
 };
 
 struct GRUOutput {
@@ -49,7 +55,9 @@ struct GRUOutput {
 // "_reverse" when bidirectional; layer k > 0 reads the D·H-wide output of layer k - 1.
 class GRU : public RNNBase {
  public:
-  GRU(std::size_t input_size, std::size_t hidden_size, const RNNOptions& options = {});
+  explicit GRU(const GRUOptions& options);
+  // The sizes given here replace those in `options`.
+  GRU(std::size_t input_size, std::size_t hidden_size, const GRUOptions& options = {});
 
   // h0 (L·D, B, H), zeros when undefined. With lengths, sequence b is only its first
   // lengths[b] steps: outputs past it are zero and its states ignore the padding.

@@ -43,28 +43,40 @@ LSTMState lstm_step(const Tensor& gates_x, const Tensor& h, const Tensor& c, con
 }
 }  // namespace
 
-LSTMCell::LSTMCell(std::size_t input_size, std::size_t hidden_size, bool bias)
-    : input_size_(input_size), hidden_size_(hidden_size) {
-  if (hidden_size == 0) throw std::invalid_argument("LSTMCell: hidden_size must be positive");
-  const std::size_t H = hidden_size;  // every weight U(-1/√H, 1/√H), as PyTorch
-  weight_ih = register_parameter("weight_ih", init::uniform_fan_in({4 * H, input_size}, H));
-  weight_hh = register_parameter("weight_hh", init::uniform_fan_in({4 * H, H}, H));
-  if (bias) {
-    bias_ih = register_parameter("bias_ih", init::uniform_fan_in({4 * H}, H));
-    bias_hh = register_parameter("bias_hh", init::uniform_fan_in({4 * H}, H));
+LSTMCell::LSTMCell(const LSTMCellOptions& options) : options_(options) {
+  if (options.hidden_size == 0) throw std::invalid_argument("LSTMCell: hidden_size must be positive");
+  const std::size_t H = options.hidden_size;
+  weight_ih = register_parameter("weight_ih", zeros({4 * H, options.input_size}));
+  weight_hh = register_parameter("weight_hh", zeros({4 * H, H}));
+  if (options.bias) {
+    bias_ih = register_parameter("bias_ih", zeros({4 * H}));
+    bias_hh = register_parameter("bias_hh", zeros({4 * H}));
   }
+  reset_parameters();
+}
+
+LSTMCell::LSTMCell(std::size_t input_size, std::size_t hidden_size, bool bias)
+    : LSTMCell(LSTMCellOptions{.input_size = input_size, .hidden_size = hidden_size, .bias = bias}) {}
+
+void LSTMCell::reset_parameters() {
+  const std::size_t H = options_.hidden_size;  // every weight U(-1/√H, 1/√H), as PyTorch
+  init::uniform_fan_in_(weight_ih, H);
+  init::uniform_fan_in_(weight_hh, H);
+  if (!bias_ih.defined()) return;
+  init::uniform_fan_in_(bias_ih, H);
+  init::uniform_fan_in_(bias_hh, H);
 }
 
 LSTMState LSTMCell::forward(const Tensor& input, const Tensor& h, const Tensor& c) const {
-  if ((input.dim() != 1 && input.dim() != 2) || input.shape().back() != input_size_)
-    throw std::invalid_argument(fmt::format("LSTMCell: expected input of shape (B, {}) or ({},), got {}", input_size_,
-                                            input_size_, shape_str(input.shape())));
+  if ((input.dim() != 1 && input.dim() != 2) || input.shape().back() != options_.input_size)
+    throw std::invalid_argument(fmt::format("LSTMCell: expected input of shape (B, {}) or ({},), got {}",
+                                            options_.input_size, options_.input_size, shape_str(input.shape())));
   const bool batched = input.dim() == 2;
   const Tensor x = batched ? input : unsqueeze(input, 0);  // (B, I)
   const std::size_t B = x.shape()[0];
-  const Shape expected = batched ? Shape{B, hidden_size_} : Shape{hidden_size_};
+  const Shape expected = batched ? Shape{B, options_.hidden_size} : Shape{options_.hidden_size};
   auto state = [&](const Tensor& given, const char* name) {  // (B, H)
-    if (!given.defined()) return zeros({B, hidden_size_});
+    if (!given.defined()) return zeros({B, options_.hidden_size});
     if (given.shape() != expected)
       throw std::invalid_argument(fmt::format("LSTMCell: {} has shape {} but expected {} for input of shape {}", name,
                                               shape_str(given.shape()), shape_str(expected), shape_str(input.shape())));
@@ -79,11 +91,14 @@ LSTMState LSTMCell::forward(const Tensor& input, const Tensor& h, const Tensor& 
 }
 
 std::string LSTMCell::describe() const {
-  return fmt::format("LSTMCell(input_size={}, hidden_size={}, bias={})", input_size_, hidden_size_, bias_ih.defined());
+  return fmt::format("LSTMCell(input_size={}, hidden_size={}, bias={})", options_.input_size, options_.hidden_size,
+                     bias_ih.defined());
 }
 
-LSTM::LSTM(std::size_t input_size, std::size_t hidden_size, const RNNOptions& options)
-    : RNNBase("LSTM", 4, {"h0", "c0"}, input_size, hidden_size, options) {}
+LSTM::LSTM(const LSTMOptions& options) : RNNBase("LSTM", 4, {"h0", "c0"}, options) {}
+
+LSTM::LSTM(std::size_t input_size, std::size_t hidden_size, const LSTMOptions& options)
+    : LSTM(with_sizes(options, input_size, hidden_size)) {}
 
 LSTMOutput LSTM::forward(const Tensor& input, const Tensor& h0, const Tensor& c0,
                          const SequenceLengths& lengths) const {

@@ -33,7 +33,12 @@ LSTMState lstm_update(const Tensor& gates, const Tensor& c);
 // U(-1/√H, 1/√H).
 class LSTMCell : public Module {
  public:
+  explicit LSTMCell(const LSTMCellOptions& options);
   LSTMCell(std::size_t input_size, std::size_t hidden_size, bool bias = true);
+
+  // Every weight and bias ~ U(-1/√H, 1/√H), as PyTorch, in the order weight_ih, weight_hh,
+  // bias_ih, bias_hh.
+  void reset_parameters() override;
 
   // input (B, I), h and c (B, H) -> {h', c'}; also unbatched (I), (H). Undefined states = zeros.
   LSTMState forward(const Tensor& input, const Tensor& h = {}, const Tensor& c = {}) const;
@@ -41,11 +46,12 @@ class LSTMCell : public Module {
     return forward(input, h, c);
   }
   std::string describe() const override;
+  const LSTMCellOptions& options() const { return options_; }
 
   Tensor weight_ih, weight_hh, bias_ih, bias_hh;  // biases undefined without bias
 
  private:
-  std::size_t input_size_, hidden_size_;
+  LSTMCellOptions options_;
 };
 
 struct LSTMOutput {
@@ -58,7 +64,9 @@ struct LSTMOutput {
 // GRU's parameter naming (weight_ih_l0, ..., bias_hh_l1_reverse).
 class LSTM : public RNNBase {
  public:
-  LSTM(std::size_t input_size, std::size_t hidden_size, const RNNOptions& options = {});
+  explicit LSTM(const LSTMOptions& options);
+  // The sizes given here replace those in `options`.
+  LSTM(std::size_t input_size, std::size_t hidden_size, const LSTMOptions& options = {});
 
   // h0 and c0 (L·D, B, H), zeros when undefined. With lengths, sequence b is only its first
   // lengths[b] steps: outputs past it are zero and its states ignore the padding.

@@ -17,54 +17,67 @@
 
 namespace attograd::nn {
 
-RNNBase::RNNBase(std::string name, std::size_t gates, std::vector<std::string> state_names, std::size_t input_size,
-                 std::size_t hidden_size, const RNNOptions& options)
-    : name_(std::move(name)),
-      state_names_(std::move(state_names)),
-      input_size_(input_size),
-      hidden_size_(hidden_size),
-      options_(options) {
-  if (hidden_size == 0) throw std::invalid_argument(fmt::format("{}: hidden_size must be positive", name_));
+RNNBase::RNNBase(std::string name, std::size_t gates, std::vector<std::string> state_names, const RNNOptions& options)
+    : name_(std::move(name)), state_names_(std::move(state_names)), options_(options) {
+  const std::size_t H = options.hidden_size;
+  if (H == 0) throw std::invalid_argument(fmt::format("{}: hidden_size must be positive", name_));
   if (options.num_layers == 0) throw std::invalid_argument(fmt::format("{}: num_layers must be positive", name_));
   if (!(options.dropout >= 0.0f && options.dropout <= 1.0f))
     throw std::invalid_argument(fmt::format("{}: dropout must be in [0, 1], got {}", name_, options.dropout));
-  // Every weight and bias ~ U(-1/√H, 1/√H), as PyTorch's reset_parameters.
-  const std::size_t rows = gates * hidden_size;
+  const std::size_t rows = gates * H;
   for (std::size_t layer = 0; layer < options.num_layers; ++layer) {
-    const std::size_t layer_input = layer == 0 ? input_size : num_directions() * hidden_size;
+    const std::size_t layer_input = layer == 0 ? options.input_size : num_directions() * H;
     for (std::size_t direction = 0; direction < num_directions(); ++direction) {
       const std::string suffix = fmt::format("_l{}{}", layer, direction == 1 ? "_reverse" : "");
       LayerWeights w;
-      w.w_ih = register_parameter("weight_ih" + suffix, init::uniform_fan_in({rows, layer_input}, hidden_size));
-      w.w_hh = register_parameter("weight_hh" + suffix, init::uniform_fan_in({rows, hidden_size}, hidden_size));
+      w.w_ih = register_parameter("weight_ih" + suffix, zeros({rows, layer_input}));
+      w.w_hh = register_parameter("weight_hh" + suffix, zeros({rows, H}));
       if (options.bias) {
-        w.b_ih = register_parameter("bias_ih" + suffix, init::uniform_fan_in({rows}, hidden_size));
-        w.b_hh = register_parameter("bias_hh" + suffix, init::uniform_fan_in({rows}, hidden_size));
+        w.b_ih = register_parameter("bias_ih" + suffix, zeros({rows}));
+        w.b_hh = register_parameter("bias_hh" + suffix, zeros({rows}));
       }
       weights_.push_back(w);
     }
+  }
+  reset_parameters();
+}
+
+RNNOptions RNNBase::with_sizes(RNNOptions options, std::size_t input_size, std::size_t hidden_size) {
+  options.input_size = input_size;
+  options.hidden_size = hidden_size;
+  return options;
+}
+
+void RNNBase::reset_parameters() {
+  const std::size_t H = options_.hidden_size;
+  for (LayerWeights& w : weights_) {
+    init::uniform_fan_in_(w.w_ih, H);
+    init::uniform_fan_in_(w.w_hh, H);
+    if (!w.b_ih.defined()) continue;
+    init::uniform_fan_in_(w.b_ih, H);
+    init::uniform_fan_in_(w.b_hh, H);
   }
 }
 
 std::string RNNBase::describe() const {
   return fmt::format(
       "{}(input_size={}, hidden_size={}, num_layers={}, bias={}, batch_first={}, dropout={}, bidirectional={})", name_,
-      input_size_, hidden_size_, options_.num_layers, options_.bias, options_.batch_first, options_.dropout,
-      options_.bidirectional);
+      options_.input_size, options_.hidden_size, options_.num_layers, options_.bias, options_.batch_first,
+      options_.dropout, options_.bidirectional);
 }
 
 // (T, B, I) from any accepted layout, after checking rank and width.
 Tensor RNNBase::time_major(const Tensor& input) const {
-  const std::string layout =
-      options_.batch_first ? fmt::format("(B, T, {})", input_size_) : fmt::format("(T, B, {})", input_size_);
+  const std::string layout = options_.batch_first ? fmt::format("(B, T, {})", options_.input_size)
+                                                  : fmt::format("(T, B, {})", options_.input_size);
   if (input.dim() != 3 && input.dim() != 2)
     throw std::invalid_argument(fmt::format("{}: expected input of shape {} or (T, {}) unbatched, got {}", name_,
-                                            layout, input_size_, shape_str(input.shape())));
+                                            layout, options_.input_size, shape_str(input.shape())));
   const bool batched = input.dim() == 3;
-  if (input.shape().back() != input_size_)
+  if (input.shape().back() != options_.input_size)
     throw std::invalid_argument(fmt::format("{}: input has shape {} but input_size is {} (expected {})", name_,
-                                            shape_str(input.shape()), input_size_,
-                                            batched ? layout : fmt::format("(T, {})", input_size_)));
+                                            shape_str(input.shape()), options_.input_size,
+                                            batched ? layout : fmt::format("(T, {})", options_.input_size)));
   const std::size_t time_dim = batched && options_.batch_first ? 1 : 0;
   if (input.shape()[time_dim] == 0)
     throw std::invalid_argument(
@@ -75,7 +88,7 @@ Tensor RNNBase::time_major(const Tensor& input) const {
 
 // Each initial state part as (L·D, B, H): checked against the input, zeros when undefined.
 RNNBase::State RNNBase::initial_states(const State& given, const Tensor& input, std::size_t B) const {
-  const std::size_t LD = options_.num_layers * num_directions(), H = hidden_size_;
+  const std::size_t LD = options_.num_layers * num_directions(), H = options_.hidden_size;
   const bool batched = input.dim() == 3;
   const Shape expected = batched ? Shape{LD, B, H} : Shape{LD, H};
   State out;

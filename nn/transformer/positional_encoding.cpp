@@ -12,8 +12,9 @@
 
 namespace attograd::nn {
 
-PositionalEncoding::PositionalEncoding(std::size_t d_model, std::size_t max_len, float dropout)
-    : d_model_(d_model), max_len_(max_len), dropout_(dropout) {
+PositionalEncoding::PositionalEncoding(const PositionalEncodingOptions& options) : options_(options) {
+  const std::size_t d_model = options.d_model, max_len = options.max_len;
+  const float dropout = options.dropout;
   if (d_model == 0 || max_len == 0)
     throw std::invalid_argument(
         fmt::format("PositionalEncoding: d_model and max_len must be positive, got {} and {}", d_model, max_len));
@@ -30,23 +31,27 @@ PositionalEncoding::PositionalEncoding(std::size_t d_model, std::size_t max_len,
   pe = register_buffer("pe", Tensor(std::move(table)));
 }
 
+PositionalEncoding::PositionalEncoding(std::size_t d_model, std::size_t max_len, float dropout)
+    : PositionalEncoding(PositionalEncodingOptions{.d_model = d_model, .max_len = max_len, .dropout = dropout}) {}
+
 std::string PositionalEncoding::describe() const {
-  return fmt::format("PositionalEncoding(d_model={}, max_len={}, dropout={})", d_model_, max_len_, dropout_);
+  return fmt::format("PositionalEncoding(d_model={}, max_len={}, dropout={})", options_.d_model, options_.max_len,
+                     options_.dropout);
 }
 
 Tensor PositionalEncoding::forward(const Tensor& x, std::size_t start) const {
-  if (x.dim() != 3 || x.shape()[2] != d_model_)
-    throw std::invalid_argument(
-        fmt::format("PositionalEncoding: expected x of shape (B, T, E = {}), got {}", d_model_, shape_str(x.shape())));
+  if (x.dim() != 3 || x.shape()[2] != options_.d_model)
+    throw std::invalid_argument(fmt::format("PositionalEncoding: expected x of shape (B, T, E = {}), got {}",
+                                            options_.d_model, shape_str(x.shape())));
   const std::size_t T = x.shape()[1];
-  if (start + T > max_len_)
+  if (start + T > options_.max_len)
     throw std::invalid_argument(
         fmt::format("PositionalEncoding: positions {} to {} of x {} go past max_len = {}; "
                     "build the encoding with a larger max_len",
-                    start, start + T - 1, shape_str(x.shape()), max_len_));
+                    start, start + T - 1, shape_str(x.shape()), options_.max_len));
   const Tensor positions =
       slice(pe, 0, static_cast<std::int64_t>(start), static_cast<std::int64_t>(start + T));  // (T, E)
-  return dropout(x + positions, dropout_, is_training());                                    // (B, T, E)
+  return dropout(x + positions, options_.dropout, is_training());                            // (B, T, E)
 }
 
 }  // namespace attograd::nn

@@ -16,8 +16,17 @@
 
 namespace attograd::nn {
 
+// nn::PositionalEncodingOptions{.d_model = 64, .max_len = 128, .dropout = 0.0f}
+struct PositionalEncodingOptions {
+  std::size_t d_model = 0;     // E, positive
+  std::size_t max_len = 5000;  // positions in the table, positive
+  float dropout = 0.1f;        // in [0, 1]
+};
+
+// No parameters (pe is a fixed buffer), so nothing to reset.
 class PositionalEncoding : public Module {
  public:
+  explicit PositionalEncoding(const PositionalEncodingOptions& options);
   PositionalEncoding(std::size_t d_model, std::size_t max_len = 5000, float dropout = 0.1f);
 
   // x (B, T, E) -> (B, T, E); throws if start + T > max_len.
@@ -25,12 +34,12 @@ class PositionalEncoding : public Module {
   Tensor operator()(const Tensor& x, std::size_t start = 0) const { return forward(x, start); }
 
   std::string describe() const override;
+  const PositionalEncodingOptions& options() const { return options_; }
 
   Tensor pe;  // (max_len, d_model)
 
  private:
-  std::size_t d_model_, max_len_;
-  float dropout_;
+  PositionalEncodingOptions options_;
 };
 
 }  // namespace attograd::nn

@@ -212,6 +212,24 @@ TEST_CASE("factories make the shapes and values asked for") {
   REQUIRE_THROWS_WITH(ones({2}).item(), Catch::Contains("item: only a one-element tensor") && Catch::Contains("(2,)"));
 }
 
+TEST_CASE("arange_index gives integer positions as torch.arange with torch::kLong") {
+  CHECK((arange_index(4) == Index{0, 1, 2, 3}));
+  CHECK((arange_index(2, 9, 3) == Index{2, 5, 8}));
+  CHECK((arange_index(5, 0, -2) == Index{5, 3, 1}));
+  CHECK((arange_index(3, 3).size() == 0));
+  CHECK((arange_index(0).size() == 0));
+  const std::int64_t big = std::numeric_limits<std::int64_t>::max();
+  CHECK((arange_index(big - 2, big) == Index{big - 2, big - 1}));
+  CHECK((arange_index(-big, big, big) == Index{-big, 0}));
+  REQUIRE_THROWS_AS(arange_index(0, 4, 0), std::invalid_argument);
+  REQUIRE_THROWS_WITH(arange_index(0, 4, 0), "arange_index: step must be nonzero, got 0");
+  REQUIRE_THROWS_WITH(arange_index(5, 0),
+                      "arange_index: cannot go from 5 to 0 in steps of 1 (the step points away from end)");
+  REQUIRE_THROWS_WITH(arange_index(0, 5, -1),
+                      "arange_index: cannot go from 0 to 5 in steps of -1 (the step points away from end)");
+  REQUIRE_THROWS_WITH(arange_index(-3), Catch::Contains("cannot go from 0 to -3 in steps of 1"));
+}
+
 TEST_CASE("a generator given another's state continues its exact sequence, spare normal included") {
   Generator a(42);
   a.normal();  // leaves the second Box-Muller value as the spare

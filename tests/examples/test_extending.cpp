@@ -11,6 +11,7 @@
 
 #include <attograd/attograd.hpp>
 
+#include "../nn/reset_parameters_check.hpp"
 #include "location_attention.hpp"
 #include "smooth_focus.hpp"
 
@@ -176,4 +177,25 @@ TEST_CASE("LocationAttention and smooth_focus refuse bad shapes and settings, na
                     Contains("LocationAttention"));
   CHECK(layer.describe() ==
         "LocationAttention(query_dim=4, key_dim=3, attention_dim=5, filters=8, width=5, focus=softmax)");
+}
+
+TEST_CASE("LocationAttention: reset_parameters redraws exactly what construction drew") {
+  attograd::testing::check_reset_parameters("LocationAttention", [] {
+    return std::make_shared<LocationAttention>(extending::LocationAttentionOptions{
+        .query_dim = 3, .key_dim = 4, .attention_dim = 5, .filters = 2, .width = 3});
+  });
+}
+
+TEST_CASE("LocationAttention: built from options as from sizes, and options() gives them back") {
+  manual_seed(5);
+  const LocationAttention from_sizes(3, 4, 0, 2, 3, LocationAttention::Focus::Smooth);
+  manual_seed(5);
+  const LocationAttention from_options(extending::LocationAttentionOptions{
+      .query_dim = 3, .key_dim = 4, .filters = 2, .width = 3, .focus = extending::LocationFocus::Smooth});
+  CHECK(attograd::testing::same_bits(attograd::testing::parameter_values(from_sizes),
+                                     attograd::testing::parameter_values(from_options)));
+  CHECK(from_options.options().attention_dim == 0);
+  CHECK(from_options.describe() == from_sizes.describe());
+  CHECK_THROWS_WITH(LocationAttention(extending::LocationAttentionOptions{.query_dim = 3, .key_dim = 4, .width = 4}),
+                    Contains("LocationAttention: the filter width must be odd") && Contains("got 4"));
 }

@@ -148,6 +148,29 @@ TEST_CASE("Module: state_dict round trip and strict load_state_dict") {
   }
 }
 
+TEST_CASE("Module: state_dict entries are the live parameters and buffers, as documented") {
+  TinyNet net;
+  nn::StateDict dict = net.state_dict();
+  REQUIRE(keys(dict)[2] == "encoder.0.weight");
+  // The same handles: an in-place write through the state dict changes the model (as PyTorch's
+  // shared storage does), and training the model changes what the state dict shows.
+  CHECK(dict[2].second.is_same(net.encoder->named_parameters()[0].second));
+  CHECK(dict[1].second.is_same(net.steps));
+  const Tensor x = from_vector({1, 2, 3}, {1, 3});
+  net.eval();
+  const Array before = net.forward(x).value();
+  const Tensor snapshot = dict[0].second.detach();  // "scale": a copy that keeps today's values
+  dict[0].second.mutable_value().fill(0.0f);
+  CHECK(attograd::testing::identical(net.scale.value(), zeros({4}).value()));
+  CHECK_FALSE(attograd::testing::identical(net.forward(x).value(), before));
+  CHECK(attograd::testing::identical(snapshot.value(), ones({4}).value()));
+  net.steps.mutable_value()(0) = 5.0f;
+  CHECK(dict[1].second.value()(0) == 5.0f);
+  // Not detached, unlike PyTorch's: a parameter's entry is the parameter itself.
+  CHECK(dict[0].second.requires_grad());
+  CHECK_FALSE(snapshot.requires_grad());
+}
+
 TEST_CASE("Module: summary lists modules and parameters with the total") {
   TinyNet net;
   const std::string s = net.summary();
