@@ -94,7 +94,8 @@ MultiheadAttention::MultiheadAttention(const MultiheadAttentionOptions& options)
     v_proj_weight = register_parameter("v_proj_weight", zeros({E, o.vdim}));  // (E, vdim)
   }
   if (o.bias) in_proj_bias = register_parameter("in_proj_bias", zeros({3 * E}));  // (3E)
-  out_proj = register_module("out_proj", std::make_shared<Linear>(E, E, o.bias));
+  out_proj = register_module(
+      "out_proj", std::make_shared<Linear>(LinearOptions{.in_features = E, .out_features = E, .bias = o.bias}));
   init_projections();
 }
 

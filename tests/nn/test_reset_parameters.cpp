@@ -26,6 +26,8 @@ struct Entry {
   bool random = true;  // false: the layer draws nothing
 };
 
+const nn::TransformerLayerOptions small_layer{.d_model = 4, .nhead = 2, .dim_feedforward = 6, .dropout = 0.0f};
+
 template <class M, class... Args>
 ModuleBuilder builder(Args... args) {
   return [=] { return std::static_pointer_cast<nn::Module>(std::make_shared<M>(args...)); };
@@ -61,7 +63,17 @@ std::vector<Entry> layers() {
            .score = nn::LuongScore::Concat, .query_dim = 3, .key_dim = 4, .attention_dim = 5})},
       {"SelfAttention",
        builder<nn::SelfAttention>(nn::SelfAttentionOptions{.embed_dim = 4, .head_dim = 2, .bias = true})},
-      // MultiheadAttention and the Transformer classes: their entries go here.
+      {"MultiheadAttention",
+       builder<nn::MultiheadAttention>(nn::MultiheadAttentionOptions{.embed_dim = 4, .num_heads = 2})},
+      {"MultiheadAttention with kdim, vdim, no bias",
+       builder<nn::MultiheadAttention>(
+           nn::MultiheadAttentionOptions{.embed_dim = 4, .num_heads = 2, .bias = false, .kdim = 3, .vdim = 5})},
+      {"TransformerEncoderLayer", builder<nn::TransformerEncoderLayer>(small_layer)},
+      {"TransformerDecoderLayer", builder<nn::TransformerDecoderLayer>(small_layer)},
+      {"TransformerEncoder", builder<nn::TransformerEncoder>(small_layer, std::size_t{2}, true)},
+      {"TransformerDecoder", builder<nn::TransformerDecoder>(small_layer, std::size_t{2}, false)},
+      {"Transformer", builder<nn::Transformer>(nn::TransformerOptions{
+                          .layer = small_layer, .num_encoder_layers = 1, .num_decoder_layers = 2})},
   };
 }
 
