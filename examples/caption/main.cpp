@@ -163,15 +163,6 @@ void build_model(const Options& o, Program& p) {
   p.model = caption::make_model(s.config);
 }
 
-// The settings this run uses: the model's sizes, and the steps and lr of its kind's defaults
-// unless given (a loaded model trains only if --steps is given).
-examples::ModelSettings settings_used(const Options& o, const Program& p) {
-  const caption::ModelConfig& c = p.setup.config;
-  const examples::ModelSettings training = o.sizes.apply(examples::defaults_for(caption::model_defaults(), c.kind));
-  const std::size_t steps = !o.load.empty() && !o.sizes.steps ? 0 : training.steps;
-  return {c.hidden, c.layers, c.heads, c.ff, c.dropout, steps, training.lr};
-}
-
 // Images (B, 3, H, W) from scenes, all of the model's input size.
 Tensor image_batch(const std::vector<const caption::Image*>& images) {
   const caption::Image& first = *images.front();
@@ -325,12 +316,8 @@ std::vector<std::string> write_overlays(const std::filesystem::path& dir, std::s
 // losses, one a step.
 std::vector<double> train(const Options& o, Program& p, const examples::ModelSettings& settings,
                           nlohmann::json& metrics) {
-  examples::Trainer trainer(p.model->parameters(), {.steps = settings.steps,
-                                                    .lr = settings.lr,
-                                                    .schedule = o.schedule,
-                                                    .clip_norm = 5.0,
-                                                    .eval_every = p.data.validation.empty() ? 0 : o.eval_every,
-                                                    .profile = o.profile});
+  examples::Trainer trainer(p.model->parameters(),
+                            examples::trainer_options(o, settings, 5.0, !p.data.validation.empty()));
   p.model->train();
   Generator batches(o.seed + 1);
   auto sample = [&] { return make_batch(examples::sample_batch(batches, p.data.train, o.batch), p.setup); };
@@ -419,17 +406,14 @@ int run(const Options& o, const examples::Given& given) {
   if (needs_data) p.data = load_data(o, p);
   if (needs_data && !p.model) build_model(o, p);
   if (!p.model) throw std::invalid_argument("nothing to do: give --load CKPT with --caption IMAGE, or train a model");
-  const examples::ModelSettings settings = settings_used(o, p);
+  const examples::ModelSettings settings =
+      examples::settings_used(caption::model_defaults(), p.setup.config, o.sizes, !o.load.empty());
   if (needs_data)
     fmt::print("{}\n", examples::startup_line(p.setup.config.kind, settings, o.batch, p.data.train.size(),
                                               p.data.validation.size(), p.data.test.size(), "images"));
   if (o.dry_run) return 0;
 
-  nlohmann::json metrics{{"task", p.setup.task},
-                         {"model", p.setup.config.kind},
-                         {"steps", 0},
-                         {"train_seconds", 0.0},
-                         {"final_loss", nlohmann::json()}};
+  nlohmann::json metrics = examples::initial_metrics(p.setup.task, p.setup.config.kind);
   examples::Report report;
   report.title = fmt::format("caption: {} with {}", p.setup.task, p.setup.config.kind);
   if (settings.steps > 0) report.losses = train(o, p, settings, metrics);
@@ -437,8 +421,7 @@ int run(const Options& o, const examples::Given& given) {
   const Evaluation test = tested ? evaluate_test(o, p, metrics) : Evaluation{};
 
   if (!o.report.empty() && tested) write_report(o.report, report, metrics, p, test);
-  if (!o.metrics_json.empty()) examples::write_metrics_json(o.metrics_json, metrics);
-  if (!o.save.empty()) examples::save_checkpoint(o.save, *p.model, to_metadata(p.setup));
+  examples::write_outputs(o.metrics_json, metrics, o.save, *p.model, to_metadata(p.setup));
   if (!o.caption_image.empty()) caption_user_image(o, p);
   return 0;
 }

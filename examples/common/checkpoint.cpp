@@ -1,6 +1,8 @@
 // sizes_json, MetadataReader, check_model_kind, save_checkpoint.
 #include "checkpoint.hpp"
 
+#include "report.hpp"
+
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -49,6 +51,16 @@ void check_model_kind(const std::string& path, const std::string& saved, const s
 void save_checkpoint(const std::string& path, const attograd::nn::Module& model, const attograd::Metadata& metadata) {
   attograd::nn::save_module(path, model, metadata);
   fmt::print("saved {}\n", path);
+}
+
+}  // namespace examples
+
+namespace examples {
+
+void write_outputs(const std::string& metrics_json, const nlohmann::json& metrics, const std::string& save,
+                   const attograd::nn::Module& model, const attograd::Metadata& metadata) {
+  if (!metrics_json.empty()) write_metrics_json(metrics_json, metrics);
+  if (!save.empty()) save_checkpoint(save, model, metadata);
 }
 
 }  // namespace examples

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include <attograd/attograd.hpp>
 
 namespace examples {
@@ -34,6 +36,10 @@ class MetadataReader {
 // Throws if --model named another kind than the checkpoint holds.
 void check_model_kind(const std::string& path, const std::string& saved, const std::string& asked,
                       bool asked_on_command_line);
+
+// --metrics-json PATH and --save CKPT, each when given, each followed by a line saying where.
+void write_outputs(const std::string& metrics_json, const nlohmann::json& metrics, const std::string& save,
+                   const attograd::nn::Module& model, const attograd::Metadata& metadata);
 
 // nn::save_module, then "saved PATH".
 void save_checkpoint(const std::string& path, const attograd::nn::Module& model, const attograd::Metadata& metadata);

@@ -56,7 +56,17 @@ struct ModelOptionHelp {
 // help's footer, so --help shows exactly the values the program uses.
 void add_model_options(CLI::App& app, ModelOverrides& o, const DefaultsTable& table, const ModelOptionHelp& help);
 
-// "model transformer, hidden 64, layers 2, heads 4, ff 128, dropout 0.1, steps 1400, lr 0.003,
+// The settings a run uses: its model's sizes (a config with hidden, layers, heads, ff and
+// dropout), and the steps and lr of the model kind's defaults unless given; a loaded model
+// trains only if --steps is given.
+template <class Config>
+ModelSettings settings_used(const DefaultsTable& table, const Config& c, const ModelOverrides& o, bool loaded) {
+  const ModelSettings training = o.apply(defaults_for(table, c.kind));
+  const std::size_t steps = loaded && !o.steps ? 0 : training.steps;
+  return {c.hidden, c.layers, c.heads, c.ff, c.dropout, steps, training.lr};
+}
+
+// "model transformer, hidden 64, layers 2, heads 4, ff 128, dropout 0.1, steps 2000, lr 0.003,
 // batch 64": the start-up line's settings, formatted as the help's table formats them.
 std::string settings_text(const std::string& kind, const ModelSettings& s, std::size_t batch);
 

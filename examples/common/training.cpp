@@ -47,6 +47,19 @@ void Trainer::finish() {
                profile_->report().table());
 }
 
+TrainerOptions trainer_options(const CommonOptions& o, const ModelSettings& s, double clip_norm, bool can_validate) {
+  return {.steps = s.steps,
+          .lr = s.lr,
+          .schedule = o.schedule,
+          .clip_norm = clip_norm,
+          .eval_every = can_validate ? o.eval_every : 0,
+          .profile = o.profile};
+}
+
+nlohmann::json initial_metrics(const std::string& task, const std::string& kind) {
+  return {{"task", task}, {"model", kind}, {"steps", 0}, {"train_seconds", 0.0}, {"final_loss", nlohmann::json()}};
+}
+
 std::size_t token_count(const std::vector<std::int64_t>& lengths) {
   std::size_t tokens = 0;
   for (const std::int64_t n : lengths) tokens += static_cast<std::size_t>(n);

@@ -11,8 +11,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include <attograd/attograd.hpp>
 
+#include "cli.hpp"
 #include "progress.hpp"
 
 namespace examples {
@@ -25,6 +28,10 @@ struct TrainerOptions {
   std::size_t eval_every = 0;         // validate every N steps and after the last (0: never)
   bool profile = false;               // record where the time goes, printed by finish()
 };
+
+// The trainer's options for a run: its steps and lr, and --schedule, --eval-every (if there is a
+// validation split) and --profile.
+TrainerOptions trainer_options(const CommonOptions& o, const ModelSettings& s, double clip_norm, bool can_validate);
 
 class Trainer {
  public:
@@ -71,6 +78,9 @@ std::vector<const T*> sample_batch(attograd::Generator& g, const std::vector<T>&
         &items[std::min(items.size() - 1, static_cast<std::size_t>(g.uniform() * static_cast<float>(items.size())))]);
   return picked;
 }
+
+// The metrics JSON before any training: task, model, no steps yet.
+nlohmann::json initial_metrics(const std::string& task, const std::string& kind);
 
 // The real tokens of a padded batch: the sum of its lengths.
 std::size_t token_count(const std::vector<std::int64_t>& lengths);

@@ -167,15 +167,6 @@ void build_model(const Options& o, Program& p) {
   p.model = translate::make_model(s.config);
 }
 
-// The settings this run uses: the model's sizes, and the steps and lr of its kind's defaults
-// unless given (a loaded model trains only if --steps is given).
-examples::ModelSettings settings_used(const Options& o, const Program& p) {
-  const translate::ModelConfig& c = p.setup.config;
-  const examples::ModelSettings training = o.sizes.apply(examples::defaults_for(translate::model_defaults(), c.kind));
-  const std::size_t steps = !o.load.empty() && !o.sizes.steps ? 0 : training.steps;
-  return {c.hidden, c.layers, c.heads, c.ff, c.dropout, steps, training.lr};
-}
-
 translate::Batch make_batch(const std::vector<const Example*>& examples, const Setup& s) {
   std::vector<seq::TokenIds> sources, targets;
   for (const Example* e : examples) {
@@ -254,12 +245,8 @@ bool validate(const Options& o, Program& p, std::size_t step, double seconds, nl
 // losses, one a step.
 std::vector<double> train(const Options& o, Program& p, const examples::ModelSettings& settings,
                           nlohmann::json& metrics) {
-  examples::Trainer trainer(p.model->parameters(), {.steps = settings.steps,
-                                                    .lr = settings.lr,
-                                                    .schedule = o.schedule,
-                                                    .clip_norm = 1.0,
-                                                    .eval_every = p.data.validation.empty() ? 0 : o.eval_every,
-                                                    .profile = o.profile});
+  examples::Trainer trainer(p.model->parameters(),
+                            examples::trainer_options(o, settings, 1.0, !p.data.validation.empty()));
   p.model->train();
   Generator batches(o.seed + 1);
   auto sample = [&] { return make_batch(examples::sample_batch(batches, p.data.train, o.batch), p.setup); };
@@ -408,25 +395,21 @@ int run(const Options& o, const examples::Given& given) {
   const bool needs_data = o.load.empty() || given("--steps") || given("--task") || given("--data");
   if (needs_data) p.data = load_data(o);
   if (needs_data && !p.model) build_model(o, p);
-  const examples::ModelSettings settings = settings_used(o, p);
+  const examples::ModelSettings settings =
+      examples::settings_used(translate::model_defaults(), p.setup.config, o.sizes, !o.load.empty());
   if (needs_data)
     fmt::print("{}\n", examples::startup_line(p.setup.config.kind, settings, o.batch, p.data.train.size(),
                                               p.data.validation.size(), p.data.test.size(), "pairs"));
   if (o.dry_run) return 0;
 
-  nlohmann::json metrics{{"task", p.setup.task},
-                         {"model", p.setup.config.kind},
-                         {"steps", 0},
-                         {"train_seconds", 0.0},
-                         {"final_loss", nlohmann::json()}};
+  nlohmann::json metrics = examples::initial_metrics(p.setup.task, p.setup.config.kind);
   examples::Report report;
   report.title = fmt::format("translate: {} with {}", p.setup.task, p.setup.config.kind);
   if (settings.steps > 0) report.losses = train(o, p, settings, metrics);
   if (needs_data && !p.data.test.empty()) evaluate_test(o, p, metrics, report);
 
   if (!o.report.empty() && needs_data) write_report(o.report, report, metrics);
-  if (!o.metrics_json.empty()) examples::write_metrics_json(o.metrics_json, metrics);
-  if (!o.save.empty()) examples::save_checkpoint(o.save, *p.model, to_metadata(p.setup));
+  examples::write_outputs(o.metrics_json, metrics, o.save, *p.model, to_metadata(p.setup));
   translate_user_text(o, p);
   return 0;
 }

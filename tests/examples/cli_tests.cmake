@@ -76,7 +76,7 @@ add_test(NAME examples.translate.output_in_order
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_output_order.cmake
          WORKING_DIRECTORY ${cli_work})
 translate_cli_test(startup_line EXIT 0
-                   STDOUT "^settings: model transformer, hidden 32, layers 2, heads 4, ff 128, dropout 0.1, steps 1400, lr 0.003, batch 64; data: 50 training, 10 validation, 10 test pairs\n$"
+                   STDOUT "^settings: model transformer, hidden 32, layers 2, heads 4, ff 128, dropout 0.1, steps 2000, lr 0.003, batch 64; data: 50 training, 10 validation, 10 test pairs\n$"
                    ARGS --model transformer --hidden 32 --dry-run --task reverse --train-size 50 --held-out 10)
 translate_cli_test(help_per_model_default EXIT 0
                    STDOUT "--hidden [^\n]*\n[^\n]*\(default: 64 for transformer, 128 for the others\)"
