@@ -7,13 +7,30 @@
 
 #include <fmt/format.h>
 
+#include "transformer_step.hpp"
+#include "vocabulary.hpp"
+
 namespace caption {
 
 using namespace attograd;
+using examples::Vocabulary;
 
 const std::vector<std::string>& model_kinds() {
   static const std::vector<std::string> kinds{"sat", "transformer", "none"};
   return kinds;
+}
+
+// Measured on shapes (one seed each, 2 cores): 30 000 training scenes reached 0.996 held-out exact
+// match after 2 400 steps at lr 3e-3 (at 2e-3 it was still at 0.02 after 1 000).
+const examples::DefaultsTable& model_defaults() {
+  static const examples::ModelSettings shared{
+      .hidden = 128, .layers = 2, .heads = 4, .ff = 128, .dropout = 0.0f, .steps = 2400, .lr = 3e-3};
+  static const examples::DefaultsTable table = [] {
+    examples::DefaultsTable t;
+    for (const std::string& kind : model_kinds()) t.emplace_back(kind, shared);
+    return t;
+  }();
+  return table;
 }
 
 const std::vector<std::string>& sat_attention_kinds() {
@@ -83,7 +100,7 @@ class ShowAttendTell : public Captioner {
     encoder = register_module("encoder", std::make_shared<Encoder>(D, grid_height() * grid_width()));
     init_h = register_module("init_h", std::make_shared<nn::Linear>(D, H));
     init_c = register_module("init_c", std::make_shared<nn::Linear>(D, H));
-    embed = register_module("embed", std::make_shared<nn::Embedding>(c.vocab, c.embed, 0));
+    embed = register_module("embed", std::make_shared<nn::Embedding>(c.vocab, c.embed, Vocabulary::pad));
     if (attends) {
       attention = register_module("attention", std::make_shared<nn::AdditiveAttention>(H, D, H));
       beta = register_module("beta", std::make_shared<nn::Linear>(H, 1));
@@ -133,7 +150,7 @@ class ShowAttendTell : public Captioner {
     State s = encode(batch.images);
     const std::size_t T = batch.captions.shape()[1];
     Index previous = Index::from_shape({batch.captions.shape()[0]});
-    std::fill(previous.begin(), previous.end(), 1);  // BOS
+    std::fill(previous.begin(), previous.end(), Vocabulary::bos);
     std::vector<Tensor> logits, alphas;
     for (std::size_t t = 0; t < T; ++t) {
       auto [l, alpha] = step(s, previous);
@@ -141,7 +158,7 @@ class ShowAttendTell : public Captioner {
       if (alpha.defined()) alphas.push_back(alpha);
       previous = seq::time_step(batch.captions, t);  // teacher forcing
     }
-    Tensor loss = seq::sequence_cross_entropy(stack(logits, 1), batch.captions, 0);  // (B, T, V)
+    Tensor loss = seq::sequence_cross_entropy(stack(logits, 1), batch.captions, Vocabulary::pad);  // (B, T, V)
     if (alphas.empty() || config_.attention_penalty == 0.0f) return loss;
     // Σ_t α_tl over each caption's real steps only: padded steps are masked out.
     Array real = Array::from_shape({batch.captions.shape()[0], T, 1});
@@ -194,7 +211,7 @@ class TransformerCaptioner : public Captioner {
     const std::size_t d = c.hidden;
     encoder = register_module("encoder", std::make_shared<Encoder>(c.features, grid_height() * grid_width()));
     project = register_module("project", std::make_shared<nn::Linear>(c.features, d));
-    embed = register_module("embed", std::make_shared<nn::Embedding>(c.vocab, d, 0));
+    embed = register_module("embed", std::make_shared<nn::Embedding>(c.vocab, d, Vocabulary::pad));
     positions = register_module("positions", std::make_shared<nn::PositionalEncoding>(d, 512, c.dropout));
     decoder_ = register_module(
         "decoder",
@@ -208,43 +225,18 @@ class TransformerCaptioner : public Captioner {
 
   Tensor loss(const Batch& batch) override {
     const std::size_t T = batch.captions.shape()[1];
-    const Index words_in = seq::shift_right(batch.captions, 1);  // BOS y_0 … y_{T-2}
+    const Index words_in = seq::shift_right(batch.captions, Vocabulary::bos);  // BOS y_0 … y_{T-2}
     const Tensor h = decoder_->forward(positions->forward(embed->forward(words_in)), memory(batch.images),
                                        nn::Transformer::generate_square_subsequent_mask(T));  // (B, T, d)
-    return seq::sequence_cross_entropy(out->forward(h), batch.captions, 0);
+    return seq::sequence_cross_entropy(out->forward(h), batch.captions, Vocabulary::pad);
   }
 
-  class Decoder : public seq::StepModel {
-   public:
-    Decoder(const TransformerCaptioner& m, Tensor memory) : m_(m), memory0_(std::move(memory)) {}
-    void start(std::size_t K) override {
-      memory_ = memory0_, cache_ = {}, t_ = 0;
-      if (K != memory_.shape()[0]) reorder(std::vector<std::size_t>(K, 0));
-    }
-    seq::Step step(const Index& last) override {
-      Index ids = last;
-      ids.reshape({last.size(), 1});
-      const Tensor x = m_.positions->forward(m_.embed->forward(ids), t_++);  // (K, 1, d)
-      const nn::TransformerOutput h =
-          m_.decoder_->forward_step_with_attention(x, memory_, cache_, {}, nn::AttentionWeights::Averaged);
-      const Tensor logits = select(m_.out->forward(h.output), 1, 0);             // (K, V)
-      return {log_softmax(logits, -1), select(h.cross_attention.back(), 1, 0)};  // (K, V), (K, L)
-    }
-    void reorder(const std::vector<std::size_t>& from) override {
-      memory_ = seq::select_rows(memory_, from);
-      cache_.reorder(from);
-    }
-
-   private:
-    const TransformerCaptioner& m_;
-    Tensor memory0_, memory_;
-    nn::DecoderCache cache_;
-    std::size_t t_ = 0;
-  };
-
+  // Decoding: the grid as memory (no padding), one word at a time.
   std::unique_ptr<seq::StepModel> decoder(const Tensor& images) const override {
     NoGradGuard no_grad;
-    return std::make_unique<Decoder>(*this, memory(images));
+    return std::make_unique<examples::TransformerStepDecoder>(
+        *decoder_, [this](const Index& ids, std::size_t t) { return positions->forward(embed->forward(ids), t); },
+        [this](const Tensor& h) { return out->forward(h); }, memory(images));
   }
 
   std::shared_ptr<Encoder> encoder;

@@ -17,12 +17,18 @@
 
 #include <attograd/attograd.hpp>
 
+#include "cli.hpp"
+
 namespace caption {
 
 using attograd::Index;
 using attograd::Tensor;
 
 const std::vector<std::string>& model_kinds();  // sat, transformer, none
+
+// Each kind's sizes and training settings unless the command line says otherwise (--help prints
+// this table).
+const examples::DefaultsTable& model_defaults();
 
 struct ModelConfig {
   std::string kind = "sat";

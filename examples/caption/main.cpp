@@ -8,12 +8,14 @@
 //
 // Run with --help for every option. The program is written as a user of attograd would write
 // it: the models (captioners.cpp), the data (scenes.cpp, captions_file.cpp, image_io.cpp), and this
-// file's training loop and evaluation on top of attograd::seq (search, BLEU).
+// file's training loop and evaluation on top of attograd::seq (search, BLEU) and the examples'
+// shared pieces (examples/common: command line, trainer, checkpoint metadata, report).
+// run() reads top to bottom: options, data, model, start-up line, training, test, outputs.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,10 +28,13 @@
 
 #include "captioners.hpp"
 #include "captions_file.hpp"
+#include "checkpoint.hpp"
+#include "cli.hpp"
+#include "evaluation.hpp"
 #include "image_io.hpp"
-#include "progress.hpp"
 #include "report.hpp"
 #include "scenes.hpp"
+#include "training.hpp"
 #include "vocabulary.hpp"
 
 using namespace attograd;
@@ -38,20 +43,17 @@ using examples::Vocabulary;
 
 namespace {
 
-struct Options {
-  std::string task = "shapes", images, captions, model = "sat", schedule = "constant", caption_image;
-  std::size_t size = 0, features = 32, embed = 32, hidden = 128, layers = 2, heads = 4, ff = 128;
-  // Defaults measured on shapes (one seed each, 2 cores, attending "before"): 8 000 training
-  // scenes reached 0.38 held-out exact match after 1 500 steps and 30 000 reached 0.996 after
-  // 2 400 at lr 3e-3 (at 2e-3 it was still at 0.02 after 1 000); the paper's penalty λ = 1 cut
-  // grounding from 0.29 to 0.03 (its Σ_t α_tl ≈ 1 asks each of only 9 cells to be looked at once
-  // over a ~20-word caption). Attending "after" (the default now): exact 0.998, grounding 1.000.
-  float dropout = 0.0f, attention_penalty = 0.0f;
-  std::size_t steps = 2400, batch = 32, seed = 1, train_size = 30000, held_out = 500, beam = 1, samples = 5;
-  std::size_t eval_every = 0;
-  bool profile = false;
-  double lr = 3e-3;
-  std::string save, load, metrics_json, report = "caption_report", sat_attention = "after";
+// Defaults measured on shapes (one seed each, 2 cores, attending "before"): 8 000 training
+// scenes reached 0.38 held-out exact match after 1 500 steps and 30 000 reached 0.996 after
+// 2 400 at lr 3e-3 (at 2e-3 it was still at 0.02 after 1 000); the paper's penalty λ = 1 cut
+// grounding from 0.29 to 0.03 (its Σ_t α_tl ≈ 1 asks each of only 9 cells to be looked at once
+// over a ~20-word caption). Attending "after" (the default now): exact 0.998, grounding 1.000.
+struct Options : examples::CommonOptions {
+  Options() { batch = 32, train_size = 30000, held_out = 500, report = "caption_report"; }
+  std::string task = "shapes", images, captions, model = "sat", caption_image, sat_attention = "after";
+  std::size_t size = 0, features = 32, embed = 32;
+  float attention_penalty = 0.0f;
+  examples::ModelOverrides sizes;  // --hidden, --layers, --heads, --ff, --dropout, --steps, --lr
 };
 
 struct Setup {
@@ -60,47 +62,105 @@ struct Setup {
   std::string task;
 };
 
+// What run() builds and passes along: the setup, the model and the data.
+struct Program {
+  Setup setup;
+  std::shared_ptr<caption::Captioner> model;
+  caption::SceneSplits data;
+};
+
 Metadata to_metadata(const Setup& s) {
   const caption::ModelConfig& c = s.config;
   return {{"caption.model", c.kind},
           {"caption.task", s.task},
-          {"caption.sizes", nlohmann::json{{"height", c.height},
-                                           {"width", c.width},
-                                           {"features", c.features},
-                                           {"embed", c.embed},
-                                           {"hidden", c.hidden},
-                                           {"layers", c.layers},
-                                           {"heads", c.heads},
-                                           {"ff", c.ff}}
-                                .dump()},
+          {"caption.sizes", examples::sizes_json({{"height", c.height},
+                                                  {"width", c.width},
+                                                  {"features", c.features},
+                                                  {"embed", c.embed},
+                                                  {"hidden", c.hidden},
+                                                  {"layers", c.layers},
+                                                  {"heads", c.heads},
+                                                  {"ff", c.ff}})},
           {"caption.vocab", s.vocab.to_json()},
           {"caption.sat_attention", c.sat_attention}};
 }
 
 Setup from_metadata(const Metadata& m, const std::string& path) {
-  auto get = [&](const std::string& key) {
-    const auto it = m.find(key);
-    if (it == m.end())
-      throw std::runtime_error(fmt::format("--load {}: not a caption checkpoint (no '{}' in its metadata)", path, key));
-    return it->second;
-  };
+  const examples::MetadataReader read(m, "caption", path);
   Setup s;
-  s.config.kind = get("caption.model");
-  s.task = get("caption.task");
-  s.vocab = Vocabulary::from_json(get("caption.vocab"), "--load " + path);
-  try {
-    const auto j = nlohmann::json::parse(get("caption.sizes"));
-    caption::ModelConfig& c = s.config;
-    c.height = j.at("height"), c.width = j.at("width"), c.features = j.at("features"), c.embed = j.at("embed");
-    c.hidden = j.at("hidden"), c.layers = j.at("layers"), c.heads = j.at("heads"), c.ff = j.at("ff");
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(fmt::format("--load {}: unreadable model sizes ({})", path, e.what()));
-  }
-  s.config.vocab = s.vocab.size();
+  caption::ModelConfig& c = s.config;
+  c.kind = read.get("model");
+  s.task = read.get("task");
+  s.vocab = Vocabulary::from_json(read.get("vocab"), "--load " + path);
+  c.height = read.size("height"), c.width = read.size("width"), c.features = read.size("features");
+  c.embed = read.size("embed"), c.hidden = read.size("hidden"), c.layers = read.size("layers");
+  c.heads = read.size("heads"), c.ff = read.size("ff");
+  c.vocab = s.vocab.size();
   // Checkpoints written before the option existed hold a model trained to attend "before".
-  const auto order = m.find("caption.sat_attention");
-  s.config.sat_attention = order == m.end() ? "before" : order->second;
+  c.sat_attention = read.find("sat_attention").value_or("before");
   return s;
+}
+
+// ---- data and model ----
+
+Program load_model(const Options& o, const examples::Given& given) {
+  const nn::Checkpoint ckpt = nn::load(o.load);
+  Program p;
+  p.setup = from_metadata(ckpt.metadata, o.load);
+  const caption::ModelConfig& c = p.setup.config;
+  examples::check_model_kind(o.load, c.kind, o.model, given("--model"));
+  p.model = caption::make_model(c);
+  p.model->load_state_dict(ckpt.state_dict);
+  fmt::print("loaded {} ({} model{}, {} parameters)\n", o.load, c.kind,
+             c.kind == "sat" ? ", attention " + c.sat_attention : "", p.model->parameter_count());
+  return p;
+}
+
+// The splits: the user's images and captions, or generated scenes. A loaded model fixes the
+// image size; otherwise --size (files) or the task's own size.
+caption::SceneSplits load_data(const Options& o, const Program& p) {
+  std::size_t height = o.task == "digits" ? 16 : 48, width = o.task == "digits" ? 80 : 48;
+  if (p.model) height = p.setup.config.height, width = p.setup.config.width;
+  if (!o.images.empty()) {
+    if (!p.model && o.size > 0) height = width = o.size;
+    const caption::FileSplits files = caption::read_captioned_images(
+        o.images, o.captions, {.height = height, .width = width, .held_out = o.held_out, .seed = o.seed});
+    fmt::print("read {}: {} training, {} validation, {} test images; skipped {} malformed lines\n", o.captions,
+               files.splits.train.size(), files.splits.validation.size(), files.splits.test.size(),
+               files.skipped_malformed);
+    return files.splits;
+  }
+  caption::SceneSplits data = caption::make_scenes(o.task, o.train_size, o.held_out, o.seed);
+  const caption::Image& first = data.train.front().image;
+  if (p.model && (first.height != height || first.width != width))
+    throw std::runtime_error(fmt::format("--load {}: the model takes {}×{} images, the {} task makes {}×{}", o.load,
+                                         height, width, o.task, first.height, first.width));
+  return data;
+}
+
+// A new model for the data: the vocabulary from its training captions, sizes from --model's
+// defaults and the options given.
+void build_model(const Options& o, Program& p) {
+  Setup& s = p.setup;
+  s.task = o.images.empty() ? o.task : "file";
+  std::vector<std::vector<std::string>> captions;
+  for (const Scene& scene : p.data.train) captions.push_back(scene.caption);
+  s.vocab = Vocabulary::build(captions);
+  const examples::ModelSettings sizes = o.sizes.apply(examples::defaults_for(caption::model_defaults(), o.model));
+  s.config = {.kind = o.model,
+              .vocab = s.vocab.size(),
+              .height = p.data.train.front().image.height,
+              .width = p.data.train.front().image.width,
+              .features = o.features,
+              .embed = o.embed,
+              .hidden = sizes.hidden,
+              .layers = sizes.layers,
+              .heads = sizes.heads,
+              .ff = sizes.ff,
+              .dropout = sizes.dropout,
+              .attention_penalty = o.attention_penalty,
+              .sat_attention = o.sat_attention};
+  p.model = caption::make_model(s.config);
 }
 
 // Images (B, 3, H, W) from scenes, all of the model's input size.
@@ -133,20 +193,13 @@ struct Decoded {
 // Greedy in batches of 50, or beam search one image at a time.
 std::vector<Decoded> decode(const caption::Captioner& model, const std::vector<const caption::Image*>& images,
                             const Setup& s, std::size_t beam) {
-  const seq::SearchOptions options{
-      .bos_id = Vocabulary::bos, .eos_id = Vocabulary::eos, .max_length = 40, .beam = beam};
+  const auto found = examples::search(
+      images.size(), 50, examples::search_options(40, beam), [&](std::size_t first, std::size_t count) {
+        return model.decoder(image_batch({images.begin() + static_cast<std::ptrdiff_t>(first),
+                                          images.begin() + static_cast<std::ptrdiff_t>(first + count)}));
+      });
   std::vector<Decoded> out;
-  const std::size_t chunk = beam > 1 ? 1 : 50;
-  for (std::size_t first = 0; first < images.size(); first += chunk) {
-    const std::vector<const caption::Image*> part(
-        images.begin() + static_cast<std::ptrdiff_t>(first),
-        images.begin() + static_cast<std::ptrdiff_t>(std::min(images.size(), first + chunk)));
-    const auto decoder = model.decoder(image_batch(part));
-    const std::vector<seq::Hypothesis> found =
-        beam > 1 ? std::vector<seq::Hypothesis>{seq::beam_search(*decoder, options)[0]}
-                 : seq::greedy_search(*decoder, part.size(), options);
-    for (const seq::Hypothesis& h : found) out.push_back({s.vocab.decode(h.tokens), h.attention});
-  }
+  for (const seq::Hypothesis& h : found) out.push_back({s.vocab.decode(h.tokens), h.attention});
   return out;
 }
 
@@ -165,8 +218,7 @@ std::pair<std::size_t, std::size_t> grounding(const Scene& scene, const Decoded&
         for (const std::size_t c : caption::object_cells(o, grid_h, grid_w, scene.image.height, scene.image.width))
           cells.push_back(c);
     if (cells.empty()) continue;
-    const auto peak = static_cast<std::size_t>(std::max_element(row.begin(), row.end()) - row.begin());
-    right += std::find(cells.begin(), cells.end(), peak) != cells.end();
+    right += std::find(cells.begin(), cells.end(), examples::peak(row)) != cells.end();
     ++scored;
   }
   return {right, scored};
@@ -176,11 +228,8 @@ std::pair<std::size_t, std::size_t> grounding(const Scene& scene, const Decoded&
 std::pair<std::size_t, std::size_t> rightward(const Decoded& d, std::size_t grid_w) {
   std::size_t right = 0, pairs = 0;
   for (std::size_t t = 1; t < d.words.size() && t < d.attention.size(); ++t) {
-    auto peak_column = [&](const std::vector<float>& row) {
-      return static_cast<std::size_t>(std::max_element(row.begin(), row.end()) - row.begin()) % grid_w;
-    };
     if (d.attention[t].empty()) return {0, 0};
-    right += peak_column(d.attention[t]) > peak_column(d.attention[t - 1]);
+    right += examples::peak(d.attention[t]) % grid_w > examples::peak(d.attention[t - 1]) % grid_w;
     ++pairs;
   }
   return {right, pairs};
@@ -202,9 +251,7 @@ Evaluation evaluate(const caption::Captioner& model, const std::vector<Scene>& s
   e.metrics["decode_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const Decoded& d : e.decoded) predictions.push_back(s.vocab.encode(d.words));
   e.metrics["examples"] = scenes.size();
-  e.metrics["exact_match"] = seq::exact_match(predictions, references);
-  e.metrics["token_accuracy"] = seq::token_accuracy(predictions, references);
-  e.metrics["bleu"] = seq::corpus_bleu(predictions, references);
+  e.metrics.update(examples::sequence_metrics(predictions, references));
   std::size_t right = 0, scored = 0, moved = 0, pairs = 0;
   for (std::size_t i = 0; i < scenes.size(); ++i) {
     const auto [r, n] = grounding(scenes[i], e.decoded[i], model.grid_height(), model.grid_width());
@@ -263,214 +310,125 @@ std::vector<std::string> write_overlays(const std::filesystem::path& dir, std::s
   return files;
 }
 
-int run(const Options& o, const std::vector<std::string>& explicit_options) {
-  auto given = [&](const std::string& name) {
-    return std::find(explicit_options.begin(), explicit_options.end(), name) != explicit_options.end();
-  };
+// ---- training ----
+
+// The training loop: sample a batch, one step on its loss, validate now and then. Returns the
+// losses, one a step.
+std::vector<double> train(const Options& o, Program& p, const examples::ModelSettings& settings,
+                          nlohmann::json& metrics) {
+  examples::Trainer trainer(p.model->parameters(),
+                            examples::trainer_options(o, settings, 5.0, !p.data.validation.empty()));
+  p.model->train();
+  Generator batches(o.seed + 1);
+  auto sample = [&] { return make_batch(examples::sample_batch(batches, p.data.train, o.batch), p.setup); };
+  {
+    NoGradGuard no_grad;
+    const double initial = p.model->loss(sample()).item();
+    const caption::ModelConfig& c = p.setup.config;
+    fmt::print("{} on {}: {} parameters, {}×{} images, a {}×{} feature grid; {}\n", c.kind, p.setup.task,
+               p.model->parameter_count(), c.height, c.width, p.model->grid_height(), p.model->grid_width(),
+               examples::sanity_text(initial, p.setup.vocab.size()));
+  }
+  for (std::size_t step = 1; step <= trainer.steps(); ++step) {
+    const caption::Batch b = sample();
+    trainer.step(p.model->loss(b), examples::token_count(b.lengths));
+    if (!trainer.validation_due(step)) continue;
+    trainer.untimed([&] {
+      p.model->eval();
+      const Evaluation v = evaluate(*p.model, p.data.validation, p.setup, 1);
+      p.model->train();
+      fmt::print(stderr, "\nstep {}: {}\n", step, summary("validation", v.metrics));
+    });
+  }
+  trainer.finish();
+  p.model->eval();
+  metrics["steps"] = trainer.losses().size(), metrics["train_seconds"] = trainer.seconds();
+  metrics["final_loss"] = trainer.losses().back();
+  return trainer.losses();
+}
+
+// ---- evaluation on the held-out splits ----
+
+// Decodes the test split (and the compositional one) with --beam, scores and prints them.
+Evaluation evaluate_test(const Options& o, const Program& p, nlohmann::json& metrics) {
+  const Evaluation test = evaluate(*p.model, p.data.test, p.setup, o.beam);
+  metrics.update(test.metrics);
+  fmt::print("{}\n", summary("test", test.metrics));
+  if (!p.data.compositional.empty()) {
+    const Evaluation comp = evaluate(*p.model, p.data.compositional, p.setup, o.beam);
+    metrics["compositional"] = comp.metrics;
+    fmt::print("{}\n", summary("compositional test (colour-shape pairs never seen in training)", comp.metrics));
+  }
+  for (std::size_t i = 0; i < std::min(o.samples, p.data.test.size()); ++i) {
+    const std::vector<std::string>& words = test.decoded[i].words;
+    fmt::print("{}\n", examples::sample_line(words_text(words), words == p.data.test[i].caption,
+                                             words_text(p.data.test[i].caption)));
+  }
+  return test;
+}
+
+// ---- outputs ----
+
+void write_report(const std::string& dir, examples::Report& report, const nlohmann::json& metrics, const Program& p,
+                  const Evaluation& test) {
+  report.metrics = examples::metric_rows(metrics);
+  std::filesystem::create_directories(dir);
+  for (std::size_t i = 0; i < std::min<std::size_t>(12, p.data.test.size()); ++i) {
+    examples::ReportExample row{"", words_text(p.data.test[i].caption), words_text(test.decoded[i].words), "", {}};
+    row.pictures = write_overlays(dir, i, p.data.test[i], test.decoded[i], *p.model);
+    report.examples.push_back(row);
+  }
+  const auto index = examples::write_report(dir, report);
+  fmt::print("report: {} (open it in a browser); attention overlays: {}/example_*_word_*.png\n", index.string(), dir);
+}
+
+// --caption IMAGE: the user's own picture, with its overlays in the report folder.
+void caption_user_image(const Options& o, const Program& p) {
+  const caption::Image image =
+      caption::resize_image(caption::load_image(o.caption_image), p.setup.config.height, p.setup.config.width);
+  const Decoded d = decode(*p.model, {&image}, p.setup, o.beam)[0];
+  fmt::print("{}\n", words_text(d.words));
+  if (o.report.empty()) return;
+  std::filesystem::create_directories(o.report);
+  Scene scene;
+  scene.image = image;
+  write_overlays(o.report, 99, scene, d, *p.model);
+  fmt::print("attention overlays: {}/example_99_word_*.png\n", o.report);
+}
+
+int run(const Options& o, const examples::Given& given) {
   if (o.images.empty() != o.captions.empty())
     throw std::invalid_argument("--images DIR and --captions FILE.tsv go together: give both or neither");
   manual_seed(o.seed);
-  Setup s;
-  std::shared_ptr<caption::Captioner> model;
-  if (!o.load.empty()) {
-    const nn::Checkpoint ckpt = nn::load(o.load);
-    s = from_metadata(ckpt.metadata, o.load);
-    if (given("--model") && o.model != s.config.kind)
-      throw std::runtime_error(
-          fmt::format("--load {}: the checkpoint holds a '{}' model, not '{}'; drop --model or pass --model {}", o.load,
-                      s.config.kind, o.model, s.config.kind));
-    model = caption::make_model(s.config);
-    model->load_state_dict(ckpt.state_dict);
-    fmt::print("loaded {} ({} model{}, {} parameters)\n", o.load, s.config.kind,
-               s.config.kind == "sat" ? ", attention " + s.config.sat_attention : "", model->parameter_count());
-  }
+  Program p;
+  if (!o.load.empty()) p = load_model(o, given);
   const bool needs_data = o.load.empty() || given("--steps") || given("--task") || given("--images");
+  if (needs_data) p.data = load_data(o, p);
+  if (needs_data && !p.model) build_model(o, p);
+  if (!p.model) throw std::invalid_argument("nothing to do: give --load CKPT with --caption IMAGE, or train a model");
+  const examples::ModelSettings settings =
+      examples::settings_used(caption::model_defaults(), p.setup.config, o.sizes, !o.load.empty());
+  if (needs_data)
+    fmt::print("{}\n", examples::startup_line(p.setup.config.kind, settings, o.batch, p.data.train.size(),
+                                              p.data.validation.size(), p.data.test.size(), "images"));
+  if (o.dry_run) return 0;
 
-  // ---- data ----
-  caption::SceneSplits data;
-  std::size_t height = o.task == "digits" ? 16 : 48, width = o.task == "digits" ? 80 : 48;
-  if (model) height = s.config.height, width = s.config.width;
-  if (needs_data) {
-    if (!o.images.empty()) {
-      if (!model && o.size > 0) height = width = o.size;
-      const caption::FileSplits files = caption::read_captioned_images(
-          o.images, o.captions, {.height = height, .width = width, .held_out = o.held_out, .seed = o.seed});
-      data = files.splits;
-      fmt::print("read {}: {} training, {} validation, {} test images; skipped {} malformed lines\n", o.captions,
-                 data.train.size(), data.validation.size(), data.test.size(), files.skipped_malformed);
-    } else {
-      data = caption::make_scenes(o.task, o.train_size, o.held_out, o.seed);
-      if (model && (data.train.front().image.height != height || data.train.front().image.width != width))
-        throw std::runtime_error(fmt::format("--load {}: the model takes {}×{} images, the {} task makes {}×{}", o.load,
-                                             height, width, o.task, data.train.front().image.height,
-                                             data.train.front().image.width));
-      height = data.train.front().image.height, width = data.train.front().image.width;
-    }
-    if (!model) {
-      s.task = o.images.empty() ? o.task : "file";
-      std::vector<std::vector<std::string>> captions;
-      for (const Scene& scene : data.train) captions.push_back(scene.caption);
-      s.vocab = Vocabulary::build(captions);
-      s.config = {.kind = o.model,
-                  .vocab = s.vocab.size(),
-                  .height = height,
-                  .width = width,
-                  .features = o.features,
-                  .embed = o.embed,
-                  .hidden = o.hidden,
-                  .layers = o.layers,
-                  .heads = o.heads,
-                  .ff = o.ff,
-                  .dropout = o.dropout,
-                  .attention_penalty = o.attention_penalty,
-                  .sat_attention = o.sat_attention};
-      model = caption::make_model(s.config);
-    }
-  }
-  if (!model) throw std::invalid_argument("nothing to do: give --load CKPT with --caption IMAGE, or train a model");
-
-  // ---- training ----
-  std::vector<double> losses;
-  double train_seconds = 0.0;
-  const std::size_t steps = !o.load.empty() && !given("--steps") ? 0 : o.steps;
-  nlohmann::json metrics{{"task", s.task},
-                         {"model", s.config.kind},
-                         {"steps", 0},
-                         {"train_seconds", 0.0},
-                         {"final_loss", nlohmann::json()}};
-  if (steps > 0) {
-    optim::Adam adam(model->parameters(), {.lr = o.lr});
-    std::unique_ptr<optim::LRScheduler> schedule;
-    if (o.schedule == "cosine")
-      schedule = std::make_unique<optim::CosineWarmupLR>(adam, static_cast<int>(steps / 20), static_cast<int>(steps));
-    model->train();
-    Generator batches(o.seed + 1);
-    auto sample = [&] {
-      std::vector<const Scene*> picked;
-      for (std::size_t i = 0; i < o.batch; ++i)
-        picked.push_back(
-            &data.train[std::min(data.train.size() - 1,
-                                 static_cast<std::size_t>(batches.uniform() * static_cast<float>(data.train.size())))]);
-      return make_batch(picked, s);
-    };
-    {
-      NoGradGuard no_grad;
-      const double initial = model->loss(sample()).item();
-      fmt::print(
-          "{} on {}: {} parameters, {}×{} images, a {}×{} feature grid; initial loss {:.3f} against ln V = "
-          "{:.3f} (V = {}: a model that knows nothing yet)\n",
-          s.config.kind, s.task, model->parameter_count(), height, width, model->grid_height(), model->grid_width(),
-          initial, std::log(static_cast<double>(s.vocab.size())), s.vocab.size());
-    }
-    std::optional<ProfileGuard> profile;  // --profile: where the training steps' time went
-    if (o.profile) profile.emplace();
-    examples::ProgressBar bar(steps);
-    for (std::size_t step = 1; step <= steps; ++step) {
-      const auto step_start = std::chrono::steady_clock::now();
-      const caption::Batch b = sample();
-      adam.zero_grad();
-      const Tensor loss = model->loss(b);
-      loss.backward();
-      optim::clip_grad_norm_(model->parameters(), 5.0);
-      adam.step();
-      if (schedule) schedule->step();
-      losses.push_back(loss.item());
-      train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
-      std::size_t tokens = 0;
-      for (const std::int64_t n : b.lengths) tokens += static_cast<std::size_t>(n);
-      bar.update(step, losses.back(), tokens);
-      if (o.eval_every > 0 && step % o.eval_every == 0 && !data.validation.empty()) {
-        model->eval();
-        const Evaluation v = evaluate(*model, data.validation, s, 1);
-        model->train();
-        fmt::print(stderr, "\nstep {}: {}\n", step, summary("validation", v.metrics));
-      }
-    }
-    bar.finish();
-    if (profile)
-      fmt::print(stderr, "profile of {} training steps (evaluations included):\n{}", losses.size(),
-                 profile->report().table());
-    model->eval();
-    metrics["steps"] = losses.size(), metrics["train_seconds"] = train_seconds, metrics["final_loss"] = losses.back();
-  }
-
-  // ---- evaluation on the held-out splits ----
+  nlohmann::json metrics = examples::initial_metrics(p.setup.task, p.setup.config.kind);
   examples::Report report;
-  report.title = fmt::format("caption: {} with {}", s.task, s.config.kind);
-  report.losses = losses;
-  Evaluation test;
-  if (needs_data && !data.test.empty()) {
-    model->eval();
-    test = evaluate(*model, data.test, s, o.beam);
-    for (const auto& [name, value] : test.metrics.items()) metrics[name] = value;
-    fmt::print("{}\n", summary("test", test.metrics));
-    if (!data.compositional.empty()) {
-      const Evaluation comp = evaluate(*model, data.compositional, s, o.beam);
-      metrics["compositional"] = comp.metrics;
-      fmt::print("{}\n", summary("compositional test (colour-shape pairs never seen in training)", comp.metrics));
-    }
-    for (std::size_t i = 0; i < std::min(o.samples, data.test.size()); ++i) {
-      const bool right = test.decoded[i].words == data.test[i].caption;
-      fmt::print("  {}{}\n", words_text(test.decoded[i].words),
-                 right ? "" : "   (wrong: expected " + words_text(data.test[i].caption) + ")");
-    }
-    for (const auto& [name, value] : metrics.items())
-      if (!value.is_object())
-        report.metrics.emplace_back(
-            name, value.is_number_float() ? fmt::format("{:.4f}", value.get<double>()) : value.dump());
-    if (metrics.contains("compositional"))
-      for (const auto& [name, value] : metrics["compositional"].items())
-        report.metrics.emplace_back("compositional " + name, value.is_number_float()
-                                                                 ? fmt::format("{:.4f}", value.get<double>())
-                                                                 : value.dump());
-  }
+  report.title = fmt::format("caption: {} with {}", p.setup.task, p.setup.config.kind);
+  if (settings.steps > 0) report.losses = train(o, p, settings, metrics);
+  const bool tested = needs_data && !p.data.test.empty();
+  const Evaluation test = tested ? evaluate_test(o, p, metrics) : Evaluation{};
 
-  if (!o.report.empty() && needs_data && !data.test.empty()) {
-    std::filesystem::create_directories(o.report);
-    for (std::size_t i = 0; i < std::min<std::size_t>(12, data.test.size()); ++i) {
-      examples::ReportExample row{"", words_text(data.test[i].caption), words_text(test.decoded[i].words), "", {}};
-      row.pictures = write_overlays(o.report, i, data.test[i], test.decoded[i], *model);
-      report.examples.push_back(row);
-    }
-    const auto index = examples::write_report(o.report, report);
-    fmt::print("report: {} (open it in a browser); attention overlays: {}/example_*_word_*.png\n", index.string(),
-               o.report);
-  }
-  if (!o.metrics_json.empty()) {
-    examples::write_file_atomically(o.metrics_json, metrics.dump(2) + "\n");
-    fmt::print("metrics: {}\n", o.metrics_json);
-  }
-  if (!o.save.empty()) {
-    nn::save_module(o.save, *model, to_metadata(s));
-    fmt::print("saved {}\n", o.save);
-  }
-
-  // ---- captioning the user's own image ----
-  if (!o.caption_image.empty()) {
-    const caption::Image image =
-        caption::resize_image(caption::load_image(o.caption_image), s.config.height, s.config.width);
-    const Decoded d = decode(*model, {&image}, s, o.beam)[0];
-    fmt::print("{}\n", words_text(d.words));
-    if (!o.report.empty()) {
-      std::filesystem::create_directories(o.report);
-      Scene scene;
-      scene.image = image;
-      const auto files = write_overlays(o.report, 99, scene, d, *model);
-      fmt::print("attention overlays: {}/example_99_word_*.png\n", o.report);
-      (void)files;
-    }
-  }
+  if (!o.report.empty() && tested) write_report(o.report, report, metrics, p, test);
+  examples::write_outputs(o.metrics_json, metrics, o.save, *p.model, to_metadata(p.setup));
+  if (!o.caption_image.empty()) caption_user_image(o, p);
   return 0;
 }
 
-}  // namespace
+// ---- the command line ----
 
-int main(int argc, char** argv) {
-  blas::use_cpu_kernels(argv);  // OpenBLAS's fastest kernels for this CPU (core/kernels/blas.hpp)
-  Options o;
-  CLI::App app{
-      "caption: train a toy image-captioning model with visual attention, evaluate it, and draw where it looked.\n"
-      "With no options: the shapes scenes with Show-Attend-Tell, 2400 steps, then a report in caption_report/."};
+void add_data_options(CLI::App& app, Options& o) {
   app.add_option("--task", o.task, "generated images: shapes (objects on a 3x3 grid) or digits (a strip of digits)")
       ->check(CLI::IsMember(caption::scene_tasks()))
       ->capture_default_str();
@@ -479,6 +437,9 @@ int main(int argc, char** argv) {
   app.add_option("--captions", o.captions, "with --images: lines filename<TAB>caption")->check(CLI::ExistingFile);
   app.add_option("--size", o.size, "with --images: resize every image to SIZE x SIZE (a multiple of 16; default 48)")
       ->check(CLI::Range(8, 512));
+}
+
+void add_model_options(CLI::App& app, Options& o) {
   app.add_option("--model", o.model, "architecture")
       ->check(CLI::IsMember(caption::model_kinds()))
       ->capture_default_str();
@@ -488,15 +449,14 @@ int main(int argc, char** argv) {
   app.add_option("--embed", o.embed, "word embedding width (sat, none)")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
-  app.add_option("--hidden", o.hidden, "LSTM width, or the Transformer's d_model")
-      ->check(CLI::Range(1, 4096))
-      ->capture_default_str();
-  app.add_option("--layers", o.layers, "Transformer decoder layers")->check(CLI::Range(1, 16))->capture_default_str();
-  app.add_option("--heads", o.heads, "Transformer attention heads (must divide --hidden)")
-      ->check(CLI::Range(1, 64))
-      ->capture_default_str();
-  app.add_option("--ff", o.ff, "Transformer feed-forward width")->check(CLI::Range(1, 16384))->capture_default_str();
-  app.add_option("--dropout", o.dropout, "dropout probability")->check(CLI::Range(0.0, 0.9))->capture_default_str();
+  examples::add_model_options(app, o.sizes, caption::model_defaults(),
+                              {.hidden = "LSTM width, or the Transformer's d_model",
+                               .layers = "Transformer decoder layers",
+                               .heads = "Transformer attention heads (must divide --hidden)",
+                               .ff = "Transformer feed-forward width",
+                               .dropout = "dropout probability",
+                               .steps = "training steps (0: evaluate only)",
+                               .lr = "Adam learning rate"});
   app.add_option("--attention-penalty", o.attention_penalty,
                  "sat: weight λ of the doubly stochastic attention penalty (the paper: 1; 0: off)")
       ->check(CLI::Range(0.0, 100.0))
@@ -506,50 +466,26 @@ int main(int argc, char** argv) {
                  "2017), or attend with the previous state and feed it into the LSTM (before, Xu et al. 2015)")
       ->check(CLI::IsMember(caption::sat_attention_kinds()))
       ->capture_default_str();
-  app.add_option("--steps", o.steps, "training steps (0: evaluate only)")
-      ->check(CLI::Range(0, 10000000))
-      ->capture_default_str();
-  app.add_option("--batch", o.batch, "images per step")->check(CLI::Range(1, 4096))->capture_default_str();
-  app.add_option("--lr", o.lr, "Adam learning rate")->check(CLI::Range(1e-6, 1.0))->capture_default_str();
-  app.add_option("--schedule", o.schedule, "lr schedule: constant, or cosine (5 % warmup, then down to 0)")
-      ->check(CLI::IsMember({"cosine", "constant"}))
-      ->capture_default_str();
-  app.add_option("--seed", o.seed, "seed for data, initialisation and batches")->capture_default_str();
-  app.add_option("--train-size", o.train_size, "generated training images")
-      ->check(CLI::Range(1, 10000000))
-      ->capture_default_str();
-  app.add_option("--held-out", o.held_out, "validation and test images each (and compositional, for shapes)")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
-  app.add_option("--eval-every", o.eval_every, "every N steps, print the validation metrics (0: never)")
-      ->check(CLI::Range(0, 10000000))
-      ->capture_default_str();
-  app.add_option("--beam", o.beam, "beam width for decoding (1: greedy)")
-      ->check(CLI::Range(1, 64))
-      ->capture_default_str();
-  app.add_option("--samples", o.samples, "test captions to print")->capture_default_str();
-  app.add_option("--save", o.save, "write the trained model (with its vocabulary) to CKPT");
-  app.add_option("--load", o.load, "start from a model saved with --save")->check(CLI::ExistingFile);
+}
+
+void add_run_options(CLI::App& app, Options& o) {
+  examples::add_common_options(app, o, "images", "captions");
+  app.get_option("--held-out")->description("validation and test images each (and compositional, for shapes)");
+  app.get_option("--save")->description("write the trained model (with its vocabulary) to CKPT");
   app.add_option("--caption", o.caption_image, "caption this image file (PNG, JPEG, BMP, PGM) and print the result")
       ->check(CLI::ExistingFile);
-  app.add_flag("--profile", o.profile, "after training, print where its time went, per op (core/profiler.hpp)");
-  app.add_option("--metrics-json", o.metrics_json, "write the metrics as one JSON object to PATH");
-  app.add_option("--report", o.report, "write an HTML report with attention overlays to DIR")->capture_default_str();
-  bool no_report = false;
-  app.add_flag("--no-report", no_report, "write no report")->excludes("--report");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  if (no_report) o.report.clear();
-  std::vector<std::string> explicit_options;
-  for (const CLI::Option* opt : app.get_options())
-    if (opt->count() > 0) explicit_options.push_back(opt->get_name());
-  try {
-    return run(o, explicit_options);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "caption: error: %s\n", e.what());
-    return 1;
-  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  blas::use_cpu_kernels(argv);  // OpenBLAS's fastest kernels for this CPU (core/kernels/blas.hpp)
+  Options o;
+  CLI::App app{
+      "caption: train a toy image-captioning model with visual attention, evaluate it, and draw where it looked.\n"
+      "With no options: the shapes scenes with Show-Attend-Tell, then a report in caption_report/."};
+  add_data_options(app, o);
+  add_model_options(app, o);
+  add_run_options(app, o);
+  return examples::run_main(app, argc, argv, "caption", [&](const examples::Given& given) { return run(o, given); });
 }

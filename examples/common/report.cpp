@@ -41,6 +41,24 @@ std::string loss_curve_svg(const std::vector<double>& losses) {
   return svg + "</svg>\n";
 }
 
+std::vector<std::pair<std::string, std::string>> metric_rows(const nlohmann::json& metrics) {
+  auto text = [](const nlohmann::json& value) {
+    return value.is_number_float() ? fmt::format("{:.4f}", value.get<double>()) : value.dump();
+  };
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const auto& [name, value] : metrics.items())
+    if (!value.is_array() && !value.is_object()) rows.emplace_back(name, text(value));
+  for (const auto& [name, value] : metrics.items())
+    if (value.is_object())
+      for (const auto& [member, inner] : value.items()) rows.emplace_back(name + " " + member, text(inner));
+  return rows;
+}
+
+void write_metrics_json(const std::filesystem::path& path, const nlohmann::json& metrics) {
+  write_file_atomically(path, metrics.dump(2) + "\n");
+  fmt::print("metrics: {}\n", path.string());
+}
+
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
   const std::filesystem::path tmp = path.string() + ".tmp";
   {

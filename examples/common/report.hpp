@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace examples {
 
 // A line chart of the loss per step.
@@ -29,6 +31,13 @@ struct Report {
 
 // Writes dir/index.html (creating dir); returns its path.
 std::filesystem::path write_report(const std::filesystem::path& dir, const Report& report);
+
+// The report's metric rows: each number of `metrics` (floats with 4 decimals), and the members of
+// a nested object as "NAME MEMBER"; arrays (curves) are left to the metrics JSON.
+std::vector<std::pair<std::string, std::string>> metric_rows(const nlohmann::json& metrics);
+
+// --metrics-json: the metrics as one JSON object, then "metrics: PATH".
+void write_metrics_json(const std::filesystem::path& path, const nlohmann::json& metrics);
 
 // Writes `text` to `path` through a temporary file and a rename, so a reader never sees half a
 // file. Throws std::runtime_error naming the path.

@@ -12,6 +12,8 @@
 
 #include <attograd/attograd.hpp>
 
+#include "cli.hpp"
+
 namespace translate {
 
 using attograd::Index;
@@ -20,6 +22,10 @@ using attograd::Tensor;
 // The model kinds --model takes.
 const std::vector<std::string>&
 model_kinds();  // bahdanau, luong-dot, luong-general, luong-concat, location, transformer, none
+
+// Each kind's sizes and training settings unless the command line says otherwise (--help prints
+// this table).
+const examples::DefaultsTable& model_defaults();
 
 struct ModelConfig {
   std::string kind = "bahdanau";

@@ -64,6 +64,24 @@ add_test(NAME examples.translate.report_and_metrics
          COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:translate> -DWORK=${cli_work}/report_run
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_report.cmake)
 
+# --help's table of defaults per model is what each model uses (its start-up line says so); piped
+# output keeps its order (the start-up and sanity lines before the progress lines on stderr).
+add_test(NAME examples.translate.help_defaults_are_used
+         COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:translate> "-DARGS=--task reverse --train-size 50 --held-out 10"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_help_defaults.cmake
+         WORKING_DIRECTORY ${cli_work})
+add_test(NAME examples.translate.output_in_order
+         COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:translate>
+                 "-DARGS=--task reverse --hidden 16 --embed 8 --steps 20 --train-size 50 --held-out 10 --no-report"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_output_order.cmake
+         WORKING_DIRECTORY ${cli_work})
+translate_cli_test(startup_line EXIT 0
+                   STDOUT "^settings: model transformer, hidden 32, layers 2, heads 4, ff 128, dropout 0.1, steps 2000, lr 0.003, batch 64; data: 50 training, 10 validation, 10 test pairs\n$"
+                   ARGS --model transformer --hidden 32 --dry-run --task reverse --train-size 50 --held-out 10)
+translate_cli_test(help_per_model_default EXIT 0
+                   STDOUT "--hidden [^\n]*\n[^\n]*\(default: 64 for transformer, 128 for the others\)"
+                   ARGS --help)
+
 # caption_cli_test(name EXIT code [STDOUT regex] [STDERR regex] ARGS args...)
 function(caption_cli_test name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "EXIT;STDOUT;STDERR" "ARGS")
@@ -121,9 +139,25 @@ if(TARGET caption)
   caption_cli_test(load_translate_checkpoint EXIT 1 STDERR "not a caption checkpoint"
                    ARGS --load reverse_none.safetensors --caption ${cli_data}/digits.png)
   set_tests_properties(examples.caption.load_translate_checkpoint PROPERTIES DEPENDS examples.translate.save_reverse)
+  add_test(NAME examples.caption.help_defaults_are_used
+           COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:caption> "-DARGS=--task digits --train-size 16 --held-out 4"
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_help_defaults.cmake
+           WORKING_DIRECTORY ${cli_work})
+  add_test(NAME examples.caption.output_in_order
+           COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:caption> "-DARGS=--task digits --steps 10 --train-size 16 --held-out 4 --batch 4 --features 8 --hidden 16 --embed 8 --no-report"
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_output_order.cmake
+           WORKING_DIRECTORY ${cli_work})
   add_test(NAME examples.caption.report_and_metrics
            COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:caption> -DWORK=${cli_work}/caption_report_run
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_caption_report.cmake)
+endif()
+
+# DESIGN.md: an example's functions are short (at most 60 lines, signature to closing brace).
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME examples.function_lengths
+           COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/scripts/function_lengths.py --max 60
+                   ${PROJECT_SOURCE_DIR}/examples)
 endif()
 
 # attention_tour prints every attention family (each section's header; it exits 1 if a check fails),

@@ -1,0 +1,94 @@
+// The command line both training examples share: the options every run takes (batch, seed,
+// splits, decoding, outputs), the per-model defaults table that --help prints and the program
+// uses, and main's plumbing (parse, run, report an error).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace examples {
+
+struct CommonOptions {
+  std::size_t batch = 32, seed = 1, train_size = 1000, held_out = 100, eval_every = 0, beam = 1, samples = 5;
+  std::string schedule = "constant";
+  bool profile = false, dry_run = false;
+  std::string save, load, metrics_json, report;
+};
+
+// --batch, --schedule, --seed, --train-size, --held-out, --eval-every, --beam, --samples, --save,
+// --load, --profile, --dry-run, --metrics-json, --report and --no-report. `items` names what the
+// program trains on ("sentences", "images"), `outputs` what it writes ("translations").
+void add_common_options(CLI::App& app, CommonOptions& o, const std::string& items, const std::string& outputs);
+
+// The sizes and training settings of one model kind.
+struct ModelSettings {
+  std::size_t hidden = 0, layers = 0, heads = 0, ff = 0;
+  float dropout = 0.0f;
+  std::size_t steps = 0;
+  double lr = 0.0;
+};
+using DefaultsTable = std::vector<std::pair<std::string, ModelSettings>>;  // model kind, its defaults
+
+// The table's row for `kind`; throws std::invalid_argument naming the kind if there is none.
+const ModelSettings& defaults_for(const DefaultsTable& table, const std::string& kind);
+
+// What --hidden, --layers, --heads, --ff, --dropout, --steps and --lr set; unset: the model's default.
+struct ModelOverrides {
+  std::optional<std::size_t> hidden, layers, heads, ff, steps;
+  std::optional<float> dropout;
+  std::optional<double> lr;
+  ModelSettings apply(ModelSettings defaults) const;
+};
+
+// The help text of each of those options, before "(default: …)" is added from the table.
+struct ModelOptionHelp {
+  std::string hidden, layers, heads, ff, dropout, steps, lr;
+};
+
+// Adds the seven options, each saying its default per model kind, and the table itself as the
+// help's footer, so --help shows exactly the values the program uses.
+void add_model_options(CLI::App& app, ModelOverrides& o, const DefaultsTable& table, const ModelOptionHelp& help);
+
+// The settings a run uses: its model's sizes (a config with hidden, layers, heads, ff and
+// dropout), and the steps and lr of the model kind's defaults unless given; a loaded model
+// trains only if --steps is given.
+template <class Config>
+ModelSettings settings_used(const DefaultsTable& table, const Config& c, const ModelOverrides& o, bool loaded) {
+  const ModelSettings training = o.apply(defaults_for(table, c.kind));
+  const std::size_t steps = loaded && !o.steps ? 0 : training.steps;
+  return {c.hidden, c.layers, c.heads, c.ff, c.dropout, steps, training.lr};
+}
+
+// "model transformer, hidden 64, layers 2, heads 4, ff 128, dropout 0.1, steps 2000, lr 0.003,
+// batch 64": the start-up line's settings, formatted as the help's table formats them.
+std::string settings_text(const std::string& kind, const ModelSettings& s, std::size_t batch);
+
+// The start-up line: "settings: SETTINGS; data: N training, N validation, N test ITEMS".
+std::string startup_line(const std::string& kind, const ModelSettings& s, std::size_t batch, std::size_t train,
+                         std::size_t validation, std::size_t test, const std::string& items);
+
+// The options given on the command line, by their long names ("--steps").
+class Given {
+ public:
+  explicit Given(std::set<std::string> names) : names_(std::move(names)) {}
+  bool operator()(const std::string& name) const { return names_.count(name) > 0; }
+
+ private:
+  std::set<std::string> names_;
+};
+
+// main's plumbing: parses the command line (printing --help or a parse error), then runs `run`;
+// an exception becomes "PROGRAM: error: WHAT" on stderr and exit status 1. Standard output is
+// made line-buffered first, so that when it is piped its lines keep their place among the
+// progress lines on the unbuffered stderr.
+int run_main(CLI::App& app, int argc, char** argv, const std::string& program,
+             const std::function<int(const Given&)>& run);
+
+}  // namespace examples

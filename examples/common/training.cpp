@@ -1,0 +1,74 @@
+// Trainer: Adam, clipping, the schedule, the progress bar and the clock.
+#include "training.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace examples {
+
+using namespace attograd;
+
+Trainer::Trainer(std::vector<Tensor> parameters, const TrainerOptions& options)
+    : options_(options),
+      parameters_(std::move(parameters)),
+      adam_(parameters_, {.lr = options.lr}),
+      bar_(options.steps),
+      clock_(std::chrono::steady_clock::now()) {
+  const int steps = static_cast<int>(options.steps);
+  if (options.schedule == "cosine") schedule_ = std::make_unique<optim::CosineWarmupLR>(adam_, steps / 20, steps);
+  if (options.profile) profile_.emplace();
+}
+
+void Trainer::step(const Tensor& loss, std::size_t tokens) {
+  losses_.push_back(loss.item());
+  if (!std::isfinite(losses_.back()))
+    throw std::runtime_error(fmt::format("the loss is {} at step {}: stopping", losses_.back(), losses_.size()));
+  adam_.zero_grad();
+  loss.backward();
+  optim::clip_grad_norm_(parameters_, options_.clip_norm);
+  adam_.step();
+  if (schedule_) schedule_->step();
+  const auto now = std::chrono::steady_clock::now();
+  seconds_ += std::chrono::duration<double>(now - clock_).count();
+  clock_ = now;
+  bar_.update(losses_.size(), losses_.back(), tokens);
+}
+
+bool Trainer::validation_due(std::size_t step) const {
+  return options_.eval_every > 0 && (step % options_.eval_every == 0 || step == options_.steps);
+}
+
+void Trainer::finish() {
+  bar_.finish();
+  if (profile_)
+    fmt::print(stderr, "profile of {} training steps (evaluations included):\n{}", losses_.size(),
+               profile_->report().table());
+}
+
+TrainerOptions trainer_options(const CommonOptions& o, const ModelSettings& s, double clip_norm, bool can_validate) {
+  return {.steps = s.steps,
+          .lr = s.lr,
+          .schedule = o.schedule,
+          .clip_norm = clip_norm,
+          .eval_every = can_validate ? o.eval_every : 0,
+          .profile = o.profile};
+}
+
+nlohmann::json initial_metrics(const std::string& task, const std::string& kind) {
+  return {{"task", task}, {"model", kind}, {"steps", 0}, {"train_seconds", 0.0}, {"final_loss", nlohmann::json()}};
+}
+
+std::size_t token_count(const std::vector<std::int64_t>& lengths) {
+  std::size_t tokens = 0;
+  for (const std::int64_t n : lengths) tokens += static_cast<std::size_t>(n);
+  return tokens;
+}
+
+std::string sanity_text(double initial_loss, std::size_t vocab_size) {
+  return fmt::format("initial loss {:.3f} against ln V = {:.3f} (V = {}: a model that knows nothing yet)", initial_loss,
+                     std::log(static_cast<double>(vocab_size)), vocab_size);
+}
+
+}  // namespace examples
