@@ -18,25 +18,14 @@ FileSplits read_captioned_images(const std::filesystem::path& images, const std:
                                  const FileOptions& o) {
   if (!std::filesystem::is_directory(images))
     throw std::runtime_error(fmt::format("--images {}: not a directory", images.string()));
-  std::ifstream in(captions, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("--captions {}: cannot open the file", captions.string()));
   FileSplits out;
   std::vector<Scene> all;
-  std::string line;
-  std::size_t number = 0, lines = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    ++lines;
-    if (!examples::is_valid_utf8(line))
-      throw std::runtime_error(fmt::format("--captions {}: line {} is not valid UTF-8", captions.string(), number));
-    const auto [file, text] = examples::first_two_columns(line);
+  examples::read_tsv_columns("--captions", captions, [&](std::size_t number, std::string file, std::string text) {
     Scene s;
     s.caption = examples::tokenize(text, examples::Tokens::Word);
     if (file.empty() || s.caption.empty()) {
       ++out.skipped_malformed;
-      continue;
+      return;
     }
     try {
       s.image = resize_image(load_image(images / file), o.height, o.width);
@@ -45,9 +34,7 @@ FileSplits read_captioned_images(const std::filesystem::path& images, const std:
     }
     s.word_object.assign(s.caption.size(), -1);
     all.push_back(std::move(s));
-  }
-  if (in.bad()) throw std::runtime_error(fmt::format("--captions {}: reading failed", captions.string()));
-  if (lines == 0) throw std::runtime_error(fmt::format("--captions {}: the file has no lines", captions.string()));
+  });
   if (all.size() < 3)
     throw std::runtime_error(fmt::format(
         "--captions {}: only {} usable pairs ({} malformed lines without a tab or with an empty side); need at least 3",

@@ -406,11 +406,12 @@ int run(const Options& o, const examples::Given& given) {
   if (needs_data) p.data = load_data(o, p);
   if (needs_data && !p.model) build_model(o, p);
   if (!p.model) throw std::invalid_argument("nothing to do: give --load CKPT with --caption IMAGE, or train a model");
+  const std::optional<examples::SplitSizes> sizes =
+      needs_data ? std::optional(examples::SplitSizes{p.data.train.size(), p.data.validation.size(), p.data.test.size(),
+                                                      "images"})
+                 : std::nullopt;
   const examples::ModelSettings settings =
-      examples::settings_used(caption::model_defaults(), p.setup.config, o.sizes, !o.load.empty());
-  if (needs_data)
-    fmt::print("{}\n", examples::startup_line(p.setup.config.kind, settings, o.batch, p.data.train.size(),
-                                              p.data.validation.size(), p.data.test.size(), "images"));
+      examples::announce_settings(caption::model_defaults(), p.setup.config, o.sizes, !o.load.empty(), o.batch, sizes);
   if (o.dry_run) return 0;
 
   nlohmann::json metrics = examples::initial_metrics(p.setup.task, p.setup.config.kind);

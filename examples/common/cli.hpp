@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 namespace examples {
@@ -73,6 +74,21 @@ std::string settings_text(const std::string& kind, const ModelSettings& s, std::
 // The start-up line: "settings: SETTINGS; data: N training, N validation, N test ITEMS".
 std::string startup_line(const std::string& kind, const ModelSettings& s, std::size_t batch, std::size_t train,
                          std::size_t validation, std::size_t test, const std::string& items);
+
+// How many items each split holds, for the start-up line.
+struct SplitSizes {
+  std::size_t train = 0, validation = 0, test = 0;
+  std::string items;  // "pairs", "images"
+};
+
+// settings_used, announced: with data (a run that trains or tests), the start-up line on stdout.
+template <class Config>
+ModelSettings announce_settings(const DefaultsTable& table, const Config& c, const ModelOverrides& o, bool loaded,
+                                std::size_t batch, const std::optional<SplitSizes>& data) {
+  const ModelSettings s = settings_used(table, c, o, loaded);
+  if (data) fmt::print("{}\n", startup_line(c.kind, s, batch, data->train, data->validation, data->test, data->items));
+  return s;
+}
 
 // The options given on the command line, by their long names ("--steps").
 class Given {

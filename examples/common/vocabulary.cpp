@@ -2,6 +2,7 @@
 #include "vocabulary.hpp"
 
 #include <cctype>
+#include <fstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -144,6 +145,26 @@ std::pair<std::string, std::string> first_two_columns(const std::string& line) {
   if (tab == std::string::npos) return {"", ""};
   const std::size_t tab2 = line.find('\t', tab + 1);
   return {line.substr(0, tab), line.substr(tab + 1, tab2 == std::string::npos ? std::string::npos : tab2 - tab - 1)};
+}
+
+void read_tsv_columns(const std::string& option, const std::filesystem::path& path,
+                      const std::function<void(std::size_t, std::string, std::string)>& row) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{} {}: cannot open the file", option, path.string()));
+  std::string line;
+  std::size_t number = 0, lines = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    ++lines;
+    if (!is_valid_utf8(line))
+      throw std::runtime_error(fmt::format("{} {}: line {} is not valid UTF-8", option, path.string(), number));
+    auto [first, second] = first_two_columns(line);
+    row(number, std::move(first), std::move(second));
+  }
+  if (in.bad()) throw std::runtime_error(fmt::format("{} {}: reading failed", option, path.string()));
+  if (lines == 0) throw std::runtime_error(fmt::format("{} {}: the file has no lines", option, path.string()));
 }
 
 }  // namespace examples

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -46,6 +48,13 @@ class Vocabulary {
 // The first two tab-separated columns of a line ("" for a missing one; further columns are
 // ignored), as both example readers take them from Tatoeba/Anki-style files.
 std::pair<std::string, std::string> first_two_columns(const std::string& line);
+
+// Reads a user's TSV file line by line: calls row(line_number, first, second) for every
+// non-empty line (CR LF endings accepted), with the first two columns. Throws
+// std::runtime_error naming `option` (e.g. "--data"), the path and the line number for a file
+// that cannot be opened or read, a line that is not UTF-8, or a file with no lines.
+void read_tsv_columns(const std::string& option, const std::filesystem::path& path,
+                      const std::function<void(std::size_t, std::string, std::string)>& row);
 
 // Whether s is well-formed UTF-8 (what tokenize expects; the readers reject other files).
 bool is_valid_utf8(const std::string& s);

@@ -395,11 +395,11 @@ int run(const Options& o, const examples::Given& given) {
   const bool needs_data = o.load.empty() || given("--steps") || given("--task") || given("--data");
   if (needs_data) p.data = load_data(o);
   if (needs_data && !p.model) build_model(o, p);
-  const examples::ModelSettings settings =
-      examples::settings_used(translate::model_defaults(), p.setup.config, o.sizes, !o.load.empty());
-  if (needs_data)
-    fmt::print("{}\n", examples::startup_line(p.setup.config.kind, settings, o.batch, p.data.train.size(),
-                                              p.data.validation.size(), p.data.test.size(), "pairs"));
+  const examples::ModelSettings settings = examples::announce_settings(
+      translate::model_defaults(), p.setup.config, o.sizes, !o.load.empty(), o.batch,
+      needs_data ? std::optional(
+                       examples::SplitSizes{p.data.train.size(), p.data.validation.size(), p.data.test.size(), "pairs"})
+                 : std::nullopt);
   if (o.dry_run) return 0;
 
   nlohmann::json metrics = examples::initial_metrics(p.setup.task, p.setup.config.kind);

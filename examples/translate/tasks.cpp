@@ -219,39 +219,26 @@ Dataset make_task(const std::string& task, std::size_t size, std::size_t held_ou
 }
 
 Dataset read_tsv(const std::filesystem::path& path, const FileOptions& o) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("--data {}: cannot open the file", path.string()));
   Dataset d;
   d.task = "file";
   d.tokens = o.tokens;
   std::vector<Example> all;
   std::set<std::string> seen;
-  std::string line;
-  std::size_t number = 0, lines = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    ++lines;
-    if (!examples::is_valid_utf8(line))
-      throw std::runtime_error(fmt::format("--data {}: line {} is not valid UTF-8", path.string(), number));
-    auto [a, b] = examples::first_two_columns(line);
+  examples::read_tsv_columns("--data", path, [&](std::size_t, std::string a, std::string b) {
     if (o.swap) std::swap(a, b);
     Example e;
     e.source = tokenize(a, o.tokens);
     e.target = tokenize(b, o.tokens);
     if (e.source.empty() || e.target.empty()) {
       ++d.skipped_malformed;
-      continue;
+      return;
     }
     if (o.max_length > 0 && (e.source.size() > o.max_length || e.target.size() > o.max_length)) {
       ++d.skipped_too_long;
-      continue;
+      return;
     }
     if (seen.insert(a + '\t' + b).second) all.push_back(std::move(e));
-  }
-  if (in.bad()) throw std::runtime_error(fmt::format("--data {}: reading failed", path.string()));
-  if (lines == 0) throw std::runtime_error(fmt::format("--data {}: the file has no lines", path.string()));
+  });
   if (all.size() < 3)
     throw std::runtime_error(
         fmt::format("--data {}: only {} usable pairs ({} malformed lines without a tab or with "

@@ -68,6 +68,79 @@ functional::AttentionOutput fused_heads(const Tensor& q, const Tensor& k, const 
   return {out.output, out.weights};
 }
 
+struct Projected {
+  Tensor q, k, v;  // (B, T, E), (B, S, E), (B, S, E)
+};
+
+// x W_rowsᵀ + b_rows for `count` consecutive projections from `first` (query_rows, key_rows,
+// value_rows): (B, L, in) -> (B, L, count·E).
+Tensor project_rows(const MultiheadAttention& m, const Tensor& x, std::size_t first, std::size_t count) {
+  const auto E = static_cast<std::int64_t>(m.options().embed_dim);
+  const auto lo = static_cast<std::int64_t>(first) * E, hi = static_cast<std::int64_t>(first + count) * E;
+  const bool whole = count == 3;
+  const Tensor& own = first == query_rows ? m.q_proj_weight : first == key_rows ? m.k_proj_weight : m.v_proj_weight;
+  const Tensor w = !m.in_proj_weight.defined() ? own : whole ? m.in_proj_weight : slice(m.in_proj_weight, 0, lo, hi);
+  const Tensor b = !m.in_proj_bias.defined() ? Tensor() : whole ? m.in_proj_bias : slice(m.in_proj_bias, 0, lo, hi);
+  return linear(x, w, b);
+}
+
+// q (B, T, E), k and v (B, S, E). When query, key and value are one tensor (self-attention), one
+// product with the stacked rows of in_proj_weight does the work of three; when key and value
+// are (attention over a memory), of two, as in PyTorch. A cache adds earlier positions' k and v.
+Projected project(const MultiheadAttention& m, const Tensor& query, const Tensor& key, const Tensor& value,
+                  KeyValueCache* cache) {
+  const bool packed = m.in_proj_weight.defined();
+  if (cache && !cache->grows && cache->keys.defined())  // a fixed memory, projected on the first call
+    return {project_rows(m, query, query_rows, 1), cache->keys, cache->values};
+  Projected p;
+  if (packed && query.is_same(key) && key.is_same(value)) {
+    const std::vector<Tensor> qkv = chunk(project_rows(m, query, query_rows, 3), 3, -1);  // (B, T, E) three times
+    p = {qkv[0], qkv[1], qkv[2]};
+  } else if (packed && key.is_same(value)) {
+    const std::vector<Tensor> kv = chunk(project_rows(m, key, key_rows, 2), 2, -1);  // (B, S, E) twice
+    p = {project_rows(m, query, query_rows, 1), kv[0], kv[1]};
+  } else {
+    p = {project_rows(m, query, query_rows, 1), project_rows(m, key, key_rows, 1),
+         project_rows(m, value, value_rows, 1)};
+  }
+  if (!cache) return p;
+  if (cache->grows && cache->keys.defined()) {
+    p.k = cat({cache->keys, p.k}, 1);  // (B, S_cached + S, E)
+    p.v = cat({cache->values, p.v}, 1);
+  }
+  cache->keys = p.k, cache->values = p.v;
+  return p;
+}
+
+void init_projections(MultiheadAttention& m) {
+  for (Tensor* w : {&m.in_proj_weight, &m.q_proj_weight, &m.k_proj_weight, &m.v_proj_weight})
+    if (w->defined()) init::xavier_uniform_(*w);
+  if (m.options().bias) {
+    init::zeros_(m.in_proj_bias);
+    init::zeros_(m.out_proj->bias);
+  }
+}
+
+void check_inputs(const MultiheadAttentionOptions& o, const Tensor& query, const Tensor& key, const Tensor& value) {
+  const bool bf = o.batch_first;
+  const std::string shapes =
+      fmt::format("query {} = {}, key {} = {}, value {} = {}", bf ? "(B, T, E)" : "(T, B, E)", shape_str(query.shape()),
+                  bf ? "(B, S, kdim)" : "(S, B, kdim)", shape_str(key.shape()), bf ? "(B, S, vdim)" : "(S, B, vdim)",
+                  shape_str(value.shape()));
+  if (query.dim() != 3 || key.dim() != 3 || value.dim() != 3)
+    throw std::invalid_argument(fmt::format("MultiheadAttention: query, key and value must be 3-D, got {}", shapes));
+  const std::size_t b = bf ? 0 : 1, l = 1 - b;
+  if (query.shape()[b] != key.shape()[b] || key.shape()[b] != value.shape()[b])
+    throw std::invalid_argument(
+        fmt::format("MultiheadAttention: query, key and value must share the batch size B, got {}", shapes));
+  if (key.shape()[l] != value.shape()[l])
+    throw std::invalid_argument(
+        fmt::format("MultiheadAttention: key and value must share the length S, got {}", shapes));
+  if (query.shape()[2] != o.embed_dim || key.shape()[2] != o.kdim || value.shape()[2] != o.vdim)
+    throw std::invalid_argument(fmt::format("MultiheadAttention: built for E = {}, kdim = {}, vdim = {}, got {}",
+                                            o.embed_dim, o.kdim, o.vdim, shapes));
+}
+
 }  // namespace
 
 MultiheadAttention::MultiheadAttention(std::size_t embed_dim, std::size_t num_heads)
@@ -96,23 +169,14 @@ MultiheadAttention::MultiheadAttention(const MultiheadAttentionOptions& options)
   if (o.bias) in_proj_bias = register_parameter("in_proj_bias", zeros({3 * E}));  // (3E)
   out_proj = register_module(
       "out_proj", std::make_shared<Linear>(LinearOptions{.in_features = E, .out_features = E, .bias = o.bias}));
-  init_projections();
+  init_projections(*this);
 }
 
 // As torch.nn.MultiheadAttention._reset_parameters: out_proj.weight keeps a Linear's
 // initialisation, every other matrix is xavier_uniform_, every bias 0.
 void MultiheadAttention::reset_parameters() {
   out_proj->reset_parameters();
-  init_projections();
-}
-
-void MultiheadAttention::init_projections() {
-  for (Tensor* w : {&in_proj_weight, &q_proj_weight, &k_proj_weight, &v_proj_weight})
-    if (w->defined()) init::xavier_uniform_(*w);
-  if (options_.bias) {
-    init::zeros_(in_proj_bias);
-    init::zeros_(out_proj->bias);
-  }
+  init_projections(*this);
 }
 
 std::string MultiheadAttention::describe() const {
@@ -126,10 +190,10 @@ std::string MultiheadAttention::describe() const {
 functional::AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
                                                         const AttentionMask& mask, bool need_weights,
                                                         bool average_attn_weights, KeyValueCache* cache) const {
-  check_inputs(query, key, value);
+  check_inputs(options_, query, key, value);
   const bool bf = options_.batch_first;
   // 1. Project: q = query W_qᵀ + b_q, k = key W_kᵀ + b_k, v = value W_vᵀ + b_v.
-  const Projected p = project(batch_major(query, bf), batch_major(key, bf), batch_major(value, bf), cache);
+  const Projected p = project(*this, batch_major(query, bf), batch_major(key, bf), batch_major(value, bf), cache);
   // 2. Every head attends on its own D columns: head_h = softmax(q_h k_hᵀ / √D + mask) v_h.
   //    Fused kernels on: the same in one op (core/fused/attention_heads.hpp), when it can.
   const std::size_t H = options_.num_heads;
@@ -145,65 +209,6 @@ functional::AttentionOutput MultiheadAttention::forward(const Tensor& query, con
   const Tensor output = batch_major(out_proj->forward(heads.output), bf);  // (B, T, E)
   if (!need_weights) return {output, Tensor()};
   return {output, average_attn_weights ? mean(heads.weights, {1}) : heads.weights};  // (B, T, S) or (B, H, T, S)
-}
-
-// q (B, T, E), k and v (B, S, E). When query, key and value are one tensor (self-attention), one
-// product with the stacked rows of in_proj_weight does the work of three; when key and value
-// are (attention over a memory), of two, as in PyTorch. A cache adds earlier positions' k and v.
-MultiheadAttention::Projected MultiheadAttention::project(const Tensor& query, const Tensor& key, const Tensor& value,
-                                                          KeyValueCache* cache) const {
-  const bool packed = in_proj_weight.defined();
-  if (cache && !cache->grows && cache->keys.defined())  // a fixed memory, projected on the first call
-    return {project_rows(query, query_rows, 1), cache->keys, cache->values};
-  Projected p;
-  if (packed && query.is_same(key) && key.is_same(value)) {
-    const std::vector<Tensor> qkv = chunk(project_rows(query, query_rows, 3), 3, -1);  // (B, T, E) three times
-    p = {qkv[0], qkv[1], qkv[2]};
-  } else if (packed && key.is_same(value)) {
-    const std::vector<Tensor> kv = chunk(project_rows(key, key_rows, 2), 2, -1);  // (B, S, E) twice
-    p = {project_rows(query, query_rows, 1), kv[0], kv[1]};
-  } else {
-    p = {project_rows(query, query_rows, 1), project_rows(key, key_rows, 1), project_rows(value, value_rows, 1)};
-  }
-  if (!cache) return p;
-  if (cache->grows && cache->keys.defined()) {
-    p.k = cat({cache->keys, p.k}, 1);  // (B, S_cached + S, E)
-    p.v = cat({cache->values, p.v}, 1);
-  }
-  cache->keys = p.k, cache->values = p.v;
-  return p;
-}
-
-// x W_rowsᵀ + b_rows for `count` consecutive projections from `first` (query_rows, key_rows,
-// value_rows): (B, L, in) -> (B, L, count·E).
-Tensor MultiheadAttention::project_rows(const Tensor& x, std::size_t first, std::size_t count) const {
-  const auto E = static_cast<std::int64_t>(options_.embed_dim);
-  const auto lo = static_cast<std::int64_t>(first) * E, hi = static_cast<std::int64_t>(first + count) * E;
-  const bool whole = count == 3;
-  const Tensor& own = first == query_rows ? q_proj_weight : first == key_rows ? k_proj_weight : v_proj_weight;
-  const Tensor w = !in_proj_weight.defined() ? own : whole ? in_proj_weight : slice(in_proj_weight, 0, lo, hi);
-  const Tensor b = !in_proj_bias.defined() ? Tensor() : whole ? in_proj_bias : slice(in_proj_bias, 0, lo, hi);
-  return linear(x, w, b);
-}
-
-void MultiheadAttention::check_inputs(const Tensor& query, const Tensor& key, const Tensor& value) const {
-  const bool bf = options_.batch_first;
-  const std::string shapes =
-      fmt::format("query {} = {}, key {} = {}, value {} = {}", bf ? "(B, T, E)" : "(T, B, E)", shape_str(query.shape()),
-                  bf ? "(B, S, kdim)" : "(S, B, kdim)", shape_str(key.shape()), bf ? "(B, S, vdim)" : "(S, B, vdim)",
-                  shape_str(value.shape()));
-  if (query.dim() != 3 || key.dim() != 3 || value.dim() != 3)
-    throw std::invalid_argument(fmt::format("MultiheadAttention: query, key and value must be 3-D, got {}", shapes));
-  const std::size_t b = bf ? 0 : 1, l = 1 - b;
-  if (query.shape()[b] != key.shape()[b] || key.shape()[b] != value.shape()[b])
-    throw std::invalid_argument(
-        fmt::format("MultiheadAttention: query, key and value must share the batch size B, got {}", shapes));
-  if (key.shape()[l] != value.shape()[l])
-    throw std::invalid_argument(
-        fmt::format("MultiheadAttention: key and value must share the length S, got {}", shapes));
-  if (query.shape()[2] != options_.embed_dim || key.shape()[2] != options_.kdim || value.shape()[2] != options_.vdim)
-    throw std::invalid_argument(fmt::format("MultiheadAttention: built for E = {}, kdim = {}, vdim = {}, got {}",
-                                            options_.embed_dim, options_.kdim, options_.vdim, shapes));
 }
 
 }  // namespace attograd::nn

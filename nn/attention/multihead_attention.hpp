@@ -1,18 +1,16 @@
-// MultiheadAttention: Vaswani et al. (2017), with torch.nn.MultiheadAttention's parameters.
-//
+// MultiheadAttention: Vaswani et al. (2017), with torch.nn.MultiheadAttention's parameter names.
 //   head_h = softmax(q W_q,h (k W_k,h)ᵀ / √D + mask) v W_v,h      h = 1 … H,  D = E / H
 //   output = [head_1; …; head_H] W_oᵀ + b_o
-//
 // All of it is MultiheadAttention::forward (multihead_attention.cpp): project, split into heads,
-// scaled_dot_product_attention, merge, out_proj. Parameters, as PyTorch's: in_proj_weight (3E, E)
-// (or q/k/v_proj_weight when kdim or vdim differ from E), in_proj_bias (3E), out_proj.
-// Unlike PyTorch: batch_first defaults to true; one AttentionMask replaces attn_mask and
-// key_padding_mask; fully masked rows give zeros, not NaN; weights are returned before dropout.
+// scaled_dot_product_attention, merge, out_proj. Unlike PyTorch: batch_first defaults to true;
+// one AttentionMask replaces attn_mask and key_padding_mask; fully masked rows give zeros, not
+// NaN; weights are returned before dropout.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <attograd/nn/attention/attention_functional.hpp>
 #include <attograd/nn/attention/key_value_cache.hpp>
@@ -41,10 +39,9 @@ class MultiheadAttention : public Module {
   functional::AttentionOutput forward(const Tensor& query, const Tensor& key, const Tensor& value,
                                       const AttentionMask& mask = {}, bool need_weights = true,
                                       bool average_attn_weights = true, KeyValueCache* cache = nullptr) const;
-  functional::AttentionOutput operator()(const Tensor& query, const Tensor& key, const Tensor& value,
-                                         const AttentionMask& mask = {}, bool need_weights = true,
-                                         bool average_attn_weights = true, KeyValueCache* cache = nullptr) const {
-    return forward(query, key, value, mask, need_weights, average_attn_weights, cache);
+  template <class... Args>
+  functional::AttentionOutput operator()(Args&&... args) const {
+    return forward(std::forward<Args>(args)...);
   }
 
   void reset_parameters() override;  // as PyTorch: xavier_uniform_ projections, zero biases
@@ -52,19 +49,11 @@ class MultiheadAttention : public Module {
   std::size_t head_dim() const { return options_.embed_dim / options_.num_heads; }
   std::string describe() const override;
 
-  Tensor in_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight;  // those in use are defined
-  Tensor in_proj_bias;                                                 // (3E), undefined without bias
+  // in_proj_weight (3E, E), or q/k/v_proj_weight when kdim or vdim differ from E; in_proj_bias (3E)
+  Tensor in_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, in_proj_bias;
   std::shared_ptr<Linear> out_proj;
 
  private:
-  struct Projected {
-    Tensor q, k, v;  // (B, T, E), (B, S, E), (B, S, E)
-  };
-  Projected project(const Tensor& query, const Tensor& key, const Tensor& value, KeyValueCache* cache) const;
-  Tensor project_rows(const Tensor& x, std::size_t first, std::size_t count) const;
-  void init_projections();
-  void check_inputs(const Tensor& query, const Tensor& key, const Tensor& value) const;
-
   MultiheadAttentionOptions options_;
 };
 
