@@ -1,7 +1,9 @@
 // Everything in attograd::seq: padding, greedy and beam search, metrics, attention heatmaps,
-// and sampling from a language model's logits.
+// and for language models: tokenizers (characters, byte-level BPE) and sampling from logits.
 #pragma once
 
+#include <attograd/seq/bpe.hpp>
+#include <attograd/seq/char_vocabulary.hpp>
 #include <attograd/seq/heatmap.hpp>
 #include <attograd/seq/metrics.hpp>
 #include <attograd/seq/sampling.hpp>
