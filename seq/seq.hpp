@@ -1,7 +1,9 @@
 // Everything in attograd::seq: padding, greedy and beam search, metrics, attention heatmaps,
-// and for language models: tokenizers (characters, byte-level BPE) and sampling from logits.
+// and for language models: tokenizers (characters, byte-level BPE), window batches, split
+// evaluation and sampling from logits.
 #pragma once
 
+#include <attograd/seq/batching.hpp>
 #include <attograd/seq/bpe.hpp>
 #include <attograd/seq/char_vocabulary.hpp>
 #include <attograd/seq/heatmap.hpp>
