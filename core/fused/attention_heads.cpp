@@ -43,6 +43,14 @@ HeadsSizes check_attention_heads(const Tensor& q, const Tensor& k, const Tensor&
   return {q.shape()[0], q.shape()[1], k.shape()[1], E, o.num_heads, E / o.num_heads};
 }
 
+std::size_t check_packed_heads(const Tensor& qkv, const HeadsOptions& o) {
+  if (qkv.dim() != 3 || qkv.shape()[2] % 3 != 0)
+    throw std::invalid_argument(
+        fmt::format("{}: expected packed projections (B, L, 3E), got {}", o.who, shape_str(qkv.shape())));
+  check_heads(qkv.shape()[2] / 3, o.num_heads, o.who);
+  return qkv.shape()[2] / 3;
+}
+
 namespace {
 
 // Scores (T, S) to weights in place, row by row. Blocked keys take the most negative finite
@@ -93,11 +101,22 @@ void for_each_head(const HeadsSizes& z, F&& f) {
   parallel_for(n, parallel_parts(n, work), run);
 }
 
-// Head h of batch b of x (B, L, E), read in place: the (L, D) block at rows b·L.., columns h·D..,
-// row stride E. x is Q, K, V, the output, or the gradient of one of them.
+// Where Q, K or V lives: which input of the op, its first column, and its row stride. Separate
+// projections are (i, 0, E); a packed (B, L, 3E) projection holds Q, K, V at columns 0, E, 2E.
+struct Operand {
+  std::size_t input, column, ld;
+};
+struct Layout {
+  Operand q, k, v;
+};
+
+// Head h of batch b of an operand with L rows per batch, read in place from `x` (the operand's
+// input or its gradient, which share a shape): the (L, D) block at rows b·L.., columns
+// column + h·D.., with the operand's row stride.
 template <class Float>
-blas::MatrixView<Float> head(Float* x, const HeadsSizes& z, std::size_t L, std::size_t b, std::size_t h) {
-  return {x + b * L * z.E + h * z.D, L, z.D, z.E};
+blas::MatrixView<Float> head(Float* x, const Operand& o, const HeadsSizes& z, std::size_t L, std::size_t b,
+                             std::size_t h) {
+  return {x + b * L * o.ld + o.column + h * z.D, L, z.D, o.ld};
 }
 
 // One head's (T, S) block of P, dP or dS, stored densely.
@@ -106,17 +125,14 @@ blas::MatrixView<Float> scores_of(Float* p, const HeadsSizes& z) {
   return {p, z.T, z.S, z.S};
 }
 
-// The op's inputs and their gradients, in this order.
-enum Input : std::size_t { q_in, k_in, v_in };
-
 // dQ_h = dS_h K_h / √D and dK_h = dS_hᵀ Q_h / √D for one (b, h), overwriting their columns.
-void scores_backward(const HeadsSizes& z, std::size_t b, std::size_t h, float scale, const float* ds,
+void scores_backward(const HeadsSizes& z, const Layout& at, std::size_t b, std::size_t h, float scale, const float* ds,
                      const std::vector<Tensor>& in, std::vector<Array>& grads) {
   const blas::ConstMatrix ds_h = scores_of(ds, z);
-  const blas::ConstMatrix q_h = head(in[q_in].value().data(), z, z.T, b, h);
-  const blas::ConstMatrix k_h = head(in[k_in].value().data(), z, z.S, b, h);
-  gemm(head(grads[q_in].data(), z, z.T, b, h), ds_h, k_h, scale);      // dQ_h = dS_h K_h / √D
-  gemm(head(grads[k_in].data(), z, z.S, b, h), ds_h.T(), q_h, scale);  // dK_h = dS_hᵀ Q_h / √D
+  const blas::ConstMatrix q_h = head(in[at.q.input].value().data(), at.q, z, z.T, b, h);
+  const blas::ConstMatrix k_h = head(in[at.k.input].value().data(), at.k, z, z.S, b, h);
+  gemm(head(grads[at.q.input].data(), at.q, z, z.T, b, h), ds_h, k_h, scale);      // dQ_h = dS_h K_h / √D
+  gemm(head(grads[at.k.input].data(), at.k, z, z.S, b, h), ds_h.T(), q_h, scale);  // dK_h = dS_hᵀ Q_h / √D
 }
 
 void accumulate_all(const std::vector<Tensor>& in, std::vector<Array>& grads) {
@@ -133,37 +149,37 @@ void check_mask(const HeadsMask& mask, const HeadsSizes& z, const HeadsOptions& 
                                             shape_str(scores_shape), shape_str(mask.bias->shape())));
 }
 
-}  // namespace
-
-HeadsOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const HeadsMask& mask,
-                            const HeadsOptions& options, Where caller) {
-  const CallSite call_site(caller);
-  const HeadsSizes z = check_attention_heads(q, k, v, options);
+// The fused op over any layout (see the header).
+HeadsOutput fused_heads(const std::vector<Tensor>& inputs, const Layout& at, const HeadsSizes& z, const HeadsMask& mask,
+                        const HeadsOptions& options) {
   check_mask(mask, z, options);
-  const std::vector<Tensor> inputs{q, k, v};  // in the order of Input
   const Shape scores_shape{z.B, z.H, z.T, z.S};
   const float scale = 1.0f / std::sqrt(static_cast<float>(z.D));
   const std::size_t per_head = z.T * z.S;
+  const float* q = inputs[at.q.input].value().data();
+  const float* k = inputs[at.k.input].value().data();
+  const float* v = inputs[at.v.input].value().data();
 
   auto probs = std::make_shared<Array>(Array::from_shape(scores_shape));  // P, kept for both backwards
   Array out = Array::from_shape({z.B, z.T, z.E});
+  const Operand merged{0, 0, z.E};  // the output's layout: heads side by side
   for_each_head(z, [&](std::size_t b, std::size_t h) {
     const std::size_t offset = (b * z.H + h) * per_head;
-    const blas::ConstMatrix q_h = head(q.value().data(), z, z.T, b, h);  // (T, D)
-    const blas::ConstMatrix k_h = head(k.value().data(), z, z.S, b, h);  // (S, D)
-    const blas::ConstMatrix v_h = head(v.value().data(), z, z.S, b, h);  // (S, D)
-    const blas::Matrix p_h = scores_of(probs->data() + offset, z);       // (T, S): the scores, then P_h
-    gemm(p_h, q_h, k_h.T(), scale);                                      // S_h = Q_h K_hᵀ / √D
+    const blas::ConstMatrix q_h = head(q, at.q, z, z.T, b, h);      // (T, D)
+    const blas::ConstMatrix k_h = head(k, at.k, z, z.S, b, h);      // (S, D)
+    const blas::ConstMatrix v_h = head(v, at.v, z, z.S, b, h);      // (S, D)
+    const blas::Matrix p_h = scores_of(probs->data() + offset, z);  // (T, S): the scores, then P_h
+    gemm(p_h, q_h, k_h.T(), scale);                                 // S_h = Q_h K_hᵀ / √D
     if (mask.bias)
       for (std::size_t j = 0; j < per_head; ++j) p_h.data[j] += mask.bias->data()[offset + j];
     softmax_rows_in_place(p_h.data, mask.blocked ? mask.blocked->data() + offset : nullptr, z.T, z.S);
-    gemm(head(out.data(), z, z.T, b, h), p_h, v_h);  // O_h = P_h V_h: the heads side by side
+    gemm(head(out.data(), merged, z, z.T, b, h), p_h, v_h);  // O_h = P_h V_h
   });
 
   const Tensor output =
       make_result("attention_heads", std::move(out), inputs,
-                  [z, scale, probs](const Array& g, const Array&, const std::vector<Tensor>& in) {
-                    // Every element of dQ, dK and dV is written exactly once below.
+                  [z, at, scale, probs, merged](const Array& g, const Array&, const std::vector<Tensor>& in) {
+                    // Every column of every input is one of Q, K, V and is written exactly once below.
                     std::vector<Array> grads;
                     for (const Tensor& t : in) grads.push_back(Array::from_shape(t.shape()));
                     std::vector<float> scratch(z.B * z.H * z.T * z.S);  // dP, then dS, of each head
@@ -171,12 +187,12 @@ HeadsOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, c
                       const std::size_t offset = (b * z.H + h) * z.T * z.S;
                       const blas::ConstMatrix p_h = scores_of(probs->data() + offset, z);
                       const blas::Matrix ds_h = scores_of(scratch.data() + offset, z);  // dP_h, then dS_h
-                      const blas::ConstMatrix d_out_h = head(g.data(), z, z.T, b, h);
-                      const blas::ConstMatrix v_h = head(in[v_in].value().data(), z, z.S, b, h);
-                      gemm(head(grads[v_in].data(), z, z.S, b, h), p_h.T(), d_out_h);  // dV_h = P_hᵀ dO_h
-                      gemm(ds_h, d_out_h, v_h.T());                                    // dP_h = dO_h V_hᵀ
+                      const blas::ConstMatrix d_out_h = head(g.data(), merged, z, z.T, b, h);
+                      const blas::ConstMatrix v_h = head(in[at.v.input].value().data(), at.v, z, z.S, b, h);
+                      gemm(head(grads[at.v.input].data(), at.v, z, z.S, b, h), p_h.T(), d_out_h);  // dV_h = P_hᵀ dO_h
+                      gemm(ds_h, d_out_h, v_h.T());                                                // dP_h = dO_h V_hᵀ
                       softmax_backward_in_place(p_h.data, ds_h.data, z.T, z.S);
-                      scores_backward(z, b, h, scale, ds_h.data, in, grads);
+                      scores_backward(z, at, b, h, scale, ds_h.data, in, grads);
                     });
                     accumulate_all(in, grads);
                   });
@@ -194,8 +210,8 @@ HeadsOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, c
   }
   const Tensor weights_out =
       make_result("attention_heads_weights", std::move(weights), inputs,
-                  [z, scale, probs, average](const Array& g, const Array&, const std::vector<Tensor>& in) {
-                    std::vector<Array> grads;  // zeros: V gets no gradient from the weights
+                  [z, at, scale, probs, average](const Array& g, const Array&, const std::vector<Tensor>& in) {
+                    std::vector<Array> grads;  // zeros: V's columns get no gradient from the weights
                     for (const Tensor& t : in) grads.push_back(xt::zeros<float>(t.shape()));
                     std::vector<float> scratch(z.B * z.H * z.T * z.S);  // dS of each head
                     const float inv_h = 1.0f / static_cast<float>(z.H);
@@ -205,11 +221,28 @@ HeadsOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, c
                       const float* dw = g.data() + (average ? b : b * z.H + h) * z.T * z.S;
                       for (std::size_t j = 0; j < z.T * z.S; ++j) ds[j] = average ? dw[j] * inv_h : dw[j];
                       softmax_backward_in_place(p, ds, z.T, z.S);
-                      scores_backward(z, b, h, scale, ds, in, grads);
+                      scores_backward(z, at, b, h, scale, ds, in, grads);
                     });
                     accumulate_all(in, grads);
                   });
   return {output, weights_out};
+}
+
+}  // namespace
+
+HeadsOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const HeadsMask& mask,
+                            const HeadsOptions& options, Where caller) {
+  const CallSite call_site(caller);
+  const HeadsSizes z = check_attention_heads(q, k, v, options);
+  return fused_heads({q, k, v}, {{0, 0, z.E}, {1, 0, z.E}, {2, 0, z.E}}, z, mask, options);
+}
+
+HeadsOutput attention_heads_packed(const Tensor& qkv, const HeadsMask& mask, const HeadsOptions& options,
+                                   Where caller) {
+  const CallSite call_site(caller, "attention_heads");
+  const std::size_t E = check_packed_heads(qkv, options), B = qkv.shape()[0], L = qkv.shape()[1];
+  const HeadsSizes z{B, L, L, E, options.num_heads, E / options.num_heads};
+  return fused_heads({qkv}, {{0, 0, 3 * E}, {0, E, 3 * E}, {0, 2 * E, 3 * E}}, z, mask, options);
 }
 
 }  // namespace attograd::fused

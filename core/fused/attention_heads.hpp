@@ -43,14 +43,21 @@ struct HeadsOutput {
   Tensor weights;  // (B, T, S) or (B, H, T, S); undefined without need_weights
 };
 
-// Timed by a ProfileGuard as "attention_heads" (CallSite), like every public op.
+// Both are timed by a ProfileGuard as "attention_heads" (CallSite), like every public op.
 HeadsOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const HeadsMask& mask,
                             const HeadsOptions& options, Where caller = Where::current());
+
+// Self-attention on one packed projection qkv (B, L, 3E) = [Q | K | V] (MultiheadAttention's
+// in_proj applied once): attention_heads on its three column blocks, read in place (cutting them
+// out would copy 3·B·L·E floats forward and again backward).
+HeadsOutput attention_heads_packed(const Tensor& qkv, const HeadsMask& mask, const HeadsOptions& options,
+                                   Where caller = Where::current());
 
 // The shape checks (MultiheadAttention's fused dispatch calls them before resolving its mask).
 struct HeadsSizes {
   std::size_t B, T, S, E, H, D;
 };
 HeadsSizes check_attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const HeadsOptions& options);
+std::size_t check_packed_heads(const Tensor& qkv, const HeadsOptions& options);  // returns E
 
 }  // namespace attograd::fused

@@ -4,6 +4,7 @@
 #include <attograd/nn/attention/multihead_attention.hpp>
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <stdexcept>
 
@@ -41,17 +42,33 @@ Tensor merge_heads(const Tensor& x) {  // (B, H, L, D) -> (B, L, H, D) -> (B, L,
   return reshape(permute(x, {0, 2, 1, 3}), {B, L, E});
 }
 
+// Step 1's result. Self-attention without a cache is projected by one product with the whole
+// in_proj_weight, kept packed as qkv = [q | k | v] (B, T, 3E): the fused kernel reads it in
+// place, and only the composite path cuts it in three (a copy here, not a view as in PyTorch).
+struct Projected {
+  Tensor q, k, v;  // (B, T, E), (B, S, E), (B, S, E); undefined while packed
+  Tensor qkv;      // (B, T, 3E), or undefined
+
+  std::array<Tensor, 3> unpacked() const {
+    if (!qkv.defined()) return {q, k, v};
+    const std::vector<Tensor> parts = chunk(qkv, 3, -1);  // (B, T, E) three times
+    return {parts[0], parts[1], parts[2]};
+  }
+};
+
 // Step 2 of forward by the fused twin (core/fused/attention_heads.hpp), which reads each head in
 // place (no split or merge copies) and keeps only the weights for its backward. It cannot apply
 // dropout to the weights or differentiate a learned additive mask: then it returns nothing and
 // forward runs the composite form.
-functional::AttentionOutput fused_heads(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionMask& mask,
-                                        std::size_t num_heads, bool need_weights, bool dropout_active) {
+functional::AttentionOutput fused_heads(const Projected& p, const AttentionMask& mask, std::size_t num_heads,
+                                        bool need_weights, bool average, bool dropout_active) {
   if (!fused_kernels_enabled() || dropout_active) return {};
   const fused::HeadsOptions o{
-      .num_heads = num_heads, .need_weights = need_weights, .average_weights = false, .who = "MultiheadAttention"};
-  const fused::HeadsSizes z = fused::check_attention_heads(q, k, v, o);
-  const Shape scores_shape{z.B, z.H, z.T, z.S};
+      .num_heads = num_heads, .need_weights = need_weights, .average_weights = average, .who = "MultiheadAttention"};
+  const std::size_t B = p.qkv.defined() ? p.qkv.shape()[0] : p.q.shape()[0];
+  const std::size_t T = p.qkv.defined() ? p.qkv.shape()[1] : p.q.shape()[1];
+  const std::size_t S = p.qkv.defined() ? T : p.k.shape()[1];
+  const Shape scores_shape{B, num_heads, T, S};
   fused::HeadsMask resolved;
   if (!mask.empty()) {
     const std::vector<Tensor> biases = mask.additive_biases(scores_shape, o.who);
@@ -64,45 +81,32 @@ functional::AttentionOutput fused_heads(const Tensor& q, const Tensor& k, const 
       for (std::size_t j = 0; j < term.size(); ++j) resolved.bias->data()[j] += term.data()[j];
     }
   }
-  const fused::HeadsOutput out = fused::attention_heads(q, k, v, resolved, o);
+  const fused::HeadsOutput out = p.qkv.defined() ? fused::attention_heads_packed(p.qkv, resolved, o)
+                                                 : fused::attention_heads(p.q, p.k, p.v, resolved, o);
   return {out.output, out.weights};
 }
 
-struct Projected {
-  Tensor q, k, v;  // (B, T, E), (B, S, E), (B, S, E)
-};
-
-// x W_rowsᵀ + b_rows for `count` consecutive projections from `first` (query_rows, key_rows,
-// value_rows): (B, L, in) -> (B, L, count·E).
-Tensor project_rows(const MultiheadAttention& m, const Tensor& x, std::size_t first, std::size_t count) {
+// x W_rowsᵀ + b_rows for `count` projections from `first` (query_rows, key_rows, value_rows):
+// (B, L, in) -> (B, L, count·E).
+Tensor project_rows(const MultiheadAttention& m, const Tensor& x, std::size_t first, std::size_t count = 1) {
   const auto E = static_cast<std::int64_t>(m.options().embed_dim);
   const auto lo = static_cast<std::int64_t>(first) * E, hi = static_cast<std::int64_t>(first + count) * E;
-  const bool whole = count == 3;
   const Tensor& own = first == query_rows ? m.q_proj_weight : first == key_rows ? m.k_proj_weight : m.v_proj_weight;
-  const Tensor w = !m.in_proj_weight.defined() ? own : whole ? m.in_proj_weight : slice(m.in_proj_weight, 0, lo, hi);
-  const Tensor b = !m.in_proj_bias.defined() ? Tensor() : whole ? m.in_proj_bias : slice(m.in_proj_bias, 0, lo, hi);
-  return linear(x, w, b);
+  const Tensor &w = m.in_proj_weight, b = m.in_proj_bias;
+  if (!w.defined()) return linear(x, own, b.defined() ? slice(b, 0, lo, hi) : Tensor());
+  if (count == 3) return linear(x, w, b);                                               // (B, L, 3E)
+  return linear(x, slice(w, 0, lo, hi), b.defined() ? slice(b, 0, lo, hi) : Tensor());  // (B, L, count·E)
 }
 
-// q (B, T, E), k and v (B, S, E). When query, key and value are one tensor (self-attention), one
-// product with the stacked rows of in_proj_weight does the work of three; when key and value
-// are (attention over a memory), of two, as in PyTorch. A cache adds earlier positions' k and v.
+// q (B, T, E), k and v (B, S, E): x W_xᵀ + b_x each, or packed (see Projected). A cache adds the
+// earlier positions' k and v (see KeyValueCache).
 Projected project(const MultiheadAttention& m, const Tensor& query, const Tensor& key, const Tensor& value,
                   KeyValueCache* cache) {
-  const bool packed = m.in_proj_weight.defined();
-  if (cache && !cache->grows && cache->keys.defined())  // a fixed memory, projected on the first call
-    return {project_rows(m, query, query_rows, 1), cache->keys, cache->values};
-  Projected p;
-  if (packed && query.is_same(key) && key.is_same(value)) {
-    const std::vector<Tensor> qkv = chunk(project_rows(m, query, query_rows, 3), 3, -1);  // (B, T, E) three times
-    p = {qkv[0], qkv[1], qkv[2]};
-  } else if (packed && key.is_same(value)) {
-    const std::vector<Tensor> kv = chunk(project_rows(m, key, key_rows, 2), 2, -1);  // (B, S, E) twice
-    p = {project_rows(m, query, query_rows, 1), kv[0], kv[1]};
-  } else {
-    p = {project_rows(m, query, query_rows, 1), project_rows(m, key, key_rows, 1),
-         project_rows(m, value, value_rows, 1)};
-  }
+  if (!cache && m.in_proj_weight.defined() && query.is_same(key) && key.is_same(value))
+    return {.q = {}, .k = {}, .v = {}, .qkv = project_rows(m, query, query_rows, 3)};               // (B, T, 3E)
+  const Tensor q = project_rows(m, query, query_rows);                                              // (B, T, E)
+  if (cache && !cache->grows && cache->keys.defined()) return {q, cache->keys, cache->values, {}};  // a fixed memory
+  Projected p{q, project_rows(m, key, key_rows), project_rows(m, value, value_rows), {}};           // (B, S, E) twice
   if (!cache) return p;
   if (cache->grows && cache->keys.defined()) {
     p.k = cat({cache->keys, p.k}, 1);  // (B, S_cached + S, E)
@@ -198,17 +202,18 @@ functional::AttentionOutput MultiheadAttention::forward(const Tensor& query, con
   //    Fused kernels on: the same in one op (core/fused/attention_heads.hpp), when it can.
   const std::size_t H = options_.num_heads;
   const bool drop = is_training() && options_.dropout > 0.0f;
-  functional::AttentionOutput heads = fused_heads(p.q, p.k, p.v, mask, H, need_weights, drop);  // (B, T, E)
+  const bool average = average_attn_weights;
+  functional::AttentionOutput heads = fused_heads(p, mask, H, need_weights, average, drop);  // (B, T, E)
   if (!heads.output.defined()) {
+    const auto [q, k, v] = p.unpacked();  // (B, T, E), (B, S, E), (B, S, E)
     const auto [o, w] = functional::scaled_dot_product_attention(
-        split_heads(p.q, H), split_heads(p.k, H), split_heads(p.v, H),               // (B, H, T, D), (B, H, S, D) twice
+        split_heads(q, H), split_heads(k, H), split_heads(v, H),                     // (B, H, T, D), (B, H, S, D) twice
         mask, options_.dropout, std::nullopt, drop, nullptr, "MultiheadAttention");  // (B, H, T, D), (B, H, T, S)
-    heads = {merge_heads(o), w};                                                     // (B, T, E), (B, H, T, S)
+    heads = {merge_heads(o), average ? mean(w, {1}) : w};  // (B, T, E), (B, T, S) or (B, H, T, S)
   }
   // 3. Heads side by side, then out_proj: output = [head_1; …; head_H] W_oᵀ + b_o.
   const Tensor output = batch_major(out_proj->forward(heads.output), bf);  // (B, T, E)
-  if (!need_weights) return {output, Tensor()};
-  return {output, average_attn_weights ? mean(heads.weights, {1}) : heads.weights};  // (B, T, S) or (B, H, T, S)
+  return {output, need_weights ? heads.weights : Tensor()};
 }
 
 }  // namespace attograd::nn
