@@ -198,11 +198,9 @@ functional::AttentionOutput MultiheadAttention::forward(const Tensor& query, con
   const bool bf = options_.batch_first;
   // 1. Project: q = query W_qᵀ + b_q, k = key W_kᵀ + b_k, v = value W_vᵀ + b_v.
   const Projected p = project(*this, batch_major(query, bf), batch_major(key, bf), batch_major(value, bf), cache);
-  // 2. Every head attends on its own D columns: head_h = softmax(q_h k_hᵀ / √D + mask) v_h.
-  //    Fused kernels on: the same in one op (core/fused/attention_heads.hpp), when it can.
+  // 2. Each head attends with its D columns: softmax(q_h k_hᵀ / √D + mask) v_h (fused_heads: in one op).
   const std::size_t H = options_.num_heads;
-  const bool drop = is_training() && options_.dropout > 0.0f;
-  const bool average = average_attn_weights;
+  const bool drop = is_training() && options_.dropout > 0.0f, average = average_attn_weights;
   functional::AttentionOutput heads = fused_heads(p, mask, H, need_weights, average, drop);  // (B, T, E)
   if (!heads.output.defined()) {
     const auto [q, k, v] = p.unpacked();  // (B, T, E), (B, S, E), (B, S, E)

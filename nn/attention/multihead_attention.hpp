@@ -1,10 +1,9 @@
 // MultiheadAttention: Vaswani et al. (2017), with torch.nn.MultiheadAttention's parameter names.
 //   head_h = softmax(q W_q,h (k W_k,h)ᵀ / √D + mask) v W_v,h      h = 1 … H,  D = E / H
 //   output = [head_1; …; head_H] W_oᵀ + b_o
-// All of it is MultiheadAttention::forward (multihead_attention.cpp): project, split into heads,
-// scaled_dot_product_attention, merge, out_proj. Unlike PyTorch: batch_first defaults to true;
-// one AttentionMask replaces attn_mask and key_padding_mask; fully masked rows give zeros, not
-// NaN; weights are returned before dropout.
+// All of it is MultiheadAttention::forward (multihead_attention.cpp): project, split heads,
+// scaled_dot_product_attention, merge, out_proj. Unlike PyTorch: batch_first by default, one
+// AttentionMask, fully masked rows give zeros (not NaN), weights are returned before dropout.
 #pragma once
 
 #include <cstddef>
@@ -39,10 +38,7 @@ class MultiheadAttention : public Module {
   functional::AttentionOutput forward(const Tensor& query, const Tensor& key, const Tensor& value,
                                       const AttentionMask& mask = {}, bool need_weights = true,
                                       bool average_attn_weights = true, KeyValueCache* cache = nullptr) const;
-  template <class... Args>
-  functional::AttentionOutput operator()(Args&&... args) const {
-    return forward(std::forward<Args>(args)...);
-  }
+  auto operator()(auto&&... args) const { return forward(std::forward<decltype(args)>(args)...); }
 
   void reset_parameters() override;  // as PyTorch: xavier_uniform_ projections, zero biases
   const MultiheadAttentionOptions& options() const { return options_; }
