@@ -9,7 +9,6 @@
 #include <cstddef>
 #include <memory>
 #include <string>
-#include <utility>
 
 #include <attograd/nn/attention/attention_functional.hpp>
 #include <attograd/nn/attention/key_value_cache.hpp>
@@ -38,7 +37,11 @@ class MultiheadAttention : public Module {
   functional::AttentionOutput forward(const Tensor& query, const Tensor& key, const Tensor& value,
                                       const AttentionMask& mask = {}, bool need_weights = true,
                                       bool average_attn_weights = true, KeyValueCache* cache = nullptr) const;
-  auto operator()(auto&&... args) const { return forward(std::forward<decltype(args)>(args)...); }
+  functional::AttentionOutput operator()(const Tensor& query, const Tensor& key, const Tensor& value,
+                                         const AttentionMask& mask = {}, bool need_weights = true,
+                                         bool average_attn_weights = true, KeyValueCache* cache = nullptr) const {
+    return forward(query, key, value, mask, need_weights, average_attn_weights, cache);
+  }
 
   void reset_parameters() override;  // as PyTorch: xavier_uniform_ projections, zero biases
   const MultiheadAttentionOptions& options() const { return options_; }

@@ -159,7 +159,7 @@ Tensor TransformerDecoder::forward_step(const Tensor& tgt_new, const Tensor& mem
 TransformerOutput TransformerDecoder::forward_step_with_attention(const Tensor& tgt_new, const Tensor& memory,
                                                                   DecoderCache& cache, const AttentionMask& memory_mask,
                                                                   AttentionWeights weights) const {
-  const bool batch_first = layers->size() > 0 && (*layers)[0].options().batch_first;
+  const bool batch_first = layers->size() == 0 || (*layers)[0].options().batch_first;
   const AttentionMask causal = causal_step_mask(tgt_new, batch_first, cache.length());
   return forward_with_attention(tgt_new, memory, causal, memory_mask, weights, &cache);
 }

@@ -310,6 +310,15 @@ TEST_CASE("Decoder-only (GPT) use: a pre-norm TransformerEncoder with a cache eq
   CHECK(gpt.forward_step(random_input({B, 1, 8}), cache).shape() == Shape{B, 1, 8});
   CHECK(gpt.forward_step(random_input({B, 1, 8}), cache).shape() == Shape{B, 1, 8});
   CHECK(cache.length() == T + 2);
+  // Beam search's reorder: keeping hypotheses {1, 1} is the cache of sequence 1 twice.
+  nn::SelfAttentionCache one = cache, twice = cache;
+  one.reorder({1});
+  twice.reorder({1, 1});
+  const Tensor next = random_input({1, 1, 8});
+  const Tensor expected = gpt.forward_step(next, one);                // (1, 1, E)
+  const Tensor both = gpt.forward_step(cat({next, next}, 0), twice);  // (2, 1, E)
+  CHECK(allclose(select(both, 0, 0).value(), select(expected, 0, 0).value(), 1e-6f, 1e-7f));
+  CHECK(allclose(select(both, 0, 1).value(), select(expected, 0, 0).value(), 1e-6f, 1e-7f));
   REQUIRE_THROWS_WITH(gpt.forward_step(random_input({3, 1, 8}), cache),
                       Catch::Contains("the cache was filled for a batch of 2 but this step has a batch of 3"));
   nn::SelfAttentionCache wrong;
