@@ -10,14 +10,32 @@ namespace examples {
 
 using namespace attograd;
 
+namespace {
+
+std::unique_ptr<optim::Optimizer> make_optimizer(const std::vector<Tensor>& parameters, const TrainerOptions& o) {
+  if (o.weight_decay == 0.0)
+    return std::make_unique<optim::Adam>(parameters, optim::AdamOptions{.lr = o.lr, .beta2 = o.beta2});
+  optim::ParamGroup matrices{.weight_decay = o.weight_decay}, others{.weight_decay = 0.0};
+  for (const Tensor& p : parameters) (p.dim() >= 2 ? matrices : others).params.push_back(p);
+  std::vector<optim::ParamGroup> groups;
+  for (optim::ParamGroup* g : {&matrices, &others})
+    if (!g->params.empty()) groups.push_back(*g);
+  return std::make_unique<optim::AdamW>(groups, optim::AdamWOptions{.lr = o.lr, .beta2 = o.beta2});
+}
+
+}  // namespace
+
 Trainer::Trainer(std::vector<Tensor> parameters, const TrainerOptions& options)
     : options_(options),
       parameters_(std::move(parameters)),
-      adam_(parameters_, {.lr = options.lr}),
+      optimizer_(make_optimizer(parameters_, options)),
       bar_(options.steps),
       clock_(std::chrono::steady_clock::now()) {
   const int steps = static_cast<int>(options.steps);
-  if (options.schedule == "cosine") schedule_ = std::make_unique<optim::CosineWarmupLR>(adam_, steps / 20, steps);
+  const int warmup = static_cast<int>(options.warmup.value_or(options.steps / 20));
+  if (options.schedule == "cosine")
+    schedule_ = std::make_unique<optim::CosineWarmupLR>(*optimizer_, std::min(warmup, std::max(steps - 1, 0)), steps,
+                                                        options.min_lr);
   if (options.profile) profile_.emplace();
 }
 
@@ -25,10 +43,10 @@ void Trainer::step(const Tensor& loss, std::size_t tokens) {
   losses_.push_back(loss.item());
   if (!std::isfinite(losses_.back()))
     throw std::runtime_error(fmt::format("the loss is {} at step {}: stopping", losses_.back(), losses_.size()));
-  adam_.zero_grad();
+  optimizer_->zero_grad();
   loss.backward();
   optim::clip_grad_norm_(parameters_, options_.clip_norm);
-  adam_.step();
+  optimizer_->step();
   if (schedule_) schedule_->step();
   const auto now = std::chrono::steady_clock::now();
   seconds_ += std::chrono::duration<double>(now - clock_).count();

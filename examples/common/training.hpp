@@ -1,6 +1,6 @@
 // The pieces of a training loop both examples share, so that their own loops read
 //   for each step: batch = sample(); trainer.step(model->loss(batch), tokens); maybe validate
-// Trainer holds Adam (with an optional cosine schedule), gradient clipping, the progress bar,
+// Trainer holds Adam or AdamW (with an optional warmup and cosine schedule), gradient clipping, the progress bar,
 // the training clock and --profile; the rest are small helpers for sampling and the sanity line.
 #pragma once
 
@@ -23,10 +23,16 @@ namespace examples {
 struct TrainerOptions {
   std::size_t steps = 0;
   double lr = 1e-3;
-  std::string schedule = "constant";  // or "cosine": lr up over the first 5 % of the steps, then a half cosine to 0
-  double clip_norm = 1.0;             // the gradients' joint norm is clipped to this
-  std::size_t eval_every = 0;         // validate every N steps and after the last (0: never)
-  bool profile = false;               // record where the time goes, printed by finish()
+  std::string schedule = "constant";    // or "cosine": lr up over the warmup steps, then a half cosine to min_lr
+  std::optional<std::size_t> warmup{};  // with "cosine"; unset: 5 % of the steps
+  double min_lr = 0.0;                  // with "cosine": where the cosine ends
+  // Adam, or with weight_decay > 0 AdamW decaying the matrices only (weights and embeddings of
+  // two or more dims; biases and LayerNorm's gains are not shrunk), as nanoGPT's configure_optimizers.
+  double weight_decay = 0.0;
+  double beta2 = 0.999;
+  double clip_norm = 1.0;      // the gradients' joint norm is clipped to this
+  std::size_t eval_every = 0;  // validate every N steps and after the last (0: never)
+  bool profile = false;        // record where the time goes, printed by finish()
 };
 
 // The trainer's options for a run: its steps and lr, and --schedule, --eval-every (if there is a
@@ -60,7 +66,7 @@ class Trainer {
  private:
   TrainerOptions options_;
   std::vector<attograd::Tensor> parameters_;
-  attograd::optim::Adam adam_;
+  std::unique_ptr<attograd::optim::Optimizer> optimizer_;
   std::unique_ptr<attograd::optim::LRScheduler> schedule_;
   ProgressBar bar_;
   std::optional<attograd::ProfileGuard> profile_;

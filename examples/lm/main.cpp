@@ -1,0 +1,523 @@
+// lm: train a toy GPT (or a baseline without attention), watch it learn, and sample from it.
+//
+//   lm                                  # sort 6 digits with a GPT (minGPT's demo)
+//   lm --task add --model rnn           # two-digit addition with the GRU baseline
+//   lm --task text                      # characters of /usr/share/common-licenses (every Debian)
+//   lm --task text --data input.txt --tokens bpe --vocab 512 --save gpt.safetensors
+//   lm --load gpt.safetensors --prompt "The " --max-new 300 --temperature 0.8 --top-k 40
+//
+// Run with --help for every option. Written as a user of attograd would write it: the models
+// (models.cpp), the tasks (tasks.cpp), and this file's training loop, evaluation and sampling on
+// attograd::seq (batching, generate, sampling, vocabularies) and examples/common (command line,
+// trainer, checkpoint metadata, report). run() reads top to bottom: options, data, model,
+// start-up line, training, evaluation, samples, outputs.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <attograd/attograd.hpp>
+
+#include "checkpoint.hpp"
+#include "cli.hpp"
+#include "evaluation.hpp"
+#include "models.hpp"
+#include "report.hpp"
+#include "tasks.hpp"
+#include "training.hpp"
+
+using namespace attograd;
+using lm::TokenIds;
+
+namespace {
+
+// The sizes and training settings of a run; each task has its own defaults (--help's table).
+struct Settings {
+  std::size_t embed = 0, layers = 0, heads = 0, context = 0, batch = 0, steps = 0;
+  float dropout = 0.0f;
+  double lr = 0.0;
+};
+
+const std::map<std::string, Settings>& task_defaults() {
+  static const std::map<std::string, Settings> table{
+      // minGPT's gpt-nano for the two problems; nanoGPT's CPU shape for text
+      {"sort", {.embed = 48, .layers = 3, .heads = 3, .context = 11, .batch = 64, .steps = 1000, .lr = 2e-3}},
+      {"add", {.embed = 48, .layers = 3, .heads = 3, .context = 6, .batch = 128, .steps = 2000, .lr = 2e-3}},
+      {"text", {.embed = 128, .layers = 4, .heads = 4, .context = 64, .batch = 12, .steps = 2000, .lr = 1e-3}}};
+  return table;
+}
+
+struct Options {
+  std::string task = "sort", data, tokens = "char", model = "gpt";
+  std::size_t vocab = 512, seed = 1, max_new = 200, top_k = 0, eval_every = 0, samples = 5, warmup = 100;
+  float temperature = 1.0f, top_p = 1.0f;
+  double weight_decay = 0.1;
+  bool tie = false, no_cache = false, profile = false, dry_run = false;
+  std::string save, load, prompt, metrics_json, report = "lm_report";
+  std::optional<std::size_t> embed, layers, heads, context, batch, steps;
+  std::optional<float> dropout;
+  std::optional<double> lr;
+
+  Settings settings(const std::string& of_task) const {
+    Settings s = task_defaults().at(of_task);
+    s.embed = embed.value_or(s.embed), s.layers = layers.value_or(s.layers), s.heads = heads.value_or(s.heads);
+    s.context = context.value_or(s.context), s.batch = batch.value_or(s.batch), s.steps = steps.value_or(s.steps);
+    s.dropout = dropout.value_or(s.dropout), s.lr = lr.value_or(s.lr);
+    return s;
+  }
+};
+
+// What a run works on: the model and its tokenizer, and the data of its task.
+struct Program {
+  lm::ModelConfig config;
+  std::string task;
+  lm::Tokenizer tokenizer;
+  std::shared_ptr<lm::LanguageModel> model;
+  std::optional<lm::Problems> problems;  // sort, add
+  seq::TokenSplit text;                  // text: the token stream, 90 % then 10 %
+  std::string data_source;
+};
+
+// ---- checkpoint ----
+
+Metadata to_metadata(const Program& p) {
+  const lm::ModelConfig& c = p.config;
+  return {{"lm.model", c.kind},
+          {"lm.task", p.task},
+          {"lm.tokens", p.tokenizer.kind()},
+          {"lm.tokenizer", p.tokenizer.to_string()},
+          {"lm.sizes", examples::sizes_json({{"vocab", c.vocab},
+                                             {"context", c.context},
+                                             {"embed", c.embed},
+                                             {"layers", c.layers},
+                                             {"heads", c.heads},
+                                             {"tie", c.tie ? 1 : 0}})}};
+}
+
+// --load: the model, its tokenizer and its task, rebuilt from the checkpoint's metadata.
+void load_model(const Options& o, const examples::Given& given, Program& p) {
+  const nn::Checkpoint ckpt = nn::load(o.load);
+  const examples::MetadataReader read(ckpt.metadata, "lm", o.load);
+  p.config = {.kind = read.get("model"),
+              .vocab = read.size("vocab"),
+              .context = read.size("context"),
+              .embed = read.size("embed"),
+              .layers = read.size("layers"),
+              .heads = read.size("heads"),
+              .tie = read.size("tie") != 0};
+  examples::check_model_kind(o.load, p.config.kind, o.model, given("--model"));
+  p.task = read.get("task");
+  if (given("--task") && o.task != p.task)
+    throw std::runtime_error(
+        fmt::format("--load {}: the model was trained on '{}', not --task {}", o.load, p.task, o.task));
+  try {
+    p.tokenizer = lm::Tokenizer::from_string(read.get("tokens"), read.get("tokenizer"));
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(fmt::format("--load {}: unreadable tokenizer ({})", o.load, e.what()));
+  }
+  if (p.tokenizer.size() != p.config.vocab)
+    throw std::runtime_error(fmt::format("--load {}: the tokenizer has {} tokens but the model {}", o.load,
+                                         p.tokenizer.size(), p.config.vocab));
+  p.model = lm::make_model(p.config);
+  p.model->load_state_dict(ckpt.state_dict);
+  fmt::print("loaded {} ({} model on {}, {} parameters)\n", o.load, p.config.kind, p.task, p.model->parameter_count());
+}
+
+// ---- data ----
+
+// text: the file (or the Debian licences), tokenised, split 90/10 in order. A loaded model keeps
+// its tokenizer; a new one learns its vocabulary (characters of the whole text, as nanoGPT, or
+// BPE merges from the training part).
+void load_text(const Options& o, Program& p, std::size_t context, bool loaded) {
+  p.data_source = o.data.empty() ? lm::default_text_path() : o.data;
+  const std::string text = lm::read_text(p.data_source);
+  try {
+    if (!loaded && o.tokens == "char") p.tokenizer = lm::Tokenizer(seq::CharVocabulary(text));
+    if (!loaded && o.tokens == "bpe")
+      p.tokenizer = lm::Tokenizer(seq::ByteBPE::train(std::string_view(text).substr(0, text.size() * 9 / 10), o.vocab));
+    p.text = seq::train_val_split(p.tokenizer.encode(text), context, 0.9);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(fmt::format("--data {}: {}", p.data_source, e.what()));
+  }
+  fmt::print("read {}: {} bytes, {} tokens ({} tokens of {}): {} training, {} validation\n", p.data_source, text.size(),
+             p.text.train.size() + p.text.validation.size(), p.tokenizer.size(), p.tokenizer.kind(),
+             p.text.train.size(), p.text.validation.size());
+}
+
+void load_data(const Options& o, Program& p, std::size_t context, bool loaded) {
+  if (p.task == "text") return load_text(o, p, context, loaded);
+  p.problems = lm::make_problems(p.task, o.seed);
+  if (!loaded) p.tokenizer = lm::problem_tokenizer(p.task);
+  const std::size_t length = p.problems->prompt_length + p.problems->answer_length - 1;
+  if (context < length)
+    throw std::invalid_argument(
+        fmt::format("--context {} is too short for {}: its sequences are {} tokens", context, p.task, length));
+  p.data_source = fmt::format("generated {} problems (seed {})", p.task, o.seed);
+}
+
+std::string startup_line(const Program& p, const Settings& s, const Options& o) {
+  const std::string data =
+      p.problems
+          ? fmt::format("{} training problems, {} held-out ({} distinct)", p.problems->train.size(),
+                        p.problems->held_out.size(), p.problems->held_out_unique)
+          : fmt::format("{} training tokens, {} validation tokens", p.text.train.size(), p.text.validation.size());
+  return fmt::format(
+      "settings: task {}, model {}, layers {}, heads {}, embed {}, context {}, dropout {}, batch {}, steps {}, lr {} "
+      "(AdamW, weight decay {}, warmup {} then cosine to lr/10){}; data: {}",
+      p.task, p.config.kind, p.config.layers, p.config.heads, p.config.embed, p.config.context, s.dropout, s.batch,
+      s.steps, s.lr, o.weight_decay, std::min(o.warmup, s.steps), p.config.tie ? ", tied head" : "", data);
+}
+
+// ---- training and evaluation ----
+
+seq::LMBatch training_batch(const Program& p, std::size_t B, Generator& g) {
+  if (!p.problems) return seq::random_windows(p.text.train, B, p.config.context, g);
+  return lm::problem_batch(examples::sample_batch(g, p.problems->train, B), p.problems->prompt_length);
+}
+
+// The mean cross-entropy per scored token over the whole held-out split, in nats.
+seq::SplitLoss validation_loss(Program& p) {
+  p.model->eval();
+  seq::SplitLoss result;
+  if (p.problems) {  // every held-out problem's answer tokens, 500 problems per batch
+    NoGradGuard no_grad;
+    double total = 0.0;
+    const auto& held_out = p.problems->held_out;
+    for (std::size_t first = 0; first < held_out.size(); first += 500) {
+      std::vector<const TokenIds*> chunk;
+      for (std::size_t i = first; i < std::min(first + 500, held_out.size()); ++i) chunk.push_back(&held_out[i]);
+      const seq::LMBatch b = lm::problem_batch(chunk, p.problems->prompt_length);
+      total += p.model->loss(b.inputs, b.targets).item() * static_cast<double>(chunk.size());
+    }
+    result.loss = total / static_cast<double>(held_out.size());
+    result.tokens = held_out.size() * p.problems->answer_length;
+  } else {
+    result = seq::evaluate_split(p.text.validation, 64, p.config.context,
+                                 [&](const Index& inputs) { return p.model->logits(inputs); });
+  }
+  result.bits_per_token = result.loss / std::log(2.0), result.perplexity = std::exp(result.loss);
+  p.model->train();
+  return result;
+}
+
+examples::TrainerOptions trainer_options(const Options& o, const Settings& s) {
+  return {.steps = s.steps,
+          .lr = s.lr,
+          .schedule = "cosine",
+          .warmup = std::min(o.warmup, s.steps),
+          .min_lr = s.lr / 10,
+          .weight_decay = o.weight_decay,
+          .beta2 = 0.99,
+          .clip_norm = 1.0,
+          .eval_every = o.eval_every,
+          .profile = o.profile};
+}
+
+std::vector<double> train(const Options& o, Program& p, const Settings& s, nlohmann::json& metrics) {
+  examples::Trainer trainer(p.model->parameters(), trainer_options(o, s));
+  p.model->train();
+  Generator batches(o.seed + 1);
+  {
+    NoGradGuard no_grad;
+    const seq::LMBatch b = training_batch(p, s.batch, batches);
+    fmt::print("{} on {}: {} parameters; {}\n", p.config.kind, p.task, p.model->parameter_count(),
+               examples::sanity_text(p.model->loss(b.inputs, b.targets).item(), p.config.vocab));
+  }
+  for (std::size_t step = 1; step <= trainer.steps(); ++step) {
+    const seq::LMBatch b = training_batch(p, s.batch, batches);
+    trainer.step(p.model->loss(b.inputs, b.targets), b.inputs.size());
+    if (!trainer.validation_due(step)) continue;
+    trainer.untimed([&] {
+      const seq::SplitLoss v = validation_loss(p);
+      metrics["validation_curve"].push_back(
+          {{"step", step}, {"train_seconds", trainer.seconds()}, {"val_loss", v.loss}});
+      fmt::print(stderr, "\nstep {}: validation loss {:.4f} ({:.3f} bits per token) after {:.1f} s of training\n", step,
+                 v.loss, v.bits_per_token, trainer.seconds());
+    });
+  }
+  trainer.finish();
+  const double tokens = static_cast<double>(trainer.losses().size() * s.batch * p.config.context);
+  metrics["steps"] = trainer.losses().size(), metrics["train_seconds"] = trainer.seconds();
+  metrics["final_loss"] = trainer.losses().back();
+  metrics["tokens_per_second"] = trainer.seconds() > 0 ? tokens / trainer.seconds() : 0.0;
+  return trainer.losses();
+}
+
+// sort and add: greedy answers to every held-out problem; exact match, the wrong ones first.
+std::vector<examples::ReportExample> evaluate_problems(const Options& o, Program& p, nlohmann::json& metrics) {
+  const lm::Problems& pr = *p.problems;
+  std::vector<TokenIds> prompts, expected;
+  for (const TokenIds& x : pr.held_out)
+    prompts.emplace_back(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(pr.prompt_length)),
+        expected.emplace_back(x.begin() + static_cast<std::ptrdiff_t>(pr.prompt_length), x.end());
+  p.model->eval();
+  const std::vector<TokenIds> answers = lm::greedy_answers(*p.model, prompts, pr.answer_length);
+  std::vector<std::size_t> order;  // wrong first, then right
+  for (const bool right : {false, true})
+    for (std::size_t i = 0; i < answers.size(); ++i)
+      if ((answers[i] == expected[i]) == right) order.push_back(i);
+  const auto wrong = static_cast<std::size_t>(
+      std::count_if(order.begin(), order.end(), [&](std::size_t i) { return answers[i] != expected[i]; }));
+  const double exact = seq::exact_match(answers, expected);
+  metrics["exact_match"] = exact, metrics["held_out_problems"] = answers.size();
+  fmt::print("held-out ({} problems, {} distinct, never trained on): exact match {:.4f} ({} wrong)\n", answers.size(),
+             pr.held_out_unique, exact, wrong);
+  std::vector<examples::ReportExample> rows;
+  for (std::size_t k = 0; k < std::min(o.samples, order.size()); ++k) {
+    const std::size_t i = order[k];
+    const bool right = answers[i] == expected[i];
+    const std::string shown = lm::show_problem(pr, prompts[i], answers[i]);
+    fmt::print("{}\n", examples::sample_line(shown, right, lm::show_problem(pr, prompts[i], expected[i])));
+    rows.push_back(
+        {lm::show_problem(pr, prompts[i], {}), lm::show_problem(pr, prompts[i], expected[i]), shown, "", {}});
+  }
+  return rows;
+}
+
+// ---- sampling ----
+
+seq::GenerateOptions generate_options(const Options& o, std::size_t max_new) {
+  return {.max_new_tokens = max_new,
+          .sampling = {.temperature = o.temperature, .top_k = o.top_k, .top_p = o.top_p},
+          .use_cache = !o.no_cache};
+}
+
+// The prompt as ids: --prompt, or for text the first characters of the validation split.
+TokenIds prompt_ids(const Options& o, const Program& p) {
+  if (p.problems && !o.prompt.empty()) return lm::parse_prompt(*p.problems, o.prompt);
+  if (o.prompt.empty()) {
+    if (p.text.validation.empty()) throw std::invalid_argument("--prompt: give a text to start from");
+    const std::size_t n = std::min<std::size_t>(std::max<std::size_t>(1, p.config.context / 4), 16);
+    return TokenIds(p.text.validation.begin(), p.text.validation.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  try {
+    return p.tokenizer.encode(o.prompt);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("--prompt: {}", e.what()));
+  }
+}
+
+struct Sample {
+  TokenIds prompt, generated;
+  double seconds = 0.0;
+};
+
+Sample sample_text(const Options& o, Program& p, std::size_t max_new) {
+  Sample s{prompt_ids(o, p), {}, 0.0};
+  if (s.prompt.size() > p.config.context)
+    throw std::invalid_argument(fmt::format("--prompt has {} tokens but the model sees at most {} (its --context)",
+                                            s.prompt.size(), p.config.context));
+  p.model->eval();
+  Generator g(o.seed + 2);
+  const auto start = std::chrono::steady_clock::now();
+  const TokenIds all = seq::generate(*p.model, s.prompt, generate_options(o, max_new), g);
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  s.generated.assign(all.begin() + static_cast<std::ptrdiff_t>(s.prompt.size()), all.end());
+  return s;
+}
+
+// Every layer's and head's attention over the prompt as heatmaps (gpt only).
+void attention_rows(Program& p, const TokenIds& prompt, std::vector<examples::ReportExample>& rows) {
+  NoGradGuard no_grad;
+  Index ids = Index::from_shape({1, prompt.size()});
+  for (std::size_t t = 0; t < prompt.size(); ++t) ids(0, t) = prompt[t];
+  const std::vector<Tensor> layers = p.model->attention(ids);  // [l] (1, H, T, T)
+  std::vector<std::string> labels;
+  for (const std::int64_t id : prompt) labels.push_back(p.tokenizer.decode({id}));
+  for (std::size_t l = 0; l < layers.size(); ++l)
+    for (std::size_t h = 0; h < layers[l].shape()[1]; ++h) {
+      const Array& w = layers[l].value();
+      std::vector<std::vector<float>> weights(prompt.size(), std::vector<float>(prompt.size()));
+      for (std::size_t t = 0; t < prompt.size(); ++t)
+        for (std::size_t s = 0; s < prompt.size(); ++s) weights[t][s] = w(0, h, t, s);
+      rows.push_back({fmt::format("layer {}, head {} (rows: each position; columns: what it attends to)", l, h),
+                      "",
+                      "",
+                      seq::attention_heatmap_svg(weights, labels, labels),
+                      {}});
+    }
+}
+
+std::vector<examples::ReportExample> show_samples(const Options& o, Program& p, nlohmann::json& metrics) {
+  std::vector<examples::ReportExample> rows;
+  if (p.problems && o.prompt.empty()) return rows;  // the held-out answers were the samples
+  const std::size_t max_new = p.problems ? p.problems->answer_length : o.max_new;
+  const Sample s = sample_text(o, p, max_new);
+  const double rate = static_cast<double>(s.generated.size()) / std::max(s.seconds, 1e-9);
+  metrics["generation_tokens_per_second"] = rate;
+  if (p.problems) {
+    fmt::print("{}\n", lm::show_problem(*p.problems, s.prompt, s.generated));
+  } else {
+    fmt::print("sample ({} tokens after a prompt of {}, temperature {}, {} tokens/s{}):\n{}\u2502{}\n", max_new,
+               s.prompt.size(), o.temperature, static_cast<long>(rate), o.no_cache ? ", no cache" : "",
+               p.tokenizer.decode(s.prompt), p.tokenizer.decode(s.generated));
+    rows.push_back({p.tokenizer.decode(s.prompt), "", p.tokenizer.decode(s.generated), "", {}});
+  }
+  attention_rows(p, s.prompt, rows);
+  return rows;
+}
+
+// ---- the run ----
+
+void write_report(const Options& o, const Program& p, examples::Report& report, const nlohmann::json& metrics) {
+  report.title = fmt::format("lm: {} on {}", p.config.kind, p.task == "text" ? p.data_source : p.task);
+  report.metrics = examples::metric_rows(metrics);
+  const auto index = examples::write_report(o.report, report);
+  fmt::print("report: {} (open it in a browser)\n", index.string());
+}
+
+int run(const Options& o, const examples::Given& given) {
+  manual_seed(o.seed);
+  Program p;
+  p.task = o.task;
+  const bool loaded = !o.load.empty();
+  if (loaded) load_model(o, given, p);
+  const Settings s = o.settings(p.task);
+  const bool trains = !loaded || given("--steps");
+  const bool needs_data = trains || p.task != "text" || o.prompt.empty();
+  if (needs_data) load_data(o, p, loaded ? p.config.context : s.context, loaded);
+  if (!loaded)
+    p.config = {o.model, p.tokenizer.size(), s.context, s.embed, s.layers, s.heads, s.dropout, o.tie},
+    p.model = lm::make_model(p.config);
+  if (trains) fmt::print("{}\n", startup_line(p, s, o));
+  if (o.dry_run) return 0;
+
+  nlohmann::json metrics = examples::initial_metrics(p.task, p.config.kind);
+  metrics["parameters"] = p.model->parameter_count();
+  examples::Report report;
+  if (trains && s.steps > 0) report.losses = train(o, p, s, metrics);
+  if (needs_data) {
+    const seq::SplitLoss v = validation_loss(p);
+    metrics["val_loss"] = v.loss, metrics["val_bits_per_token"] = v.bits_per_token, metrics["val_tokens"] = v.tokens;
+    fmt::print("validation: loss {:.4f} nats per token ({:.3f} bits, perplexity {:.2f}) over {} tokens\n", v.loss,
+               v.bits_per_token, v.perplexity, v.tokens);
+  }
+  if (p.problems && needs_data) report.examples = evaluate_problems(o, p, metrics);
+  for (auto& row : show_samples(o, p, metrics)) report.examples.push_back(std::move(row));
+  if (!o.report.empty()) write_report(o, p, report, metrics);
+  examples::write_outputs(o.metrics_json, metrics, o.save, *p.model, to_metadata(p));
+  return 0;
+}
+
+// ---- the command line ----
+
+std::string defaults_footer() {
+  std::string text = "Defaults per task (an option given on the command line overrides its column):\n";
+  text += fmt::format("  {:<6}{:>7}{:>7}{:>6}{:>8}{:>8}{:>7}{:>7}{:>8}\n", "task", "embed", "layers", "heads",
+                      "context", "dropout", "batch", "steps", "lr");
+  for (const auto& [task, s] : task_defaults())
+    text += fmt::format("  {:<6}{:>7}{:>7}{:>6}{:>8}{:>8}{:>7}{:>7}{:>8}\n", task, s.embed, s.layers, s.heads,
+                        s.context, s.dropout, s.batch, s.steps, s.lr);
+  return text + "--task text without --data reads " + lm::default_text_path() + " (every Debian system has it).\n";
+}
+
+template <class T>
+void add_sized(CLI::App& app, const std::string& name, std::optional<T>& value, const std::string& help,
+               CLI::Validator range) {
+  app.add_option_function<T>(
+         name, [&value](const T& v) { value = v; }, help + " (default: per task, see the table below)")
+      ->check(range);
+}
+
+void add_data_options(CLI::App& app, Options& o) {
+  app.add_option("--task", o.task, "sort (6 digits), add (2-digit sums), or text (--data)")
+      ->check(CLI::IsMember(lm::task_names()))
+      ->capture_default_str();
+  app.add_option("--data", o.data,
+                 std::string("with --task text: a UTF-8 text FILE, or a DIR of them (default: ") +
+                     lm::default_text_path() + "); the first 90 % trains, the last 10 % validates");
+  app.add_option("--tokens", o.tokens, "with --task text: char, or bpe (byte-level BPE learned from the training text)")
+      ->check(CLI::IsMember({"char", "bpe"}))
+      ->capture_default_str();
+  app.add_option("--vocab", o.vocab, "with --tokens bpe: the vocabulary size (256 bytes + merges)")
+      ->check(CLI::Range(256, 65536))
+      ->capture_default_str();
+}
+
+void add_model_options(CLI::App& app, Options& o) {
+  app.add_option("--model", o.model, "gpt, or a baseline without attention: bigram or rnn (a GRU)")
+      ->check(CLI::IsMember(lm::model_kinds()))
+      ->capture_default_str();
+  add_sized(app, "--layers", o.layers, "Transformer blocks (gpt, bigram) or GRU layers (rnn)", CLI::Range(1, 32));
+  add_sized(app, "--heads", o.heads, "attention heads (gpt; must divide --embed)", CLI::Range(1, 64));
+  add_sized(app, "--embed", o.embed, "embedding width E (the GRU is about 1.41 E wide)", CLI::Range(1, 4096));
+  add_sized(app, "--context", o.context, "positions the model sees at once (its training windows)",
+            CLI::Range(1, 4096));
+  add_sized(app, "--dropout", o.dropout, "dropout probability", CLI::Range(0.0, 0.9));
+  app.add_flag("--tie", o.tie, "gpt: the output head shares the token embedding's weight");
+}
+
+void add_training_options(CLI::App& app, Options& o) {
+  add_sized(app, "--batch", o.batch, "sequences per step", CLI::Range(1, 4096));
+  add_sized(app, "--steps", o.steps, "training steps (with --load: train on only if given)", CLI::Range(0, 10000000));
+  add_sized(app, "--lr", o.lr, "peak learning rate (AdamW; warmup, then cosine down to lr/10)", CLI::Range(1e-6, 1.0));
+  app.add_option("--warmup", o.warmup, "steps of linear warmup")->check(CLI::Range(0, 10000000))->capture_default_str();
+  app.add_option("--weight-decay", o.weight_decay, "AdamW's decay of the weight matrices (0: Adam)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--seed", o.seed, "seed for data, initialisation, batches and sampling")->capture_default_str();
+  app.add_option("--eval-every", o.eval_every, "every N steps, print the validation loss (0: only at the end)")
+      ->check(CLI::Range(0, 10000000))
+      ->capture_default_str();
+  app.add_flag("--profile", o.profile, "after training, print where its time went, per op");
+  app.add_flag("--dry-run", o.dry_run, "print the start-up line (the settings used and the data sizes), then stop");
+}
+
+void add_sampling_options(CLI::App& app, Options& o) {
+  app.add_option("--prompt", o.prompt,
+                 "text to continue (text; default: the validation text's first characters), or a problem: 201102 "
+                 "(sort), 12+34 (add)");
+  app.add_option("--max-new", o.max_new, "tokens to generate after the prompt")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--temperature", o.temperature, "divides the logits before sampling (0: greedy)")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  app.add_option("--top-k", o.top_k, "sample only from the k most likely tokens (0: all)")->capture_default_str();
+  app.add_option("--top-p", o.top_p, "sample only from the most likely tokens whose mass reaches p, in (0, 1]")
+      ->check(CLI::Validator(
+          [](const std::string& v) {
+            const double p = std::stod(v);
+            return p > 0.0 && p <= 1.0 ? std::string() : "Value " + v + " not in (0, 1]: try 0.9, or 1 for off";
+          },
+          "(0, 1]"))
+      ->capture_default_str();
+  app.add_flag("--no-cache", o.no_cache, "generate without the key/value cache (every step runs the whole window)");
+  app.add_option("--samples", o.samples, "held-out problems to print (sort, add)")->capture_default_str();
+}
+
+void add_output_options(CLI::App& app, Options& o) {
+  app.add_option("--save", o.save, "write the trained model (with its tokenizer) to CKPT");
+  app.add_option("--load", o.load, "start from a model saved with --save")->check(CLI::ExistingFile);
+  app.add_option("--metrics-json", o.metrics_json, "write the metrics as one JSON object to PATH");
+  app.add_option("--report", o.report, "write an HTML report (samples, loss curve, every head's attention) to DIR")
+      ->capture_default_str();
+  app.add_flag_callback(
+         "--no-report", [&o] { o.report.clear(); }, "write no report")
+      ->excludes("--report");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  blas::use_cpu_kernels(argv);  // OpenBLAS's fastest kernels for this CPU (core/kernels/blas.hpp)
+  Options o;
+  CLI::App app{
+      "lm: train a toy GPT (a decoder-only Transformer) or a baseline without attention, then sample from it.\n"
+      "With no options: minGPT's sorting demo with a GPT, then a report in lm_report/."};
+  add_data_options(app, o);
+  add_model_options(app, o);
+  add_training_options(app, o);
+  add_sampling_options(app, o);
+  add_output_options(app, o);
+  app.footer(defaults_footer());
+  return examples::run_main(app, argc, argv, "lm", [&](const examples::Given& given) { return run(o, given); });
+}
