@@ -144,14 +144,21 @@ std::string show_problem(const Problems& p, const TokenIds& prompt, const TokenI
 TokenIds parse_prompt(const Problems& p, const std::string& text) {
   std::string digits;
   for (const char c : text)
-    if (c != ' ' && !(p.task == "add" && c == '+')) digits += c;
+    if (c != ' ') digits += c;
+  if (const std::size_t plus = digits.find('+'); p.task == "add" && plus != std::string::npos) {
+    std::string a = digits.substr(0, plus), b = digits.substr(plus + 1);  // "5+7" is 05 + 07
+    digits = a.size() <= add_digits && b.size() <= add_digits && !a.empty() && !b.empty()
+                 ? std::string(add_digits - a.size(), '0') + a + std::string(add_digits - b.size(), '0') + b
+                 : "";
+  }
   const char top = p.task == "sort" ? '2' : '9';
   const bool ok = digits.size() == p.prompt_length &&
                   std::all_of(digits.begin(), digits.end(), [&](char c) { return c >= '0' && c <= top; });
   if (!ok)
     throw std::invalid_argument(
-        p.task == "sort" ? fmt::format("--prompt '{}': sort takes 6 digits from 0, 1 and 2, e.g. --prompt 201102", text)
-                         : fmt::format("--prompt '{}': add takes two 2-digit numbers, e.g. --prompt 12+34", text));
+        p.task == "sort"
+            ? fmt::format("--prompt '{}': sort takes 6 digits from 0, 1 and 2, e.g. --prompt 201102", text)
+            : fmt::format("--prompt '{}': add takes two numbers from 0 to 99, e.g. --prompt 12+34", text));
   TokenIds ids;
   for (const char c : digits) ids.push_back(c - '0');
   return ids;

@@ -69,7 +69,7 @@ attograd::seq::LMBatch problem_batch(const std::vector<const TokenIds*>& problem
 
 // "2 0 1 1 0 2 -> 0 0 1 1 2 2" or "12+34=46" for people, from a prompt and an answer.
 std::string show_problem(const Problems& p, const TokenIds& prompt, const TokenIds& answer);
-// --prompt for a problem task: "201102" for sort, "12+34" (or "1234") for add. Throws
+// --prompt for a problem task: "201102" for sort, "12+34" (or "1234", or "5+7") for add. Throws
 // std::invalid_argument saying what the task expects.
 TokenIds parse_prompt(const Problems& p, const std::string& text);
 

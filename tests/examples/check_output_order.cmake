@@ -7,7 +7,7 @@ execute_process(COMMAND ${PROGRAM} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE ou
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "${PROGRAM} failed (${rc}):\n${out}")
 endif()
-string(FIND "${out}" "settings: model" startup)
+string(FIND "${out}" "settings: " startup)
 string(FIND "${out}" "initial loss" sanity)
 string(REGEX MATCH "\nstep [0-9]+/[0-9]+ " first_progress "${out}")
 string(FIND "${out}" "${first_progress}" progress)

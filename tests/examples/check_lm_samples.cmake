@@ -1,0 +1,43 @@
+# The same seed gives the same run and the same text, and a saved model samples that text again:
+#   lm ARGS SAMPLING --save a   (twice: the initial loss, validation loss and sample must be equal)
+#   lm --load a --data DATA SAMPLING   (its validation loss and sample must be the trained run's)
+#   cmake -DPROGRAM=... -DDATA=small.txt "-DARGS=short run" "-DSAMPLING=sampling options" -DWORK=dir
+#         -P check_lm_samples.cmake
+separate_arguments(args UNIX_COMMAND "${ARGS}")
+separate_arguments(sampling UNIX_COMMAND "${SAMPLING}")
+file(MAKE_DIRECTORY ${WORK})
+
+# "initial loss …", "validation: …" and the sampled text (from the sample's header to "saved").
+function(run_lm out_var)
+  execute_process(COMMAND ${PROGRAM} ${ARGN} WORKING_DIRECTORY ${WORK}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "lm ${ARGN} failed (${rc}):\n${out}\n${err}")
+  endif()
+  string(REGEX MATCH "initial loss [^\n]*" initial "${out}")
+  string(REGEX MATCH "validation: [^\n]*" validation "${out}")
+  string(REGEX MATCH "sample \\([0-9]+ tokens[^\n]*\n(.*)\nsaved" sample "${out}")
+  set(sample "${CMAKE_MATCH_1}")
+  if(sample STREQUAL "")
+    string(REGEX MATCH "sample \\([0-9]+ tokens[^\n]*\n(.*)$" sample "${out}")
+    set(sample "${CMAKE_MATCH_1}")
+  endif()
+  string(STRIP "${sample}" sample)
+  if(validation STREQUAL "" OR sample STREQUAL "")
+    message(FATAL_ERROR "no validation line or sample in the output of lm ${ARGN}:\n${out}")
+  endif()
+  set(${out_var} "${initial}\n${validation}\n${sample}" PARENT_SCOPE)
+endfunction()
+
+run_lm(first ${args} ${sampling} --data ${DATA} --save a.safetensors --no-report)
+run_lm(second ${args} ${sampling} --data ${DATA} --save b.safetensors --no-report)
+if(NOT first STREQUAL second)
+  message(FATAL_ERROR "the same seed gave two runs:\n--- first\n${first}\n--- second\n${second}")
+endif()
+run_lm(loaded --load a.safetensors --data ${DATA} ${sampling} --no-report)
+string(REGEX REPLACE "^initial loss [^\n]*\n" "" first_without_initial "${first}")
+string(REGEX REPLACE "^\n" "" loaded "${loaded}")
+if(NOT loaded STREQUAL first_without_initial)
+  message(FATAL_ERROR "the loaded model samples another text:\n--- trained\n${first_without_initial}\n--- loaded\n${loaded}")
+endif()
+message(STATUS "same seed, same run; saved and loaded, the same sample:\n${first}")
