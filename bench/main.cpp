@@ -1,9 +1,10 @@
 // attograd-bench: times the workloads attograd is built for, one JSON object per line.
 //
-//   attograd-bench [matmul] [mha] [seq2seq] [transformer] [conv] [caption] [tiny] [--iters N] [--warmup N] [--profile]
+//   attograd-bench [matmul] [mha] [seq2seq] [transformer] [conv] [caption] [generate] [tiny] [--iters N] [--warmup N]
+//   [--profile]
 //
-// caption needs the caption example's models (target caption_core): without the examples it is
-// left out.
+// caption and generate need the caption and lm examples' models (targets caption_core, lm_core):
+// without the examples they are left out.
 //
 // Each figure is the median over the timed iterations after warm-up. Every training-step
 // workload also prints its roofline: flops_per_step (the GEMMs' 2·m·n·k, counted at the BLAS
@@ -33,6 +34,9 @@
 
 #if ATTOGRAD_BENCH_CAPTION
 #include "captioners.hpp"  // examples/caption: the captioning models
+#endif
+#if ATTOGRAD_BENCH_LM
+#include "lm/models.hpp"  // examples/lm: the toy GPT
 #endif
 
 using namespace attograd;
@@ -323,6 +327,37 @@ void bench_caption(const Settings& s) {
 }
 #endif
 
+#if ATTOGRAD_BENCH_LM
+// Generation with and without the key/value cache: lm's GPT at nanoGPT's CPU shape (4 layers,
+// 4 heads, E = 128, V = 65) with a context of 320 that holds a 64-token prompt and 256 new
+// tokens, greedy. Cached: one prefill, then one position per step; uncached: the whole window
+// again at every step. Each figure is the median of min(iters, 3) runs.
+void bench_generate(const Settings& s) {
+  const std::shared_ptr<lm::LanguageModel> model = lm::make_model(
+      {.kind = "gpt", .vocab = 65, .context = 320, .embed = 128, .layers = 4, .heads = 4, .dropout = 0.0f});
+  model->eval();
+  Generator g(4);
+  seq::TokenIds prompt;
+  for (int t = 0; t < 64; ++t) prompt.push_back(static_cast<std::int64_t>(g.below(65)));
+  const Settings runs{.iters = std::min(s.iters, 3), .warmup = std::min(s.warmup, 1), .profile = s.profile};
+  auto time = [&](bool use_cache) {
+    return median_ms(runs,
+                     [&] {
+                       Generator draws(5);
+                       seq::generate(*model, prompt,
+                                     {.max_new_tokens = 256, .sampling = {.temperature = 0.0f}, .use_cache = use_cache},
+                                     draws);
+                     })
+        .ms;
+  };
+  const double cached = time(true), uncached = time(false);
+  fmt::print(
+      "{{\"workload\": \"generate\", \"cached_ms\": {:.1f}, \"uncached_ms\": {:.1f}, \"speedup\": {:.2f}, "
+      "\"cached_tokens_per_second\": {:.0f}, \"peak_rss_mb\": {:.1f}}}\n",
+      cached, uncached, uncached / cached, 256.0 / (cached / 1000.0), peak_rss_mb());
+}
+#endif
+
 int parse_count(const char* flag, const char* text) {
   char* end = nullptr;
   const long v = std::strtol(text, &end, 10);
@@ -342,6 +377,10 @@ int main(int argc, char** argv) {
 #if ATTOGRAD_BENCH_CAPTION
   workloads.emplace("caption", bench_caption);
   order.insert(order.end() - 1, "caption");  // before tiny, which the smoke test looks for last
+#endif
+#if ATTOGRAD_BENCH_LM
+  workloads.emplace("generate", bench_generate);
+  order.insert(order.end() - 1, "generate");
 #endif
   std::string names;  // "matmul mha …", for the usage and the error messages
   for (const std::string& name : order) names += (names.empty() ? "" : " ") + name;
