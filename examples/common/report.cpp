@@ -14,24 +14,31 @@ namespace examples {
 
 using attograd::seq::xml_escape;
 
-std::string loss_curve_svg(const std::vector<double>& losses) {
+std::string loss_curve_svg(const std::vector<double>& losses, const ValidationCurve& validation) {
   constexpr int W = 560, H = 220, pad = 40;
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"monospace\" "
       "font-size=\"11\"><rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
       W, H);
   if (losses.empty()) return svg + "<text x=\"10\" y=\"20\">no training steps</text></svg>\n";
-  const double hi = *std::max_element(losses.begin(), losses.end());
-  const double lo = std::min(0.0, *std::min_element(losses.begin(), losses.end()));
+  double hi = *std::max_element(losses.begin(), losses.end());
+  double lo = std::min(0.0, *std::min_element(losses.begin(), losses.end()));
+  for (const auto& [step, loss] : validation) hi = std::max(hi, loss), lo = std::min(lo, loss);
   const double span = hi - lo > 0 ? hi - lo : 1.0;
-  std::string points;
   const std::size_t n = losses.size(), stride = std::max<std::size_t>(1, n / 500);
-  for (std::size_t i = 0; i < n; i += stride) {
+  auto point = [&](std::size_t i, double loss) {  // step i + 1 (0-based i) -> "x,y"
     const double x = pad + (W - 2 * pad) * (n == 1 ? 0.0 : static_cast<double>(i) / static_cast<double>(n - 1));
-    const double y = H - pad - (H - 2 * pad) * (losses[i] - lo) / span;
-    points += fmt::format("{:.1f},{:.1f} ", x, y);
-  }
+    return fmt::format("{:.1f},{:.1f} ", x, H - pad - (H - 2 * pad) * (loss - lo) / span);
+  };
+  std::string points, validation_points;
+  for (std::size_t i = 0; i < n; i += stride) points += point(i, losses[i]);
+  for (const auto& [step, loss] : validation) validation_points += point(std::min(step, n) - 1, loss);
   svg += fmt::format("<polyline fill=\"none\" stroke=\"#1f4e9c\" stroke-width=\"1.5\" points=\"{}\"/>\n", points);
+  if (!validation.empty())
+    svg += fmt::format(
+        "<polyline fill=\"none\" stroke=\"#d95f02\" stroke-width=\"2\" points=\"{}\"/>\n"
+        "<text x=\"{}\" y=\"{}\" fill=\"#d95f02\">validation loss</text>\n",
+        validation_points, W - pad - 120, pad - 10);
   svg += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"black\"/>\n", pad, H - pad, W - pad);
   svg += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"black\"/>\n", pad, pad, H - pad);
   svg += fmt::format("<text x=\"{}\" y=\"{}\">{:.3f}</text>\n", 2, pad + 4, hi);
@@ -84,7 +91,7 @@ std::filesystem::path write_report(const std::filesystem::path& dir, const Repor
   html += "<h2>Metrics</h2>\n<table>\n";
   for (const auto& [name, value] : report.metrics)
     html += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", xml_escape(name), xml_escape(value));
-  html += "</table>\n<h2>Training loss</h2>\n" + loss_curve_svg(report.losses);
+  html += "</table>\n<h2>Training loss</h2>\n" + loss_curve_svg(report.losses, report.validation);
   html +=
       "<h2>Held-out examples</h2>\n<table>\n<tr><th>source</th><th>reference</th><th>output</th><th>attention</th>"
       "</tr>\n";

@@ -11,8 +11,11 @@
 
 namespace examples {
 
-// A line chart of the loss per step.
-std::string loss_curve_svg(const std::vector<double>& losses);
+// (step, loss) points of a validation curve, step 1-based as the training loss's.
+using ValidationCurve = std::vector<std::pair<std::size_t, double>>;
+
+// A line chart of the loss per step, and the validation curve over it (orange) when given.
+std::string loss_curve_svg(const std::vector<double>& losses, const ValidationCurve& validation = {});
 
 struct ReportExample {
   std::string source, reference, output;
@@ -26,6 +29,7 @@ struct Report {
   std::string title;
   std::vector<std::pair<std::string, std::string>> metrics;  // name, value as text, in order
   std::vector<double> losses;
+  ValidationCurve validation;  // empty: the chart shows the training loss only
   std::vector<ReportExample> examples;
 };
 

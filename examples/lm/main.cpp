@@ -83,7 +83,8 @@ struct Program {
   std::shared_ptr<lm::LanguageModel> model;
   std::optional<lm::Problems> problems;  // sort, add
   seq::TokenSplit text;                  // text: the token stream, 90 % then 10 %
-  std::string data_source;
+  std::string data_source;               // text: the --data path (or the default); problems: a description
+  std::size_t seed = 1;                  // the seed that drew the problems' held-out split
 };
 
 // ---- checkpoint ----
@@ -94,6 +95,8 @@ Metadata to_metadata(const Program& p) {
           {"lm.task", p.task},
           {"lm.tokens", p.tokenizer.kind()},
           {"lm.tokenizer", p.tokenizer.to_string()},
+          {"lm.seed", std::to_string(p.seed)},
+          {"lm.data", p.task == "text" ? p.data_source : ""},
           {"lm.sizes", examples::sizes_json({{"vocab", c.vocab},
                                              {"context", c.context},
                                              {"embed", c.embed},
@@ -115,6 +118,8 @@ void load_model(const Options& o, const examples::Given& given, Program& p) {
               .tie = read.size("tie") != 0};
   examples::check_model_kind(o.load, p.config.kind, o.model, given("--model"));
   p.task = read.get("task");
+  p.seed = std::stoul(read.find("seed").value_or("1"));
+  p.data_source = read.find("data").value_or("");
   if (given("--task") && o.task != p.task)
     throw std::runtime_error(
         fmt::format("--load {}: the model was trained on '{}', not --task {}", o.load, p.task, o.task));
@@ -137,13 +142,25 @@ void load_model(const Options& o, const examples::Given& given, Program& p) {
 // its tokenizer; a new one learns its vocabulary (characters of the whole text, as nanoGPT, or
 // BPE merges from the training part).
 void load_text(const Options& o, Program& p, std::size_t context, bool loaded) {
-  p.data_source = o.data.empty() ? lm::default_text_path() : o.data;
+  p.data_source = !o.data.empty() ? o.data : !p.data_source.empty() ? p.data_source : lm::default_text_path();
   const std::string text = lm::read_text(p.data_source);
+  using clock = std::chrono::steady_clock;
+  const auto seconds_since = [](clock::time_point t) {
+    return std::chrono::duration<double>(clock::now() - t).count();
+  };
   try {
     if (!loaded && o.tokens == "char") p.tokenizer = lm::Tokenizer(seq::CharVocabulary(text));
+    const auto learn = clock::now();
     if (!loaded && o.tokens == "bpe")
       p.tokenizer = lm::Tokenizer(seq::ByteBPE::train(std::string_view(text).substr(0, text.size() * 9 / 10), o.vocab));
-    p.text = seq::train_val_split(p.tokenizer.encode(text), context, 0.9);
+    const double learn_seconds = seconds_since(learn);
+    const auto encode = clock::now();
+    const TokenIds tokens = p.tokenizer.encode(text);
+    if (p.tokenizer.kind() == "bpe")
+      fmt::print("BPE: {} merges learned in {:.2f} s{}; {} bytes encoded in {:.2f} s ({:.2f} bytes per token)\n",
+                 p.tokenizer.size() - 256, learn_seconds, loaded ? " (from --load)" : "", text.size(),
+                 seconds_since(encode), static_cast<double>(text.size()) / static_cast<double>(tokens.size()));
+    p.text = seq::train_val_split(tokens, context, 0.9);
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(fmt::format("--data {}: {}", p.data_source, e.what()));
   }
@@ -154,13 +171,13 @@ void load_text(const Options& o, Program& p, std::size_t context, bool loaded) {
 
 void load_data(const Options& o, Program& p, std::size_t context, bool loaded) {
   if (p.task == "text") return load_text(o, p, context, loaded);
-  p.problems = lm::make_problems(p.task, o.seed);
+  p.problems = lm::make_problems(p.task, p.seed);
   if (!loaded) p.tokenizer = lm::problem_tokenizer(p.task);
   const std::size_t length = p.problems->prompt_length + p.problems->answer_length - 1;
   if (context < length)
     throw std::invalid_argument(
         fmt::format("--context {} is too short for {}: its sequences are {} tokens", context, p.task, length));
-  p.data_source = fmt::format("generated {} problems (seed {})", p.task, o.seed);
+  p.data_source = fmt::format("generated {} problems (seed {})", p.task, p.seed);
 }
 
 std::string startup_line(const Program& p, const Settings& s, const Options& o) {
@@ -221,8 +238,8 @@ examples::TrainerOptions trainer_options(const Options& o, const Settings& s) {
           .profile = o.profile};
 }
 
-std::vector<double> train(const Options& o, Program& p, const Settings& s, nlohmann::json& metrics) {
-  examples::Trainer trainer(p.model->parameters(), trainer_options(o, s));
+std::vector<double> train(const Options& o, Program& p, const Settings& s, nlohmann::json& metrics,
+                          examples::ValidationCurve& curve) {
   p.model->train();
   Generator batches(o.seed + 1);
   {
@@ -231,12 +248,14 @@ std::vector<double> train(const Options& o, Program& p, const Settings& s, nlohm
     fmt::print("{} on {}: {} parameters; {}\n", p.config.kind, p.task, p.model->parameter_count(),
                examples::sanity_text(p.model->loss(b.inputs, b.targets).item(), p.config.vocab));
   }
+  examples::Trainer trainer(p.model->parameters(), trainer_options(o, s));  // its clock starts here
   for (std::size_t step = 1; step <= trainer.steps(); ++step) {
     const seq::LMBatch b = training_batch(p, s.batch, batches);
     trainer.step(p.model->loss(b.inputs, b.targets), b.inputs.size());
     if (!trainer.validation_due(step)) continue;
     trainer.untimed([&] {
       const seq::SplitLoss v = validation_loss(p);
+      curve.emplace_back(step, v.loss);
       metrics["validation_curve"].push_back(
           {{"step", step}, {"train_seconds", trainer.seconds()}, {"val_loss", v.loss}});
       fmt::print(stderr, "\nstep {}: validation loss {:.4f} ({:.3f} bits per token) after {:.1f} s of training\n", step,
@@ -331,7 +350,7 @@ void attention_rows(Program& p, const TokenIds& prompt, std::vector<examples::Re
   for (std::size_t t = 0; t < prompt.size(); ++t) ids(0, t) = prompt[t];
   const std::vector<Tensor> layers = p.model->attention(ids);  // [l] (1, H, T, T)
   std::vector<std::string> labels;
-  for (const std::int64_t id : prompt) labels.push_back(p.tokenizer.decode({id}));
+  for (const std::int64_t id : prompt) labels.push_back(p.tokenizer.display({id}));
   for (std::size_t l = 0; l < layers.size(); ++l)
     for (std::size_t h = 0; h < layers[l].shape()[1]; ++h) {
       const Array& w = layers[l].value();
@@ -358,8 +377,8 @@ std::vector<examples::ReportExample> show_samples(const Options& o, Program& p, 
   } else {
     fmt::print("sample ({} tokens after a prompt of {}, temperature {}, {} tokens/s{}):\n{}\u2502{}\n", max_new,
                s.prompt.size(), o.temperature, static_cast<long>(rate), o.no_cache ? ", no cache" : "",
-               p.tokenizer.decode(s.prompt), p.tokenizer.decode(s.generated));
-    rows.push_back({p.tokenizer.decode(s.prompt), "", p.tokenizer.decode(s.generated), "", {}});
+               p.tokenizer.display(s.prompt), p.tokenizer.display(s.generated));
+    rows.push_back({p.tokenizer.display(s.prompt), "", p.tokenizer.display(s.generated), "", {}});
   }
   attention_rows(p, s.prompt, rows);
   return rows;
@@ -374,12 +393,14 @@ void write_report(const Options& o, const Program& p, examples::Report& report, 
   fmt::print("report: {} (open it in a browser)\n", index.string());
 }
 
-int run(const Options& o, const examples::Given& given) {
+int run(Options o, const examples::Given& given) {
   manual_seed(o.seed);
   Program p;
-  p.task = o.task;
+  p.task = o.task, p.seed = o.seed;
   const bool loaded = !o.load.empty();
   if (loaded) load_model(o, given, p);
+  if (given("--seed")) p.seed = o.seed;  // otherwise a loaded model's problems are its own held-out ones
+  if (p.task != "text" && !given("--temperature")) o.temperature = 0.0f;  // a problem has one answer
   const Settings s = o.settings(p.task);
   const bool trains = !loaded || given("--steps");
   const bool needs_data = trains || p.task != "text" || o.prompt.empty();
@@ -393,7 +414,7 @@ int run(const Options& o, const examples::Given& given) {
   nlohmann::json metrics = examples::initial_metrics(p.task, p.config.kind);
   metrics["parameters"] = p.model->parameter_count();
   examples::Report report;
-  if (trains && s.steps > 0) report.losses = train(o, p, s, metrics);
+  if (trains && s.steps > 0) report.losses = train(o, p, s, metrics, report.validation);
   if (needs_data) {
     const seq::SplitLoss v = validation_loss(p);
     metrics["val_loss"] = v.loss, metrics["val_bits_per_token"] = v.bits_per_token, metrics["val_tokens"] = v.tokens;
@@ -433,7 +454,8 @@ void add_data_options(CLI::App& app, Options& o) {
       ->capture_default_str();
   app.add_option("--data", o.data,
                  std::string("with --task text: a UTF-8 text FILE, or a DIR of them (default: ") +
-                     lm::default_text_path() + "); the first 90 % trains, the last 10 % validates");
+                     lm::default_text_path() +
+                     ", or with --load the checkpoint's); the first 90 % trains, the last 10 % validates");
   app.add_option("--tokens", o.tokens, "with --task text: char, or bpe (byte-level BPE learned from the training text)")
       ->check(CLI::IsMember({"char", "bpe"}))
       ->capture_default_str();
@@ -463,7 +485,10 @@ void add_training_options(CLI::App& app, Options& o) {
   app.add_option("--weight-decay", o.weight_decay, "AdamW's decay of the weight matrices (0: Adam)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
-  app.add_option("--seed", o.seed, "seed for data, initialisation, batches and sampling")->capture_default_str();
+  app.add_option("--seed", o.seed,
+                 "seed for data, initialisation, batches and sampling (with --load: the checkpoint's, for its held-out "
+                 "problems)")
+      ->capture_default_str();
   app.add_option("--eval-every", o.eval_every, "every N steps, print the validation loss (0: only at the end)")
       ->check(CLI::Range(0, 10000000))
       ->capture_default_str();
@@ -478,7 +503,8 @@ void add_sampling_options(CLI::App& app, Options& o) {
   app.add_option("--max-new", o.max_new, "tokens to generate after the prompt")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
-  app.add_option("--temperature", o.temperature, "divides the logits before sampling (0: greedy)")
+  app.add_option("--temperature", o.temperature,
+                 "divides the logits before sampling (0: greedy; sort and add answer --prompt greedily unless given)")
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
   app.add_option("--top-k", o.top_k, "sample only from the k most likely tokens (0: all)")->capture_default_str();

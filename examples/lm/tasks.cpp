@@ -40,6 +40,37 @@ std::string Tokenizer::decode(const TokenIds& ids) const {
   return std::visit([&](const auto& t) { return t.decode(ids); }, impl_);
 }
 
+namespace {
+
+// The length of the valid UTF-8 sequence at text[i] (no overlong forms, surrogates or code
+// points past U+10FFFF), or 0.
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char b = byte(i);
+  const std::size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  std::uint32_t c = n == 1 ? b : b & (0x7F >> n);
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    c = (c << 6) | (byte(i + k) & 0x3F);
+  }
+  const std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  return c < smallest[n] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF) ? 0 : n;
+}
+
+}  // namespace
+
+std::string Tokenizer::display(const TokenIds& ids) const {
+  const std::string bytes = decode(ids);
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size();) {
+    const std::size_t n = utf8_length(bytes, i);
+    out += n == 0 ? "\uFFFD" : bytes.substr(i, n);
+    i += std::max<std::size_t>(n, 1);
+  }
+  return out;
+}
+
 std::string Tokenizer::to_string() const {
   return std::visit([](const auto& t) { return t.to_string(); }, impl_);
 }
@@ -156,9 +187,8 @@ TokenIds parse_prompt(const Problems& p, const std::string& text) {
                   std::all_of(digits.begin(), digits.end(), [&](char c) { return c >= '0' && c <= top; });
   if (!ok)
     throw std::invalid_argument(
-        p.task == "sort"
-            ? fmt::format("--prompt '{}': sort takes 6 digits from 0, 1 and 2, e.g. --prompt 201102", text)
-            : fmt::format("--prompt '{}': add takes two numbers from 0 to 99, e.g. --prompt 12+34", text));
+        p.task == "sort" ? fmt::format("--prompt '{}': sort takes 6 digits from 0, 1 and 2, e.g. --prompt 201102", text)
+                         : fmt::format("--prompt '{}': add takes two numbers from 0 to 99, e.g. --prompt 12+34", text));
   TokenIds ids;
   for (const char c : digits) ids.push_back(c - '0');
   return ids;

@@ -38,6 +38,9 @@ class Tokenizer {
   // Throws std::invalid_argument naming what cannot be encoded (a character outside the vocabulary).
   TokenIds encode(const std::string& text) const;
   std::string decode(const TokenIds& ids) const;
+  // decode() for printing: bytes that are not valid UTF-8 (a BPE token may hold part of a
+  // character) each become U+FFFD.
+  std::string display(const TokenIds& ids) const;
   // For the checkpoint's metadata; from_string checks what it reads.
   std::string to_string() const;
   static Tokenizer from_string(const std::string& kind, const std::string& text);

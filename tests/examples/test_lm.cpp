@@ -242,3 +242,14 @@ TEST_CASE("lm's tokenizers round-trip through their text form; read_text refuses
                     Contains("bin.dat: looks binary, not text (a NUL byte at offset 2)"));
   CHECK_THROWS_WITH(lm::read_text(dir.path / "none.txt"), Contains("none.txt: no such file or directory"));
 }
+
+TEST_CASE("lm's Tokenizer::display shows invalid UTF-8 as U+FFFD and keeps valid text as it is") {
+  const lm::Tokenizer bytes(seq::ByteBPE{});
+  CHECK(bytes.display(bytes.encode("na\xC3\xAFve \xE2\x98\x83")) == "na\xC3\xAFve \xE2\x98\x83");
+  CHECK(bytes.display(bytes.encode("\xC3")) == "\xEF\xBF\xBD");  // half of 'ï'
+  CHECK(bytes.display(bytes.encode("a\xC0\xAF"
+                                   "b")) ==
+        "a\xEF\xBF\xBD\xEF\xBF\xBD"
+        "b");                                                                                    // overlong '/'
+  CHECK(bytes.display(bytes.encode("\xED\xA0\x80")) == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate
+}
