@@ -18,6 +18,9 @@ function(attograd_add_library name)
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_compile_features(attograd_${name} PUBLIC cxx_std_20)
   attograd_set_warnings(attograd_${name})
-  # sqrt & co. need not set errno (nothing here reads it), which lets their loops vectorise.
-  target_compile_options(attograd_${name} PRIVATE -fno-math-errno)
+  # sqrt & co. need not set errno (nothing here reads it), and no code here traps on floating-point
+  # exceptions: both let the loops vectorise. Without -fno-trapping-math GCC 12 keeps a branch for
+  # every float comparison in a ?: (fast::exp's clamp and NaN test), so fast::exp and fast::tanh ran
+  # one lane at a time, 6-7x slower (0.67 against 0.11 ms for 131 072 floats on AVX2).
+  target_compile_options(attograd_${name} PRIVATE -fno-math-errno -fno-trapping-math)
 endfunction()

@@ -13,6 +13,10 @@ ATTOGRAD_VECTOR_CLONES void tanh(const float* x, float* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) y[i] = fast::tanh(x[i]);
 }
 
+ATTOGRAD_VECTOR_CLONES void gelu(const float* x, float* y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = fast::gelu(x[i]);
+}
+
 ATTOGRAD_VECTOR_CLONES void sigmoid(const float* x, float* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) y[i] = fast::sigmoid(x[i]);
 }

@@ -65,6 +65,35 @@ inline float tanh(float x) {
 // 1 / (1 + e^-x): e^-x overflowing to inf gives exactly 0, so no branch is needed.
 inline float sigmoid(float x) { return 1.0f / (1.0f + fast::exp(-x)); }
 
+// The standard normal's tail and density at x, as the exact GELU x Φ(x) needs them:
+// tail = Φ(-|x|) = erfc(|x|/√2) / 2 and density = φ(x) = e^(-x²/2) / √(2π). erfc(z) is
+// Abramowitz & Stegun 7.1.26, erfc(z) ≈ (a₁t + … + a₅t⁵) e^(-z²) with t = 1 / (1 + p z), within
+// 1.5e-7 of exact: the tail comes straight from the product (no 1 - erf cancellation), so
+// Φ(x) = 1 - tail for x >= 0 and tail for x < 0 stays accurate far into the negative side.
+// std::erf is a scalar libm call that no loop can vectorise.
+struct NormalTail {
+  float tail, density;
+};
+inline NormalTail normal_tail(float x) {
+  constexpr float inv_sqrt2 = 0.70710678118654752f, inv_sqrt_2pi = 0.39894228040143268f;
+  const float z = std::fabs(x) * inv_sqrt2;
+  const float t = 1.0f / (1.0f + 0.3275911f * z);
+  float poly = 1.061405429f;
+  poly = poly * t - 1.453152027f;
+  poly = poly * t + 1.421413741f;
+  poly = poly * t - 0.284496736f;
+  poly = poly * t + 0.254829592f;
+  const float e = fast::exp(-z * z);  // e^(-x²/2)
+  return {0.5f * poly * t * e, inv_sqrt_2pi * e};
+}
+// Φ(x), the standard normal's cumulative distribution function.
+inline float normal_cdf(float x) {
+  const float tail = normal_tail(x).tail;
+  return x >= 0.0f ? 1.0f - tail : tail;
+}
+// The exact GELU, x Φ(x).
+inline float gelu(float x) { return x * normal_cdf(x); }
+
 // Σ x[i] and Σ x[i] y[i] for i < n, in 16 interleaved partial sums (so the compiler may use
 // vector registers; the order of additions is not sequential, as in BLAS). The inline forms
 // (sum_inline, dot_inline) are for loops that are themselves ATTOGRAD_VECTOR_CLONES.
@@ -113,6 +142,7 @@ float dot(const float* x, const float* y, std::size_t n);
 // y[i] = f(x[i]) for i < n; x and y may be the same array.
 void exp(const float* x, float* y, std::size_t n);
 void tanh(const float* x, float* y, std::size_t n);
+void gelu(const float* x, float* y, std::size_t n);
 void sigmoid(const float* x, float* y, std::size_t n);
 
 }  // namespace attograd::fast

@@ -194,22 +194,19 @@ Tensor relu(const Tensor& x, Where caller) {
       });
 }
 
-// exact:  y = x Φ(x) = x (1 + erf(x/√2)) / 2            dy/dx = Φ(x) + x φ(x)
+// exact:  y = x Φ(x) = x (1 + erf(x/√2)) / 2            dy/dx = Φ(x) + x φ(x)   (Φ, φ: fast::normal_tail)
 // tanh:   y = x (1 + tanh(u)) / 2, u = √(2/π)(x + 0.044715 x³)
 //         dy/dx = (1 + tanh u) / 2 + x (1 - tanh² u) √(2/π)(1 + 3·0.044715 x²) / 2
 Tensor gelu(const Tensor& x, bool tanh_approximation, Where caller) {
   const CallSite call_site(caller);
-  constexpr float inv_sqrt2 = static_cast<float>(1.0 / std::numbers::sqrt2);
-  constexpr float inv_sqrt_2pi = static_cast<float>(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
   constexpr float k = static_cast<float>(std::numbers::sqrt2 * std::numbers::inv_sqrtpi);  // √(2/π)
   constexpr float c = 0.044715f;
-  if (!tanh_approximation) {
-    return make_result("gelu", map1(x.value(), [=](float v) { return 0.5f * v * (1.0f + std::erf(v * inv_sqrt2)); }),
-                       {x}, [=](const Array& g, const Array&, const Inputs& in) {
-                         auto dydx = [=](float gv, float v) {
-                           const float cdf = 0.5f * (1.0f + std::erf(v * inv_sqrt2));
-                           const float pdf = inv_sqrt_2pi * std::exp(-0.5f * v * v);
-                           return gv * (cdf + v * pdf);
+  if (!tanh_approximation) {  // Φ and φ from fast::normal_tail (erfc by A&S 7.1.26, vectorised)
+    return make_result("gelu", map_fast(x.value(), fast::gelu), {x},
+                       [](const Array& g, const Array&, const Inputs& in) {
+                         auto dydx = [](float gv, float v) {
+                           const fast::NormalTail n = fast::normal_tail(v);
+                           return gv * ((v >= 0.0f ? 1.0f - n.tail : n.tail) + v * n.density);
                          };
                          accumulate_grad(in[0], map2("gelu", g, in[0].value(), dydx));
                        });

@@ -173,16 +173,18 @@ TEST_CASE("lm's problem batches score only the answer; prompts are parsed or ref
 
 TEST_CASE("a short GPT run learns to sort: held-out exact match >= 0.99 on 5000 draws from unseen inputs") {
   const lm::Problems sort = lm::make_problems("sort", 1);
-  manual_seed(1);
-  const auto model = lm::make_model({.kind = "gpt", .vocab = 3, .context = 11, .embed = 32, .layers = 2, .heads = 2});
-  Generator g(2);
-  train(*model, 400, 3e-3, [&] { return lm::problem_batch(examples::sample_batch(g, sort.train, 32), 6); });
   std::vector<TokenIds> prompts, expected;
   for (const TokenIds& p : sort.held_out)
     prompts.emplace_back(p.begin(), p.begin() + 6), expected.emplace_back(p.begin() + 6, p.end());
-  const double exact = seq::exact_match(lm::greedy_answers(*model, prompts, 6), expected);
-  INFO("exact match " << exact);
-  CHECK(exact >= 0.99);
+  for (const std::uint64_t seed : {1}) {  // 800 steps reached 1.0 on seeds 1, 2 and 3 (400 steps: 0.75-0.99)
+    manual_seed(seed);
+    const auto model = lm::make_model({.kind = "gpt", .vocab = 3, .context = 11, .embed = 32, .layers = 2, .heads = 2});
+    Generator g(seed + 10);
+    train(*model, 800, 2e-3, [&] { return lm::problem_batch(examples::sample_batch(g, sort.train, 32), 6); });
+    const double exact = seq::exact_match(lm::greedy_answers(*model, prompts, 6), expected);
+    INFO("seed " << seed << ": exact match " << exact);
+    CHECK(exact >= 0.99);
+  }
 }
 
 TEST_CASE("lm: the same seed gives the same losses and text; a saved model samples as before") {
