@@ -32,8 +32,10 @@ TokenIds row_tokens(const Index& ids, std::size_t b, std::size_t length, std::in
 // Column t of a (B, T) id matrix: the tokens every sequence has at step t, as (B,).
 Index time_step(const Index& ids, std::size_t t);
 
-// The mean cross-entropy per real token of logits (B, T, V) against targets (B, T); targets
-// equal to pad_id add no loss and no gradient (cross_entropy with ignore_index).
+// The mean cross-entropy per scored token of logits (B, T, V) against targets (B, T): a language
+// model's loss (every next token of a batch of windows), or a decoder's over padded targets.
+// Targets equal to pad_id add no loss and no gradient (cross_entropy with ignore_index), so -1
+// can mark positions not to score (examples/lm scores only the answers of its problems).
 Tensor sequence_cross_entropy(const Tensor& logits, const Index& targets, std::int64_t pad_id);
 
 // Rows rows[0], rows[1], … of t along dim 0 (index_select), for StepModel::reorder; an undefined

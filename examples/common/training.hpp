@@ -1,4 +1,4 @@
-// The pieces of a training loop both examples share, so that their own loops read
+// The pieces of a training loop the examples share, so that their own loops read
 //   for each step: batch = sample(); trainer.step(model->loss(batch), tokens); maybe validate
 // Trainer holds Adam or AdamW (with an optional warmup and cosine schedule), gradient clipping, the progress bar,
 // the training clock and --profile; the rest are small helpers for sampling and the sanity line.

@@ -12,6 +12,7 @@
 // trainer, checkpoint metadata, report). run() reads top to bottom: options, data, model,
 // start-up line, training, evaluation, samples, outputs.
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -105,24 +106,63 @@ Metadata to_metadata(const Program& p) {
                                              {"tie", c.tie ? 1 : 0}})}};
 }
 
-// --load: the model, its tokenizer and its task, rebuilt from the checkpoint's metadata.
+// One of lm.sizes, within what the command line accepts (so a corrupt file cannot ask for a
+// model of terabytes).
+std::size_t checked_size(const examples::MetadataReader& read, const std::string& name, std::size_t hi) {
+  const std::size_t v = read.size(name);
+  if (v < 1 || v > hi)
+    throw std::runtime_error(
+        fmt::format("--load {}: its model size {} = {} is outside 1 to {}", read.path(), name, v, hi));
+  return v;
+}
+
+// The model's shape from the checkpoint's metadata, checked against its token embedding.
+lm::ModelConfig read_config(const examples::MetadataReader& read, const StateDict& tensors) {
+  lm::ModelConfig c{.kind = read.get("model"),
+                    .vocab = checked_size(read, "vocab", 1 << 20),
+                    .context = checked_size(read, "context", 4096),
+                    .embed = checked_size(read, "embed", 4096),
+                    .layers = checked_size(read, "layers", 32),
+                    .heads = checked_size(read, "heads", 64),
+                    .tie = read.size("tie") != 0};
+  const auto tokens =
+      std::find_if(tensors.begin(), tensors.end(), [](const auto& t) { return t.first == "tokens.weight"; });
+  if (tokens == tensors.end() || tokens->second.shape() != Shape{c.vocab, c.embed})
+    throw std::runtime_error(fmt::format("--load {}: its metadata says vocab {} and embed {}, but tokens.weight is {}",
+                                         read.path(), c.vocab, c.embed,
+                                         tokens == tensors.end() ? "missing" : shape_str(tokens->second.shape())));
+  return c;
+}
+
+// --load: the model, its tokenizer, task and seed, rebuilt from the checkpoint's metadata; the
+// options that would shape another model are refused.
 void load_model(const Options& o, const examples::Given& given, Program& p) {
+  for (const char* shaping : {"--embed", "--layers", "--heads", "--context", "--tie", "--tokens", "--vocab"})
+    if (given(shaping))
+      throw std::invalid_argument(
+          fmt::format("{} shapes a new model; with --load {} the checkpoint's model is used as it is (leave {} out)",
+                      shaping, o.load, shaping));
   const nn::Checkpoint ckpt = nn::load(o.load);
   const examples::MetadataReader read(ckpt.metadata, "lm", o.load);
-  p.config = {.kind = read.get("model"),
-              .vocab = read.size("vocab"),
-              .context = read.size("context"),
-              .embed = read.size("embed"),
-              .layers = read.size("layers"),
-              .heads = read.size("heads"),
-              .tie = read.size("tie") != 0};
+  p.config = read_config(read, ckpt.state_dict);
   examples::check_model_kind(o.load, p.config.kind, o.model, given("--model"));
+  p.config.dropout = o.dropout.value_or(0.0f);
   p.task = read.get("task");
-  p.seed = std::stoul(read.find("seed").value_or("1"));
-  p.data_source = read.find("data").value_or("");
+  const std::string seed = read.find("seed").value_or("1"), data = read.find("data").value_or("");
+  const auto [end, error] = std::from_chars(seed.data(), seed.data() + seed.size(), p.seed);
+  if (error != std::errc() || end != seed.data() + seed.size())
+    throw std::runtime_error(fmt::format("--load {}: its seed '{}' is not a whole number", o.load, seed));
+  p.data_source = data;
+  if (std::find(lm::task_names().begin(), lm::task_names().end(), p.task) == lm::task_names().end())
+    throw std::runtime_error(fmt::format("--load {}: unknown task '{}' (expected sort, add or text)", o.load, p.task));
   if (given("--task") && o.task != p.task)
     throw std::runtime_error(
         fmt::format("--load {}: the model was trained on '{}', not --task {}", o.load, p.task, o.task));
+  if (p.task != "text" && given("--seed") && o.seed != p.seed)
+    throw std::runtime_error(
+        fmt::format("--load {}: its held-out {} problems were drawn with seed {}; --seed {} would test it on problems "
+                    "it trained on",
+                    o.load, p.task, p.seed, o.seed));
   try {
     p.tokenizer = lm::Tokenizer::from_string(read.get("tokens"), read.get("tokenizer"));
   } catch (const std::invalid_argument& e) {
@@ -132,7 +172,11 @@ void load_model(const Options& o, const examples::Given& given, Program& p) {
     throw std::runtime_error(fmt::format("--load {}: the tokenizer has {} tokens but the model {}", o.load,
                                          p.tokenizer.size(), p.config.vocab));
   p.model = lm::make_model(p.config);
-  p.model->load_state_dict(ckpt.state_dict);
+  try {
+    p.model->load_state_dict(ckpt.state_dict);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(fmt::format("--load {}: {}", o.load, e.what()));
+  }
   fmt::print("loaded {} ({} model on {}, {} parameters)\n", o.load, p.config.kind, p.task, p.model->parameter_count());
 }
 
@@ -156,6 +200,12 @@ void load_text(const Options& o, Program& p, std::size_t context, bool loaded) {
     const double learn_seconds = seconds_since(learn);
     const auto encode = clock::now();
     const TokenIds tokens = p.tokenizer.encode(text);
+    const std::size_t validation = tokens.size() - tokens.size() * 9 / 10;
+    if (validation < context + 1)
+      throw std::invalid_argument(fmt::format(
+          "the text is {} tokens, so its last 10 % ({}) cannot fill one window of --context {} plus its next token; "
+          "give a longer text or a smaller --context",
+          tokens.size(), validation, context));
     if (p.tokenizer.kind() == "bpe")
       fmt::print("BPE: {} merges learned in {:.2f} s{}; {} bytes encoded in {:.2f} s ({:.2f} bytes per token)\n",
                  p.tokenizer.size() - 256, learn_seconds, loaded ? " (from --load)" : "", text.size(),
@@ -189,8 +239,8 @@ std::string startup_line(const Program& p, const Settings& s, const Options& o) 
   return fmt::format(
       "settings: task {}, model {}, layers {}, heads {}, embed {}, context {}, dropout {}, batch {}, steps {}, lr {} "
       "(AdamW, weight decay {}, warmup {} then cosine to lr/10){}; data: {}",
-      p.task, p.config.kind, p.config.layers, p.config.heads, p.config.embed, p.config.context, s.dropout, s.batch,
-      s.steps, s.lr, o.weight_decay, std::min(o.warmup, s.steps), p.config.tie ? ", tied head" : "", data);
+      p.task, p.config.kind, p.config.layers, p.config.heads, p.config.embed, p.config.context, p.config.dropout,
+      s.batch, s.steps, s.lr, o.weight_decay, std::min(o.warmup, s.steps), p.config.tie ? ", tied head" : "", data);
 }
 
 // ---- training and evaluation ----
@@ -217,7 +267,10 @@ seq::SplitLoss validation_loss(Program& p) {
     result.loss = total / static_cast<double>(held_out.size());
     result.tokens = held_out.size() * p.problems->answer_length;
   } else {
-    result = seq::evaluate_split(p.text.validation, 64, p.config.context,
+    // Up to 64 windows at a time, fewer where their logits (rows · C · V floats) would pass 64 MiB.
+    const std::size_t rows =
+        std::clamp<std::size_t>((std::size_t{1} << 24) / (p.config.context * p.config.vocab), 1, 64);
+    result = seq::evaluate_split(p.text.validation, rows, p.config.context,
                                  [&](const Index& inputs) { return p.model->logits(inputs); });
   }
   result.bits_per_token = result.loss / std::log(2.0), result.perplexity = std::exp(result.loss);
@@ -249,8 +302,10 @@ std::vector<double> train(const Options& o, Program& p, const Settings& s, nlohm
                examples::sanity_text(p.model->loss(b.inputs, b.targets).item(), p.config.vocab));
   }
   examples::Trainer trainer(p.model->parameters(), trainer_options(o, s));  // its clock starts here
+  std::size_t tokens = 0;                                                   // trained on: inputs per step
   for (std::size_t step = 1; step <= trainer.steps(); ++step) {
     const seq::LMBatch b = training_batch(p, s.batch, batches);
+    tokens += b.inputs.size();
     trainer.step(p.model->loss(b.inputs, b.targets), b.inputs.size());
     if (!trainer.validation_due(step)) continue;
     trainer.untimed([&] {
@@ -263,10 +318,9 @@ std::vector<double> train(const Options& o, Program& p, const Settings& s, nlohm
     });
   }
   trainer.finish();
-  const double tokens = static_cast<double>(trainer.losses().size() * s.batch * p.config.context);
   metrics["steps"] = trainer.losses().size(), metrics["train_seconds"] = trainer.seconds();
   metrics["final_loss"] = trainer.losses().back();
-  metrics["tokens_per_second"] = trainer.seconds() > 0 ? tokens / trainer.seconds() : 0.0;
+  metrics["tokens_per_second"] = trainer.seconds() > 0 ? static_cast<double>(tokens) / trainer.seconds() : 0.0;
   return trainer.losses();
 }
 
@@ -329,11 +383,20 @@ struct Sample {
   double seconds = 0.0;
 };
 
-Sample sample_text(const Options& o, Program& p, std::size_t max_new) {
-  Sample s{prompt_ids(o, p), {}, 0.0};
-  if (s.prompt.size() > p.config.context)
+// The prompt, checked before any training: it must fit the model (a GPT's learned positions),
+// and the sampling options must be usable.
+TokenIds checked_prompt(const Options& o, const Program& p) {
+  if (!std::isfinite(o.temperature))
+    throw std::invalid_argument(fmt::format("--temperature {}: give a number from 0 (greedy) to 100", o.temperature));
+  TokenIds prompt = prompt_ids(o, p);
+  if (prompt.size() > p.model->context_length())
     throw std::invalid_argument(fmt::format("--prompt has {} tokens but the model sees at most {} (its --context)",
-                                            s.prompt.size(), p.config.context));
+                                            prompt.size(), p.model->context_length()));
+  return prompt;
+}
+
+Sample sample_text(const Options& o, Program& p, std::size_t max_new) {
+  Sample s{checked_prompt(o, p), {}, 0.0};
   p.model->eval();
   Generator g(o.seed + 2);
   const auto start = std::chrono::steady_clock::now();
@@ -367,19 +430,26 @@ void attention_rows(Program& p, const TokenIds& prompt, std::vector<examples::Re
 
 std::vector<examples::ReportExample> show_samples(const Options& o, Program& p, nlohmann::json& metrics) {
   std::vector<examples::ReportExample> rows;
-  if (p.problems && o.prompt.empty()) return rows;  // the held-out answers were the samples
+  if (p.problems && o.prompt.empty()) {  // the held-out answers were the samples: one problem's attention
+    const TokenIds& first = p.problems->held_out.front();
+    attention_rows(p, TokenIds(first.begin(), first.end() - 1), rows);
+    return rows;
+  }
   const std::size_t max_new = p.problems ? p.problems->answer_length : o.max_new;
   const Sample s = sample_text(o, p, max_new);
   const double rate = static_cast<double>(s.generated.size()) / std::max(s.seconds, 1e-9);
   metrics["generation_tokens_per_second"] = rate;
   if (p.problems) {
     fmt::print("{}\n", lm::show_problem(*p.problems, s.prompt, s.generated));
-  } else {
-    fmt::print("sample ({} tokens after a prompt of {}, temperature {}, {} tokens/s{}):\n{}\u2502{}\n", max_new,
-               s.prompt.size(), o.temperature, static_cast<long>(rate), o.no_cache ? ", no cache" : "",
-               p.tokenizer.display(s.prompt), p.tokenizer.display(s.generated));
-    rows.push_back({p.tokenizer.display(s.prompt), "", p.tokenizer.display(s.generated), "", {}});
+    TokenIds all = s.prompt;  // the attention over the problem and the answer the model gave
+    all.insert(all.end(), s.generated.begin(), s.generated.end() - 1);
+    attention_rows(p, all, rows);
+    return rows;
   }
+  fmt::print("sample ({} tokens after a prompt of {}, temperature {}, {} tokens/s{}):\n{}\u2502{}\n", max_new,
+             s.prompt.size(), o.temperature, static_cast<long>(rate), o.no_cache ? ", no cache" : "",
+             p.tokenizer.display(s.prompt), p.tokenizer.display(s.generated));
+  rows.push_back({p.tokenizer.display(s.prompt), "", p.tokenizer.display(s.generated), "", {}});
   attention_rows(p, s.prompt, rows);
   return rows;
 }
@@ -399,15 +469,16 @@ int run(Options o, const examples::Given& given) {
   p.task = o.task, p.seed = o.seed;
   const bool loaded = !o.load.empty();
   if (loaded) load_model(o, given, p);
-  if (given("--seed")) p.seed = o.seed;  // otherwise a loaded model's problems are its own held-out ones
   if (p.task != "text" && !given("--temperature")) o.temperature = 0.0f;  // a problem has one answer
   const Settings s = o.settings(p.task);
   const bool trains = !loaded || given("--steps");
   const bool needs_data = trains || p.task != "text" || o.prompt.empty();
   if (needs_data) load_data(o, p, loaded ? p.config.context : s.context, loaded);
-  if (!loaded)
-    p.config = {o.model, p.tokenizer.size(), s.context, s.embed, s.layers, s.heads, s.dropout, o.tie},
+  if (!loaded) {
+    p.config = {o.model, p.tokenizer.size(), s.context, s.embed, s.layers, s.heads, s.dropout, o.tie};
     p.model = lm::make_model(p.config);
+  }
+  if (!p.problems || !o.prompt.empty()) checked_prompt(o, p);  // a bad prompt fails now, not after training
   if (trains) fmt::print("{}\n", startup_line(p, s, o));
   if (o.dry_run) return 0;
 
@@ -486,8 +557,8 @@ void add_training_options(CLI::App& app, Options& o) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   app.add_option("--seed", o.seed,
-                 "seed for data, initialisation, batches and sampling (with --load: the checkpoint's, for its held-out "
-                 "problems)")
+                 "seed for data, initialisation, batches and sampling (sort and add with --load: the checkpoint's "
+                 "held-out split stays; another seed is refused)")
       ->capture_default_str();
   app.add_option("--eval-every", o.eval_every, "every N steps, print the validation loss (0: only at the end)")
       ->check(CLI::Range(0, 10000000))
@@ -511,8 +582,10 @@ void add_sampling_options(CLI::App& app, Options& o) {
   app.add_option("--top-p", o.top_p, "sample only from the most likely tokens whose mass reaches p, in (0, 1]")
       ->check(CLI::Validator(
           [](const std::string& v) {
-            const double p = std::stod(v);
-            return p > 0.0 && p <= 1.0 ? std::string() : "Value " + v + " not in (0, 1]: try 0.9, or 1 for off";
+            double p = 0.0;
+            const auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), p);
+            const bool ok = error == std::errc() && end == v.data() + v.size() && p > 0.0 && p <= 1.0;
+            return ok ? std::string() : "Value " + v + " not in (0, 1]: try 0.9, or 1 for off";
           },
           "(0, 1]"))
       ->capture_default_str();

@@ -2,6 +2,7 @@
 #include "models.hpp"
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -147,6 +148,7 @@ class Bigram : public LanguageModel {
     nn::init::normal_(tokens->weight, 0.0, 0.02);
     nn::init::normal_(head->weight, 0.0, 0.02);
   }
+  std::size_t context_length() const override { return std::numeric_limits<std::size_t>::max(); }
   // Every position from its own token alone, so there is nothing to cache.
   Tensor forward(const Index& ids, std::size_t, bool) override {
     check_ids(ids, config_);
@@ -189,6 +191,7 @@ class RNNModel : public LanguageModel {
     nn::init::normal_(tokens->weight, 0.0, 0.02);
     nn::init::normal_(head->weight, 0.0, 0.02);
   }
+  std::size_t context_length() const override { return std::numeric_limits<std::size_t>::max(); }
   // With the cache, the GRU starts from the state it ended in (its whole memory of the text).
   Tensor forward(const Index& ids, std::size_t start, bool use_cache) override {
     check_ids(ids, config_);

@@ -45,6 +45,8 @@ class LanguageModel : public attograd::nn::Module, public attograd::seq::CausalL
   Tensor loss(const Index& inputs, const Index& targets);
   // Every layer's attention over ids (1, T), per head: [l] (1, H, T, T). Empty for the baselines.
   virtual std::vector<Tensor> attention(const Index& ids);
+  // The GPT's learned positions (config.context); the baselines have no limit (a bigram sees one
+  // token, the GRU carries its state), so generation never crops their text.
   std::size_t context_length() const override { return config_.context; }
   const ModelConfig& config() const { return config_; }
 

@@ -240,22 +240,30 @@ std::string read_file(const std::filesystem::path& path) {
 
 std::string read_text(const std::filesystem::path& path) {
   std::error_code error;
-  if (!std::filesystem::exists(path, error))
+  const auto status = std::filesystem::status(path, error);
+  if (status.type() == std::filesystem::file_type::not_found)
     throw std::runtime_error(fmt::format("--data {}: no such file or directory", path.string()));
-  std::string text;
-  if (std::filesystem::is_directory(path, error)) {
-    std::vector<std::filesystem::path> files;
+  if (error) throw std::runtime_error(fmt::format("--data {}: {}", path.string(), error.message()));
+  std::vector<std::filesystem::path> files{path};
+  if (std::filesystem::is_directory(status)) {
+    files.clear();
     for (const auto& entry : std::filesystem::directory_iterator(path))
       if (!entry.is_symlink() && entry.is_regular_file()) files.push_back(entry.path());
+    if (files.empty())
+      throw std::runtime_error(fmt::format("--data {}: the directory holds no regular files", path.string()));
     std::sort(files.begin(), files.end());
-    for (const auto& file : files) text += read_file(file);
-  } else {
-    text = read_file(path);
+  } else if (!std::filesystem::is_regular_file(status)) {
+    throw std::runtime_error(fmt::format("--data {}: not a regular file or directory", path.string()));
+  }
+  std::string text;
+  for (const auto& file : files) {
+    const std::string part = read_file(file);
+    if (const std::size_t nul = part.find('\0'); nul != std::string::npos)
+      throw std::runtime_error(fmt::format(
+          "--data {}: looks binary, not text (a NUL byte at offset {}); give a UTF-8 text file", file.string(), nul));
+    text += part;
   }
   if (text.empty()) throw std::runtime_error(fmt::format("--data {}: the text is empty", path.string()));
-  if (const std::size_t nul = text.find('\0'); nul != std::string::npos)
-    throw std::runtime_error(fmt::format(
-        "--data {}: looks binary, not text (a NUL byte at offset {}); give a UTF-8 text file", path.string(), nul));
   return text;
 }
 

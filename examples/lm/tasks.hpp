@@ -85,8 +85,8 @@ std::vector<TokenIds> greedy_answers(LanguageModel& model, const std::vector<Tok
 
 // The text of a file, or of a directory's regular files in name order (symbolic links skipped,
 // so /usr/share/common-licenses reads each licence once). Throws std::runtime_error naming the
-// path for a missing or unreadable path, an empty text, or a binary one (a NUL byte, with its
-// offset).
+// path for a missing or unreadable path, a directory without regular files, a device or pipe, an
+// empty text, or a binary file (a NUL byte, with the file and its offset).
 std::string read_text(const std::filesystem::path& path);
 
 // The text lm trains on when --task text is given without --data: the licences every Debian

@@ -509,8 +509,32 @@ def greedy(model, prompts, new_tokens, context):
 
 # ---- running lm ---------------------------------------------------------------------------------
 
+def utf8_length(b, i):
+    """The length of the valid UTF-8 sequence at b[i], or 0 (tasks.cpp's utf8_length)."""
+    c0 = b[i]
+    n = 1 if c0 < 0x80 else 2 if c0 >> 5 == 0x6 else 3 if c0 >> 4 == 0xE else 4 if c0 >> 3 == 0x1E else 0
+    if n == 0 or i + n > len(b):
+        return 0
+    c = c0 if n == 1 else c0 & (0x7F >> n)
+    for k in range(1, n):
+        if b[i + k] & 0xC0 != 0x80:
+            return 0
+        c = (c << 6) | (b[i + k] & 0x3F)
+    return 0 if c < (0, 0, 0x80, 0x800, 0x10000)[n] or c > 0x10FFFF or 0xD800 <= c <= 0xDFFF else n
+
+
+def display(b):
+    """Bytes as lm prints them (Tokenizer::display): each byte that is not valid UTF-8 becomes U+FFFD."""
+    out, i = bytearray(), 0
+    while i < len(b):
+        n = utf8_length(b, i)
+        out += "\ufffd".encode() if n == 0 else b[i:i + n]
+        i += max(n, 1)
+    return bytes(out)
+
+
 def run_lm(binary, args):
-    """lm's stdout as bytes (what it prints is the text's bytes, valid UTF-8 or not)."""
+    """lm's stdout as bytes (the text as lm displays it: U+FFFD for bytes that are not UTF-8)."""
     command = [binary] + [str(a) for a in args]
     try:
         done = subprocess.run(command, capture_output=True)
@@ -596,7 +620,7 @@ def check_text(a, model, setup, tmp):
                                 "--max-new", a.max_new, "--no-report"])
     theirs = lm_sample(out)
     generated = greedy(model, [prompt], a.max_new, C)[0]
-    ours = tokenizer.decode(prompt) + BAR + tokenizer.decode(generated)
+    ours = display(tokenizer.decode(prompt)) + BAR + display(tokenizer.decode(generated))
     same = theirs == ours
     print(f"greedy continuation of {show(tokenizer.decode(prompt))!r} ({len(prompt)} tokens) for {a.max_new} tokens: "
           f"{'identical' if same else 'DIFFERENT'}")

@@ -34,8 +34,17 @@ lm_cli_test(prompt_outside_vocabulary EXIT 1 STDERR "--prompt: .*'\\{'"
             ARGS ${tiny_gpt} --steps 1 --prompt "a {b}")
 lm_cli_test(prompt_longer_than_context EXIT 1 STDERR "--prompt has 20 tokens but the model sees at most 16 \\(its --context\\)"
             ARGS ${tiny_gpt} --steps 1 --prompt "aaaaaaaaaaaaaaaaaaaa")
+# A bad prompt fails before training (the default 1 000 steps would take 20 s: the timeout says no).
 lm_cli_test(bad_sort_prompt EXIT 1 STDERR "--prompt '1234': sort takes 6 digits from 0, 1 and 2"
-            ARGS --task sort --steps 1 --embed 12 --layers 1 --no-report --prompt 1234)
+            ARGS --task sort --no-report --prompt 1234)
+set_tests_properties(examples.lm.bad_sort_prompt PROPERTIES TIMEOUT 8)
+lm_cli_test(top_p_not_a_number EXIT 105 STDERR "--top-p: Value abc not in \\(0, 1\\]" ARGS --top-p abc)
+file(MAKE_DIRECTORY ${cli_work}/lm_empty_dir)
+lm_cli_test(directory_without_files EXIT 1 STDERR "--data .*lm_empty_dir: the directory holds no regular files"
+            ARGS --task text --data ${cli_work}/lm_empty_dir)
+lm_cli_test(context_longer_than_validation EXIT 1
+            STDERR "its last 10 % \\([0-9]+\\) cannot fill one window of --context 500 plus its next token"
+            ARGS --task text --data ${small} --context 500)
 lm_cli_test(heads_do_not_divide EXIT 1 STDERR "--embed 16 is not divisible by --heads 3"
             ARGS ${tiny_gpt} --steps 1 --heads 3)
 lm_cli_test(context_too_short EXIT 1 STDERR "--context 5 is too short for sort: its sequences are 11 tokens"
@@ -51,6 +60,14 @@ set_tests_properties(examples.lm.load_as_other_model PROPERTIES DEPENDS examples
 lm_cli_test(load_for_other_task EXIT 1 STDERR "the model was trained on 'text', not --task add"
             ARGS --load lm_rnn.safetensors --task add)
 set_tests_properties(examples.lm.load_for_other_task PROPERTIES DEPENDS examples.lm.save_rnn)
+lm_cli_test(load_with_model_size EXIT 1 STDERR "--embed shapes a new model; with --load lm_rnn.safetensors the checkpoint's model is used"
+            ARGS --load lm_rnn.safetensors --embed 32)
+set_tests_properties(examples.lm.load_with_model_size PROPERTIES DEPENDS examples.lm.save_rnn)
+lm_cli_test(save_sort EXIT 0 STDOUT "saved lm_sort.safetensors"
+            ARGS --task sort --steps 2 --embed 12 --layers 1 --seed 4 --no-report --save lm_sort.safetensors)
+lm_cli_test(load_sort_other_seed EXIT 1 STDERR "held-out sort problems were drawn with seed 4; --seed 5 would test it on problems it trained on"
+            ARGS --load lm_sort.safetensors --seed 5)
+set_tests_properties(examples.lm.load_sort_other_seed PROPERTIES DEPENDS examples.lm.save_sort)
 
 add_test(NAME examples.lm.same_seed_same_run_and_saved_samples
          COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:lm> -DDATA=${small}
