@@ -58,7 +58,8 @@ const std::map<std::string, Settings>& task_defaults() {
 
 struct Options {
   std::string task = "sort", data, tokens = "char", model = "gpt";
-  std::size_t vocab = 512, seed = 1, max_new = 200, top_k = 0, eval_every = 0, samples = 5, warmup = 100;
+  std::size_t vocab = 512, seed = 1, max_new = 200, top_k = 0, samples = 5, warmup = 100;
+  std::optional<std::size_t> eval_every;  // unset: a tenth of the steps
   float temperature = 1.0f, top_p = 1.0f;
   double weight_decay = 0.1;
   bool tie = false, no_cache = false, profile = false, dry_run = false;
@@ -287,7 +288,7 @@ examples::TrainerOptions trainer_options(const Options& o, const Settings& s) {
           .weight_decay = o.weight_decay,
           .beta2 = 0.99,
           .clip_norm = 1.0,
-          .eval_every = o.eval_every,
+          .eval_every = o.eval_every.value_or(std::max<std::size_t>(1, s.steps / 10)),
           .profile = o.profile};
 }
 
@@ -560,9 +561,11 @@ void add_training_options(CLI::App& app, Options& o) {
                  "seed for data, initialisation, batches and sampling (sort and add with --load: the checkpoint's "
                  "held-out split stays; another seed is refused)")
       ->capture_default_str();
-  app.add_option("--eval-every", o.eval_every, "every N steps, print the validation loss (0: only at the end)")
-      ->check(CLI::Range(0, 10000000))
-      ->capture_default_str();
+  app.add_option_function<std::size_t>(
+         "--eval-every", [&o](const std::size_t& n) { o.eval_every = n; },
+         "every N steps, print the validation loss, and draw it in the report (default: a tenth of --steps; 0: only "
+         "at the end)")
+      ->check(CLI::Range(0, 10000000));
   app.add_flag("--profile", o.profile, "after training, print where its time went, per op");
   app.add_flag("--dry-run", o.dry_run, "print the start-up line (the settings used and the data sizes), then stop");
 }
