@@ -78,3 +78,9 @@ add_test(NAME examples.lm.output_in_order
          COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:lm> "-DARGS=--task sort --steps 20 --embed 12 --layers 1 --no-report"
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_output_order.cmake
          WORKING_DIRECTORY ${cli_work})
+# Short versions of the must-show runs: a small GPT learns held-out sums (the default model reaches
+# 1000/1000 in about 25 s), and the bigram baseline, which sees one token, cannot sort at all.
+lm_cli_test(add_learns EXIT 0 STDOUT "held-out \\(1000 problems[^\n]*exact match (0\\.99[5-9][0-9]|1\\.0000)"
+            ARGS --task add --steps 800 --embed 32 --layers 2 --heads 2 --batch 64 --lr 3e-3 --eval-every 0 --no-report)
+lm_cli_test(sort_bigram_cannot EXIT 0 STDOUT "held-out \\(5000 problems[^\n]*exact match 0\\.0"
+            ARGS --task sort --model bigram --steps 300 --embed 16 --layers 1 --eval-every 0 --no-report)
