@@ -41,15 +41,16 @@ Exit status: 0 everything agrees; 1 bad input (the message names it); 2 PyTorch 
 disagree (both results are printed). Needs only torch and numpy (Debian: python3-torch
 python3-numpy).
 """
-import argparse
 import heapq
 import json
 import math
 import os
-import struct
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from checkpoint_files import ArgumentParser, InputError, Xoshiro256, read_safetensors  # noqa: E402
 
 PROG = "to_pytorch.py"
 KINDS = ("gpt", "bigram", "rnn")
@@ -58,47 +59,11 @@ DEFAULT_TEXT = "/usr/share/common-licenses"  # lm::default_text_path()
 BAR = "\u2502".encode()                       # what lm prints between the prompt and the sample
 
 
-class InputError(Exception):
-    """A problem with what the user gave us: printed as one line, exit status 1."""
 
 
 # ---- the checkpoint ---------------------------------------------------------------------------
 
-def read_safetensors(path):
-    """(dict name -> float32 ndarray, metadata dict) of a safetensors file, validated before use."""
-    import numpy as np
-    if not os.path.isfile(path):
-        what = "is a directory, not a checkpoint file" if os.path.isdir(path) else "no such file"
-        raise InputError(f"{path}: {what}")
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 8:
-        raise InputError(f"{path}: not a safetensors file ({len(data)} bytes, shorter than the 8-byte header length)")
-    (n,) = struct.unpack("<Q", data[:8])
-    if n == 0 or n > len(data) - 8:
-        raise InputError(f"{path}: not a safetensors file (header length {n}, but the file has {len(data)} bytes)")
-    try:
-        header = json.loads(data[8:8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise InputError(f"{path}: not a safetensors file (its header is not JSON: {e})") from None
-    if not isinstance(header, dict):
-        raise InputError(f"{path}: not a safetensors file (its header is not a JSON object)")
-    metadata = header.pop("__metadata__", {}) or {}
-    body = memoryview(data)[8 + n:]
-    tensors = {}
-    for name, entry in header.items():
-        try:
-            dtype, shape, (begin, end) = entry["dtype"], [int(d) for d in entry["shape"]], entry["data_offsets"]
-        except (KeyError, TypeError, ValueError):
-            raise InputError(f"{path}: tensor '{name}' has a malformed header entry {entry!r}") from None
-        if dtype != "F32":
-            raise InputError(f"{path}: tensor '{name}' has dtype {dtype}; lm checkpoints hold only F32")
-        count = math.prod(shape)
-        if not (0 <= begin <= end <= len(body)) or end - begin != 4 * count:
-            raise InputError(f"{path}: tensor '{name}' (shape {shape}) has data offsets [{begin}, {end}) that do not "
-                             f"fit its {4 * count} bytes or the file's {len(body)} data bytes")
-        tensors[name] = np.frombuffer(body[begin:end], dtype="<f4").reshape(shape).copy()
-    return tensors, metadata
+
 
 
 def read_setup(path, metadata):
@@ -291,37 +256,7 @@ def train_val_split(ids, context, fraction=0.9):
     return ids[:n], ids[n:]
 
 
-class Xoshiro256:
-    """core/random.cpp's Generator: xoshiro256** seeded by splitmix64."""
-    M = (1 << 64) - 1
 
-    def __init__(self, seed):
-        self.s, x = [], seed & self.M
-        for _ in range(4):
-            x = (x + 0x9E3779B97F4A7C15) & self.M
-            z = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & self.M
-            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.M
-            self.s.append(z ^ (z >> 31))
-
-    @staticmethod
-    def rotl(x, k):
-        return ((x << k) | (x >> (64 - k))) & Xoshiro256.M
-
-    def next_u64(self):
-        s = self.s
-        result = (self.rotl((s[1] * 5) & self.M, 7) * 9) & self.M
-        t = (s[1] << 17) & self.M
-        s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t  # noqa: E702
-        s[3] = self.rotl(s[3], 45)
-        return result
-
-    def below(self, n):
-        """Uniform in [0, n), rejecting the top partial block (Generator::below)."""
-        limit = self.M - self.M % n
-        while True:
-            x = self.next_u64()
-            if x < limit:
-                return x % n
 
 
 def shuffled(n, seed):
@@ -670,10 +605,7 @@ def check_problems(a, model, setup, tmp):
 
 # ---- the program --------------------------------------------------------------------------------
 
-class ArgumentParser(argparse.ArgumentParser):
-    def error(self, message):  # exit 1 like every other bad input (argparse's own 2 means "disagree" here)
-        self.print_usage(sys.stderr)
-        self.exit(1, f"{PROG}: error: {message}\n")
+
 
 
 def parse_args(argv):
@@ -709,7 +641,7 @@ def main(argv):
         import torch
     except ImportError as e:
         raise InputError(f"needs torch and numpy ({e}); on Debian: apt-get install python3-torch python3-numpy")
-    tensors, metadata = read_safetensors(a.checkpoint)
+    tensors, metadata = read_safetensors(a.checkpoint, "lm")
     setup = read_setup(a.checkpoint, metadata)
     if a.seed is None:
         a.seed = int(metadata.get("lm.seed", "1"))

@@ -25,9 +25,7 @@ none, transformer. Exit status: 0 all checks passed; 1 bad input (the message na
 2 PyTorch and attograd disagree; 3 --require-lower-loss and the validation loss did not fall.
 Needs only torch and numpy (Debian: python3-torch python3-numpy). docs/pytorch.md explains it.
 """
-import argparse
 import json
-import math
 import os
 import struct
 import subprocess
@@ -35,55 +33,20 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from checkpoint_files import ArgumentParser, InputError, Xoshiro256, read_safetensors  # noqa: E402
+
 PROG = "to_pytorch.py"
 KINDS = ("bahdanau", "luong-dot", "luong-general", "luong-concat", "none", "transformer")
 PAD, BOS, EOS, UNK = 0, 1, 2, 3  # examples/common/vocabulary.hpp
 MAX_DECODE = 60                  # translate's greedy max_length, EOS included (main.cpp, decode)
 
 
-class InputError(Exception):
-    """A problem with what the user gave us: printed as one line, exit status 1."""
 
 
 # ---- the checkpoint ---------------------------------------------------------------------------
 
-def read_safetensors(path):
-    """(dict name -> float32 ndarray in file order, metadata dict), validated before use."""
-    import numpy as np
-    if not os.path.exists(path):
-        raise InputError(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise InputError(f"{path}: is a directory, not a checkpoint file")
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 8:
-        raise InputError(f"{path}: not a safetensors file ({len(data)} bytes, shorter than the 8-byte header length)")
-    (n,) = struct.unpack("<Q", data[:8])
-    if n == 0 or n > len(data) - 8:
-        raise InputError(f"{path}: not a safetensors file (header length {n}, but the file has {len(data)} bytes)")
-    try:
-        header = json.loads(data[8:8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise InputError(f"{path}: not a safetensors file (its header is not JSON: {e})") from None
-    if not isinstance(header, dict):
-        raise InputError(f"{path}: not a safetensors file (its header is not a JSON object)")
-    metadata = header.pop("__metadata__", {}) or {}
-    body = memoryview(data)[8 + n:]
-    tensors = []
-    for name, entry in header.items():
-        try:
-            dtype, shape, (begin, end) = entry["dtype"], list(entry["shape"]), entry["data_offsets"]
-        except (KeyError, TypeError, ValueError):
-            raise InputError(f"{path}: tensor '{name}' has a malformed header entry {entry!r}") from None
-        if dtype != "F32":
-            raise InputError(f"{path}: tensor '{name}' has dtype {dtype}; translate checkpoints hold only F32")
-        count = math.prod(shape)
-        if not (0 <= begin <= end <= len(body)) or end - begin != 4 * count:
-            raise InputError(f"{path}: tensor '{name}' (shape {shape}) has data offsets [{begin}, {end}) that do not "
-                             f"fit its {4 * count} bytes or the file's {len(body)} data bytes")
-        tensors.append((begin, name, np.frombuffer(body[begin:end], dtype="<f4").reshape(shape).copy()))
-    tensors.sort(key=lambda t: t[0])  # file order is state-dict order
-    return {name: array for _, name, array in tensors}, metadata
+
 
 
 def read_setup(path, metadata):
@@ -406,33 +369,7 @@ def greedy_texts(model, sources, setup, device="cpu"):
     return out
 
 
-class Xoshiro256:
-    """core/random.cpp's Generator (xoshiro256** seeded by splitmix64): uniform() bit for bit."""
-    M = (1 << 64) - 1
 
-    def __init__(self, seed):
-        self.s, x = [], seed & self.M
-        for _ in range(4):
-            x = (x + 0x9E3779B97F4A7C15) & self.M
-            z = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & self.M
-            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.M
-            self.s.append(z ^ (z >> 31))
-
-    @staticmethod
-    def rotl(x, k):
-        return ((x << k) | (x >> (64 - k))) & Xoshiro256.M
-
-    def next_u64(self):
-        rotl, s = self.rotl, self.s
-        result = (rotl((s[1] * 5) & self.M, 7) * 9) & self.M
-        t = (s[1] << 17) & self.M
-        s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t  # noqa: E702
-        s[3] = rotl(s[3], 45)
-        return result
-
-    def uniform(self):  # float32 in [0, 1): the top 24 bits
-        import numpy as np
-        return np.float32(self.next_u64() >> 40) * np.float32(2.0 ** -24)
 
 
 def translate_first_batch(train_size, batch, seed):
@@ -505,10 +442,7 @@ def write_safetensors(path, state_dict, metadata):
 
 # ---- the program -------------------------------------------------------------------------------
 
-class ArgumentParser(argparse.ArgumentParser):
-    def error(self, message):  # exit 1 like every other bad input (argparse's own is 2: "disagree" here)
-        self.print_usage(sys.stderr)
-        self.exit(1, f"{PROG}: error: {message}\n")
+
 
 
 def parse_args(argv):
@@ -563,7 +497,7 @@ def main(argv):
         import torch
     except ImportError as e:
         raise InputError(f"needs torch and numpy ({e}); on Debian: apt-get install python3-torch python3-numpy")
-    tensors, metadata = read_safetensors(a.checkpoint)
+    tensors, metadata = read_safetensors(a.checkpoint, "translate")
     setup = read_setup(a.checkpoint, metadata)
     if a.model and a.model != setup["kind"]:
         raise InputError(f"{a.checkpoint}: the checkpoint holds a '{setup['kind']}' model, not '{a.model}'; "
