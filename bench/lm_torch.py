@@ -54,6 +54,8 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=default_threads,
                    help=f"CPU threads for torch and OpenBLAS (default: OPENBLAS_NUM_THREADS, else the cores: "
                         f"{default_threads})")
+    p.add_argument("--blas-threads", type=int, default=0,
+                   help="OpenBLAS's threads, if not --threads (e.g. torch 2, OpenBLAS 1)")
     p.add_argument("--data", default=DEFAULT_TEXT, metavar="FILE_OR_DIR",
                    help=f"a UTF-8 text file, or a directory of them (default {DEFAULT_TEXT})")
     p.add_argument("--seed", type=int, default=1, help="seed for the initialisation and the batches")
@@ -213,7 +215,8 @@ def cosine_warmup(lr, warmup, total, min_lr):
 def main(argv):
     a = parse_args(argv)
     # Before torch (and OpenBLAS with it) is loaded, so both read them; nothing has loaded them yet.
-    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(a.threads)
+    os.environ["OPENBLAS_NUM_THREADS"] = str(a.blas_threads or a.threads)
+    os.environ["OMP_NUM_THREADS"] = str(a.threads)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from blas_kernels import match_attograd
     match_attograd()

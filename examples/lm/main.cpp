@@ -300,7 +300,9 @@ std::vector<double> train(const Options& o, Program& p, const Settings& s, nlohm
     NoGradGuard no_grad;
     const seq::LMBatch b = training_batch(p, s.batch, batches);
     fmt::print("{} on {}: {} parameters; {}\n", p.config.kind, p.task, p.model->parameter_count(),
-               examples::sanity_text(p.model->loss(b.inputs, b.targets).item(), p.config.vocab));
+               o.load.empty() ? examples::sanity_text(p.model->loss(b.inputs, b.targets).item(), p.config.vocab)
+                              : fmt::format("loss {:.3f} before training on from {}",
+                                            p.model->loss(b.inputs, b.targets).item(), o.load));
   }
   examples::Trainer trainer(p.model->parameters(), trainer_options(o, s));  // its clock starts here
   std::size_t tokens = 0;                                                   // trained on: inputs per step
@@ -407,8 +409,11 @@ Sample sample_text(const Options& o, Program& p, std::size_t max_new) {
   return s;
 }
 
-// Every layer's and head's attention over the prompt as heatmaps (gpt only).
-void attention_rows(Program& p, const TokenIds& prompt, std::vector<examples::ReportExample>& rows) {
+// Every layer's and head's attention over the last 64 tokens of `tokens` (at most 64 × 64 cells a
+// map, so a long prompt cannot make the page huge).
+void attention_rows(Program& p, const TokenIds& tokens, std::vector<examples::ReportExample>& rows) {
+  const TokenIds prompt(tokens.end() - static_cast<std::ptrdiff_t>(std::min<std::size_t>(tokens.size(), 64)),
+                        tokens.end());
   NoGradGuard no_grad;
   Index ids = Index::from_shape({1, prompt.size()});
   for (std::size_t t = 0; t < prompt.size(); ++t) ids(0, t) = prompt[t];
