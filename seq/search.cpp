@@ -76,7 +76,9 @@ std::vector<Hypothesis> greedy_search(StepModel& model, std::size_t batch, const
 
 std::vector<Hypothesis> beam_search(StepModel& model, const SearchOptions& options) {
   check_options(options, "beam_search");
-  if (options.beam == 0) throw std::invalid_argument("beam_search: beam must be positive");
+  if (options.beam == 0)
+    throw std::invalid_argument(
+        fmt::format("beam_search: beam must be at least 1 (1 is greedy search), got {}", options.beam));
   NoGradGuard no_grad;
   model.start(1);
   std::vector<Hypothesis> alive(1), finished;

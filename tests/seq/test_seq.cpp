@@ -112,7 +112,8 @@ TEST_CASE("search stops at max_length, checks the step's shapes and its options"
   const Hypothesis cut = greedy_search(chain, 2, {.max_length = 1})[1];
   CHECK(cut.tokens == TokenIds{3});
   CHECK_FALSE(cut.finished);
-  CHECK_THROWS_WITH(beam_search(chain, {.beam = 0}), "beam_search: beam must be positive");
+  CHECK_THROWS_WITH(beam_search(chain, {.beam = 0}),
+                    "beam_search: beam must be at least 1 (1 is greedy search), got 0");
   CHECK_THROWS_WITH(greedy_search(chain, 1, {.max_length = 0}), "greedy_search: max_length must be positive");
   struct Broken : StepModel {
     void start(std::size_t) override {}
