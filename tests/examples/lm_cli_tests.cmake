@@ -84,3 +84,15 @@ lm_cli_test(add_learns EXIT 0 STDOUT "held-out \\(1000 problems[^\n]*exact match
             ARGS --task add --steps 800 --embed 32 --layers 2 --heads 2 --batch 64 --lr 3e-3 --eval-every 0 --no-report)
 lm_cli_test(sort_bigram_cannot EXIT 0 STDOUT "held-out \\(5000 problems[^\n]*exact match 0\\.0"
             ARGS --task sort --model bigram --steps 300 --embed 16 --layers 1 --eval-every 0 --no-report)
+# Corrupt checkpoint metadata (a tiny sort model's file with one entry changed) is refused,
+# naming the file and the value, before any model is built.
+lm_cli_test(checkpoint_bad_seed EXIT 1 STDERR "lm_bad_seed.safetensors: its seed '12x' is not a whole number"
+            ARGS --load ${cli_data}/lm_bad_seed.safetensors --no-report)
+lm_cli_test(checkpoint_huge_context EXIT 1
+            STDERR "lm_huge_context.safetensors: its model size context = 100000000 is outside 1 to 4096"
+            ARGS --load ${cli_data}/lm_huge_context.safetensors --no-report)
+lm_cli_test(checkpoint_wrong_embed EXIT 1
+            STDERR "lm_wrong_embed.safetensors: its metadata says vocab 3 and embed 24, but tokens.weight is \\(3, 12\\)"
+            ARGS --load ${cli_data}/lm_wrong_embed.safetensors --no-report)
+lm_cli_test(checkpoint_unknown_task EXIT 1 STDERR "lm_unknown_task.safetensors: unknown task 'chess' \\(expected sort, add or text\\)"
+            ARGS --load ${cli_data}/lm_unknown_task.safetensors --no-report)
