@@ -579,7 +579,7 @@ void add_sampling_options(CLI::App& app, Options& o) {
   app.add_option("--prompt", o.prompt,
                  "text to continue (text; default: the validation text's first characters), or a problem: 201102 "
                  "(sort), 12+34 (add)");
-  app.add_option("--max-new", o.max_new, "tokens to generate after the prompt")
+  app.add_option("--max-new", o.max_new, "tokens to generate after the prompt (sort and add: their answer's length)")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   app.add_option("--temperature", o.temperature,
