@@ -11,15 +11,25 @@ struct ProfileGuard::State {
   std::map<std::pair<std::string, std::string>, ProfileEntry> entries;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   ProfileEntry* running = nullptr;  // the OpTimer's entry, while one runs
+  State* previous = nullptr;        // the guard that was active when this one began
 };
 
 namespace {
 thread_local ProfileGuard::State* active = nullptr;
 }
 
-ProfileGuard::ProfileGuard() : state_(new State), previous_(active) { active = state_; }
+ProfileGuard::ProfileGuard() : state_(new State) {
+  state_->previous = active;
+  active = state_;
+}
+
+// Unlinks this guard's state from the chain active -> previous -> …, wherever it is in it.
 ProfileGuard::~ProfileGuard() {
-  active = previous_;
+  for (State** link = &active; *link != nullptr; link = &(*link)->previous)
+    if (*link == state_) {
+      *link = state_->previous;
+      break;
+    }
   delete state_;
 }
 

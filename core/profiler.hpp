@@ -51,6 +51,9 @@ struct ProfileReport {
 class ProfileGuard {
  public:
   ProfileGuard();  // a guard inside another records into its own report only, until it ends
+  // Guards may end in any order (held in unique_ptrs, say): one that ends while a later guard
+  // lives is taken out of the chain, so the later one records on and, when it ends, hands back
+  // to the guard before both, never to one that has gone.
   ~ProfileGuard();
   ProfileGuard(const ProfileGuard&) = delete;
   ProfileGuard& operator=(const ProfileGuard&) = delete;
@@ -62,7 +65,6 @@ class ProfileGuard {
 
  private:
   State* state_;
-  State* previous_;
 };
 
 namespace profiler {

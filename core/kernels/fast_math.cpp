@@ -17,6 +17,13 @@ ATTOGRAD_VECTOR_CLONES void gelu(const float* x, float* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) y[i] = fast::gelu(x[i]);
 }
 
+ATTOGRAD_VECTOR_CLONES void gelu_backward(const float* dy, const float* x, float* dx, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const NormalTail t = normal_tail(x[i]);
+    dx[i] = dy[i] * ((x[i] >= 0.0f ? 1.0f - t.tail : t.tail) + x[i] * t.density);
+  }
+}
+
 ATTOGRAD_VECTOR_CLONES void sigmoid(const float* x, float* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) y[i] = fast::sigmoid(x[i]);
 }

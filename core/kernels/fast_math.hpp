@@ -144,6 +144,8 @@ float dot(const float* x, const float* y, std::size_t n);
 void exp(const float* x, float* y, std::size_t n);
 void tanh(const float* x, float* y, std::size_t n);
 void gelu(const float* x, float* y, std::size_t n);
+// dx[i] = dy[i] · (Φ(x[i]) + x[i] φ(x[i])): the exact GELU's backward.
+void gelu_backward(const float* dy, const float* x, float* dx, std::size_t n);
 void sigmoid(const float* x, float* y, std::size_t n);
 
 }  // namespace attograd::fast

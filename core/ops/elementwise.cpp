@@ -204,11 +204,9 @@ Tensor gelu(const Tensor& x, bool tanh_approximation, Where caller) {
   if (!tanh_approximation) {  // Φ and φ from fast::normal_tail (erfc by A&S 7.1.26, vectorised)
     return make_result("gelu", map_fast(x.value(), fast::gelu), {x},
                        [](const Array& g, const Array&, const Inputs& in) {
-                         auto dydx = [](float gv, float v) {
-                           const fast::NormalTail n = fast::normal_tail(v);
-                           return gv * ((v >= 0.0f ? 1.0f - n.tail : n.tail) + v * n.density);
-                         };
-                         accumulate_grad(in[0], map2("gelu", g, in[0].value(), dydx));
+                         Array dx = Array::from_shape(g.shape());  // g and x have the output's shape
+                         fast::gelu_backward(g.data(), in[0].value().data(), dx.data(), g.size());
+                         accumulate_grad(in[0], std::move(dx));
                        });
   }
   return make_result("gelu_tanh",

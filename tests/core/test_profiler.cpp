@@ -1,6 +1,8 @@
 // The profiler: its counts add up on a small graph whose calls and FLOPs are known by hand,
 // nothing is recorded while no guard lives, and GEMMs on parallel_for's worker threads count
 // too. (Optimizer steps: tests/optim/test_optim_profile.cpp.)
+#include <memory>
+
 #include <catch2/catch.hpp>
 
 #include <attograd/core/core.hpp>
@@ -115,4 +117,22 @@ TEST_CASE("the fused kernels nn calls directly are timed under their own names, 
     CHECK(r.find("forward", name)->calls == 1);
   }
   CHECK(r.entries.size() == 4);  // the four kernels and nothing else (making inputs is not an op)
+}
+
+TEST_CASE("profile guards that end out of their nesting order leave no dangling profiler") {
+  const Tensor x = randn({4, 4}, true);
+  auto outer = std::make_unique<ProfileGuard>();
+  auto inner = std::make_unique<ProfileGuard>();
+  outer.reset();  // ends first, while the inner guard lives: taken out of the chain
+  CHECK(profiler::enabled());
+  sum(x * x).backward();  // recorded by the inner guard, which is still the active one
+  CHECK_FALSE(inner->report().entries.empty());
+  auto third = std::make_unique<ProfileGuard>();
+  inner.reset();  // the middle one ends: the third records on
+  CHECK(profiler::enabled());
+  sum(x + x).backward();
+  CHECK_FALSE(third->report().entries.empty());
+  third.reset();
+  CHECK_FALSE(profiler::enabled());  // back to no guard at all, not to one that has gone
+  sum(x * 2.0f).backward();          // and recording nowhere is harmless (ASan would see a use after free)
 }
