@@ -80,40 +80,21 @@ def parse_args(argv):
     return a
 
 
-# ---- data, as examples/lm/tasks.cpp and seq/batching.cpp ----------------------------------------
+# ---- data and model: examples/lm/to_pytorch.py's, so both scripts build the same thing ------------
 
-def read_text(path):
-    """lm::read_text: a file, or a directory's regular files (symbolic links skipped) in name order."""
-    if os.path.isdir(path):
-        names = sorted(os.fsencode(n) for n in os.listdir(path))  # byte order, as std::sort of the paths
-        files = [f for f in (os.path.join(os.fsencode(path), n) for n in names)
-                 if not os.path.islink(f) and os.path.isfile(f)]
-    elif os.path.isfile(path):
-        files = [path]
-    else:
-        sys.exit(f"{PROG}: error: --data {path}: no such file or directory")
-    data = b""
-    for f in files:
-        with open(f, "rb") as stream:
-            data += stream.read()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "lm"))
+import to_pytorch as lm  # noqa: E402  (read_text, CharVocabulary, train_val_split, build_model, text_validation_loss)
+
+
+def char_tokens(path, context):
+    """The text lm reads, its character vocabulary (of the whole text) and the 90/10 split."""
+    data = lm.read_text(path)
     try:
-        text = data.decode("utf-8")
+        vocabulary = lm.CharVocabulary.of_text(data.decode("utf-8"))
     except UnicodeDecodeError as e:
-        sys.exit(f"{PROG}: error: --data {path}: invalid UTF-8 at byte {e.start}")
-    if not text or "\0" in text:
-        sys.exit(f"{PROG}: error: --data {path}: empty, or binary (a NUL byte)")
-    return text
-
-
-def char_tokens(text, context):
-    """The character vocabulary of the whole text, the ids, and the 90/10 split (train, validation)."""
-    vocabulary = sorted(set(text))
-    index = {c: i for i, c in enumerate(vocabulary)}
-    ids = [index[c] for c in text]
-    n = math.floor(0.9 * len(ids))
-    if n < context + 1 or len(ids) - n < context + 1:
-        sys.exit(f"{PROG}: error: {len(ids)} tokens split 90/10 leave too few for windows of --context {context}")
-    return vocabulary, ids[:n], ids[n:]
+        raise lm.InputError(f"--data {path}: invalid UTF-8 at byte {e.start}") from None
+    train, validation = lm.train_val_split(vocabulary.encode(data), context)
+    return vocabulary, train, validation
 
 
 def random_windows(tokens, batch, context, generator):
@@ -126,65 +107,22 @@ def random_windows(tokens, batch, context, generator):
     return inputs, tokens[starts[:, None] + offsets + 1]
 
 
-def validation_loss(model, tokens, context, batch=64):
-    """seq::evaluate_split: positions 1 … N − 1 each scored once, in consecutive windows of
-    `context` inputs (each restarting its context), full windows `batch` at a time, the rest alone."""
-    import torch
-    targets = len(tokens) - 1
-    full, rest = divmod(targets, context)
-    total = 0.0
-    model.eval()
-    with torch.no_grad():
-        windows = [(s, context) for s in range(0, full * context, context)]
-        groups = [windows[i:i + batch] for i in range(0, len(windows), batch)]
-        groups += [[(full * context, rest)]] if rest else []
-        for group in groups:
-            length = group[0][1]
-            inputs = torch.stack([tokens[s:s + length] for s, _ in group])
-            labels = torch.stack([tokens[s + 1:s + 1 + length] for s, _ in group])
-            logits = model(inputs)
-            total += float(torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
-                                                             reduction="sum"))
-    model.train()
-    return total / targets
-
-
-# ---- the model, as examples/lm/models.cpp's GPT -------------------------------------------------
-
 def build_gpt(vocab, a):
-    """lm's GPT in torch.nn, under attograd's parameter names, initialised as lm initialises it."""
-    import torch
+    """lm's GPT (to_pytorch.build_model), initialised as lm initialises it: PyTorch's own rules for
+    the Transformer layers, but each layer drawn anew (nn.TransformerEncoder deep-copies one layer;
+    lm builds its layers one by one), embeddings and head N(0, 0.02) as GPT-2."""
     from torch import nn
-
-    class GPT(nn.Module):
-        def __init__(self):
-            super().__init__()
-            E = a.embed
-            self.tokens = nn.Embedding(vocab, E)
-            self.positions = nn.Embedding(a.context, E)
-            self.dropout = nn.Dropout(a.dropout)
-            layer = nn.TransformerEncoderLayer(E, a.heads, 4 * E, a.dropout, activation="gelu", batch_first=True,
-                                               norm_first=True)
-            self.blocks = nn.TransformerEncoder(layer, a.layers, norm=nn.LayerNorm(E), enable_nested_tensor=False)
-            self.head = nn.Linear(E, vocab, bias=False)
-            # TransformerEncoder deep-copies `layer`: draw each layer's weights anew, as PyTorch
-            # initialises a layer (MultiheadAttention: out_proj as a Linear, then in_proj xavier
-            # and both biases 0), so that no two layers start equal.
-            for block in self.blocks.layers:
-                block.self_attn.out_proj.reset_parameters()
-                block.self_attn._reset_parameters()
-                for module in (block.linear1, block.linear2, block.norm1, block.norm2):
-                    module.reset_parameters()
-            for weight in (self.tokens.weight, self.positions.weight, self.head.weight):
-                nn.init.normal_(weight, 0.0, 0.02)
-
-        def forward(self, ids):  # (B, T) -> logits (B, T, V)
-            T = ids.shape[1]
-            x = self.dropout(self.tokens(ids) + self.positions(torch.arange(T, device=ids.device)))
-            future = torch.triu(torch.ones(T, T, dtype=torch.bool, device=ids.device), 1)  # True = blocked
-            return self.head(self.blocks(x, mask=future))
-
-    return GPT()
+    setup = {"kind": "gpt", "vocab": vocab, "context": a.context, "embed": a.embed, "layers": a.layers,
+             "heads": a.heads, "tie": False}
+    model = lm.build_model(setup, a.dropout)
+    for block in model.blocks.layers:  # as MultiheadAttention initialises: out_proj as a Linear, then in_proj
+        block.self_attn.out_proj.reset_parameters()
+        block.self_attn._reset_parameters()
+        for module in (block.linear1, block.linear2, block.norm1, block.norm2):
+            module.reset_parameters()
+    for weight in (model.tokens.weight, model.positions.weight, model.head.weight):
+        nn.init.normal_(weight, 0.0, 0.02)
+    return model
 
 
 # ---- the optimizer and schedule, as examples/common/training.cpp --------------------------------
@@ -227,16 +165,16 @@ def main(argv):
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
 
-    vocabulary, train, validation = char_tokens(read_text(a.data), a.context)
-    train, validation = torch.tensor(train), torch.tensor(validation)
-    model = build_gpt(len(vocabulary), a)
+    vocabulary, train_ids, validation_ids = char_tokens(a.data, a.context)
+    train, validation = torch.tensor(train_ids), torch.tensor(validation_ids)
+    model = build_gpt(vocabulary.size(), a)
     optimizer = adamw(model, a)
     warmup = min(a.warmup, a.steps, max(a.steps - 1, 0))  # main.cpp, then the Trainer's clamp
     lr_at = cosine_warmup(a.lr, warmup, a.steps, a.lr / 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_at(s) / a.lr)
     batches = torch.Generator().manual_seed(a.seed + 1)
     print(f"{PROG}: PyTorch {torch.__version__}, {a.threads} threads; {a.data}: {len(train) + len(validation)} "
-          f"characters ({len(vocabulary)} distinct): {len(train)} training, {len(validation)} validation; gpt "
+          f"characters ({vocabulary.size()} distinct): {len(train)} training, {len(validation)} validation; gpt "
           f"layers {a.layers}, heads {a.heads}, embed {a.embed}, context {a.context}, dropout {a.dropout}, "
           f"{sum(p.numel() for p in model.parameters())} parameters; batch {a.batch}, steps {a.steps}, lr {a.lr} "
           f"(AdamW, weight decay {a.weight_decay}, warmup {warmup} then cosine to lr/10)", file=sys.stderr)
@@ -244,7 +182,7 @@ def main(argv):
     with torch.no_grad():
         inputs, targets = random_windows(train, a.batch, a.context, torch.Generator().manual_seed(a.seed + 2))
         initial = float(torch.nn.functional.cross_entropy(model(inputs).flatten(0, 1), targets.flatten()))
-    print(f"initial loss {initial:.3f} against ln V = {math.log(len(vocabulary)):.3f}", file=sys.stderr)
+    print(f"initial loss {initial:.3f} against ln V = {math.log(vocabulary.size()):.3f}", file=sys.stderr)
 
     losses, seconds, window = [], 0.0, []
     for step in range(1, a.steps + 1):
@@ -264,7 +202,8 @@ def main(argv):
                   f"lr {schedule.get_last_lr()[0]:.2e}, {seconds:.1f} s of training", file=sys.stderr)
             window = []
 
-    val_loss = validation_loss(model, validation, a.context)
+    model.eval()
+    val_loss, _ = lm.text_validation_loss(model, validation_ids, a.context)
     print(f"validation: loss {val_loss:.4f} nats per token over {len(validation) - 1} tokens", file=sys.stderr)
     print(json.dumps({"framework": "pytorch", "threads": a.threads, "steps": a.steps,
                       "ms_per_step": 1000 * seconds / a.steps, "train_seconds": seconds, "val_loss": val_loss,
@@ -273,4 +212,8 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except lm.InputError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -21,6 +21,16 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(1, f"{self.prog}: error: {message}\n")
 
 
+def import_torch():
+    """(torch, numpy), or InputError saying which Debian packages to install."""
+    try:
+        import numpy
+        import torch
+    except ImportError as e:
+        raise InputError(f"needs torch and numpy ({e}); on Debian: apt-get install python3-torch python3-numpy")
+    return torch, numpy
+
+
 def read_safetensors(path, program):
     """(dict name -> float32 ndarray in file order, metadata dict), validated before use; `program`
     ("translate", "lm") names whose checkpoint was expected, in messages."""

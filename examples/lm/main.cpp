@@ -17,6 +17,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <vector>
@@ -336,12 +337,11 @@ std::vector<examples::ReportExample> evaluate_problems(const Options& o, Program
         expected.emplace_back(x.begin() + static_cast<std::ptrdiff_t>(pr.prompt_length), x.end());
   p.model->eval();
   const std::vector<TokenIds> answers = lm::greedy_answers(*p.model, prompts, pr.answer_length);
-  std::vector<std::size_t> order;  // wrong first, then right
-  for (const bool right : {false, true})
-    for (std::size_t i = 0; i < answers.size(); ++i)
-      if ((answers[i] == expected[i]) == right) order.push_back(i);
-  const auto wrong = static_cast<std::size_t>(
-      std::count_if(order.begin(), order.end(), [&](std::size_t i) { return answers[i] != expected[i]; }));
+  std::vector<std::size_t> order(answers.size());  // the wrong ones first, each part in held-out order
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  const auto first_right =
+      std::stable_partition(order.begin(), order.end(), [&](std::size_t i) { return answers[i] != expected[i]; });
+  const auto wrong = static_cast<std::size_t>(first_right - order.begin());
   const double exact = seq::exact_match(answers, expected);
   metrics["exact_match"] = exact, metrics["held_out_problems"] = answers.size();
   fmt::print("held-out ({} problems, {} distinct, never trained on): exact match {:.4f} ({} wrong)\n", answers.size(),

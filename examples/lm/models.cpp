@@ -22,6 +22,13 @@ Tensor LanguageModel::loss(const Index& inputs, const Index& targets) {
 
 std::vector<Tensor> LanguageModel::attention(const Index&) { return {}; }
 
+void LanguageModel::reset_parameters() {
+  Module::reset_parameters();
+  for (const auto& [name, parameter] : named_parameters())
+    if (name == "tokens.weight" || name == "positions.weight" || name == "head.weight")
+      nn::init::normal_(parameter, 0.0, 0.02);
+}
+
 namespace {
 
 // Positions start … start + T - 1 as (1, T), checked against the model's context.
@@ -62,15 +69,6 @@ class GPT : public LanguageModel {
     if (!c.tie)
       head = register_module("head", std::make_shared<nn::Linear>(nn::LinearOptions{c.embed, c.vocab, false}));
     reset_parameters();
-  }
-
-  // The blocks as PyTorch initialises its Transformer layers; embeddings and head N(0, 0.02) as
-  // GPT-2 (PyTorch's N(0, 1) embeddings would start the loss far above ln V).
-  void reset_parameters() override {
-    Module::reset_parameters();
-    nn::init::normal_(tokens->weight, 0.0, 0.02);
-    nn::init::normal_(positions->weight, 0.0, 0.02);
-    if (head) nn::init::normal_(head->weight, 0.0, 0.02);
   }
 
   Tensor forward(const Index& ids, std::size_t start, bool use_cache) override {
@@ -143,11 +141,6 @@ class Bigram : public LanguageModel {
     head = register_module("head", std::make_shared<nn::Linear>(nn::LinearOptions{c.embed, c.vocab, false}));
     reset_parameters();
   }
-  void reset_parameters() override {
-    Module::reset_parameters();
-    nn::init::normal_(tokens->weight, 0.0, 0.02);
-    nn::init::normal_(head->weight, 0.0, 0.02);
-  }
   std::size_t context_length() const override { return std::numeric_limits<std::size_t>::max(); }
   // Every position from its own token alone, so there is nothing to cache.
   Tensor forward(const Index& ids, std::size_t, bool) override {
@@ -185,11 +178,6 @@ class RNNModel : public LanguageModel {
     dropout = register_module("dropout", std::make_shared<nn::Dropout>(c.dropout));
     head = register_module("head", std::make_shared<nn::Linear>(nn::LinearOptions{H, c.vocab, false}));
     reset_parameters();
-  }
-  void reset_parameters() override {
-    Module::reset_parameters();
-    nn::init::normal_(tokens->weight, 0.0, 0.02);
-    nn::init::normal_(head->weight, 0.0, 0.02);
   }
   std::size_t context_length() const override { return std::numeric_limits<std::size_t>::max(); }
   // With the cache, the GRU starts from the state it ended in (its whole memory of the text).

@@ -49,6 +49,9 @@ class LanguageModel : public attograd::nn::Module, public attograd::seq::CausalL
   // token, the GRU carries its state), so generation never crops their text.
   std::size_t context_length() const override { return config_.context; }
   const ModelConfig& config() const { return config_; }
+  // Every layer as PyTorch initialises it, then the embeddings and the head N(0, 0.02) as GPT-2
+  // (PyTorch's N(0, 1) embeddings would start the loss far above ln V).
+  void reset_parameters() override;
 
  protected:
   explicit LanguageModel(ModelConfig config) : config_(std::move(config)) {}

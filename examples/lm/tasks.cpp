@@ -206,7 +206,8 @@ std::vector<TokenIds> greedy_answers(LanguageModel& model, const std::vector<Tok
     std::vector<TokenIds> chunk_answers(n);
     model.clear_cache();
     for (std::size_t k = 0, start = 0; k < answer_length; ++k) {
-      const Array logits = model.forward(ids, start, /*use_cache=*/true).value();  // (n, t, V)
+      const Tensor out = model.forward(ids, start, /*use_cache=*/true);
+      const Array& logits = out.value();  // (n, t, V)
       start += ids.shape()[1];
       const std::size_t last = logits.shape()[1] - 1, V = logits.shape()[2];
       ids = Index::from_shape({n, 1});

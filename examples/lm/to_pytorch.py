@@ -50,7 +50,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from checkpoint_files import ArgumentParser, InputError, Xoshiro256, read_safetensors  # noqa: E402
+from checkpoint_files import ArgumentParser, InputError, Xoshiro256, import_torch, read_safetensors  # noqa: E402
 
 PROG = "to_pytorch.py"
 KINDS = ("gpt", "bigram", "rnn")
@@ -59,11 +59,7 @@ DEFAULT_TEXT = "/usr/share/common-licenses"  # lm::default_text_path()
 BAR = "\u2502".encode()                       # what lm prints between the prompt and the sample
 
 
-
-
 # ---- the checkpoint ---------------------------------------------------------------------------
-
-
 
 
 def read_setup(path, metadata):
@@ -254,9 +250,6 @@ def train_val_split(ids, context, fraction=0.9):
         raise InputError(f"splitting {len(ids)} tokens 90/10 leaves {n} and {len(ids) - n}; each needs at least "
                          f"context + 1 = {context + 1}")
     return ids[:n], ids[n:]
-
-
-
 
 
 def shuffled(n, seed):
@@ -606,8 +599,6 @@ def check_problems(a, model, setup, tmp):
 # ---- the program --------------------------------------------------------------------------------
 
 
-
-
 def parse_args(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     p = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0].split(": ", 1)[1],
@@ -636,11 +627,7 @@ def parse_args(argv):
 
 def main(argv):
     a = parse_args(argv)
-    try:
-        import numpy
-        import torch
-    except ImportError as e:
-        raise InputError(f"needs torch and numpy ({e}); on Debian: apt-get install python3-torch python3-numpy")
+    torch, numpy = import_torch()
     tensors, metadata = read_safetensors(a.checkpoint, "lm")
     setup = read_setup(a.checkpoint, metadata)
     if a.seed is None:

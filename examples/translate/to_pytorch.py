@@ -34,7 +34,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from checkpoint_files import ArgumentParser, InputError, Xoshiro256, read_safetensors  # noqa: E402
+from checkpoint_files import ArgumentParser, InputError, Xoshiro256, import_torch, read_safetensors  # noqa: E402
 
 PROG = "to_pytorch.py"
 KINDS = ("bahdanau", "luong-dot", "luong-general", "luong-concat", "none", "transformer")
@@ -42,11 +42,7 @@ PAD, BOS, EOS, UNK = 0, 1, 2, 3  # examples/common/vocabulary.hpp
 MAX_DECODE = 60                  # translate's greedy max_length, EOS included (main.cpp, decode)
 
 
-
-
 # ---- the checkpoint ---------------------------------------------------------------------------
-
-
 
 
 def read_setup(path, metadata):
@@ -369,9 +365,6 @@ def greedy_texts(model, sources, setup, device="cpu"):
     return out
 
 
-
-
-
 def translate_first_batch(train_size, batch, seed):
     """The indices main.cpp's training loop draws for step 1 from Generator(seed + 1): one batch
     is drawn first for the "initial loss" line, then one per step; index = min(n - 1, ⌊u·n⌋) in float32."""
@@ -443,8 +436,6 @@ def write_safetensors(path, state_dict, metadata):
 # ---- the program -------------------------------------------------------------------------------
 
 
-
-
 def parse_args(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     p = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0].split(": ", 1)[1],
@@ -492,11 +483,7 @@ def parse_args(argv):
 
 def main(argv):
     a = parse_args(argv)
-    try:
-        import numpy
-        import torch
-    except ImportError as e:
-        raise InputError(f"needs torch and numpy ({e}); on Debian: apt-get install python3-torch python3-numpy")
+    torch, numpy = import_torch()
     tensors, metadata = read_safetensors(a.checkpoint, "translate")
     setup = read_setup(a.checkpoint, metadata)
     if a.model and a.model != setup["kind"]:

@@ -255,3 +255,14 @@ TEST_CASE("lm's Tokenizer::display shows invalid UTF-8 as U+FFFD and keeps valid
         "b");                                                                                    // overlong '/'
   CHECK(bytes.display(bytes.encode("\xED\xA0\x80")) == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate
 }
+
+TEST_CASE("the examples' Trainer with weight decay is AdamW shrinking the matrices only") {
+  // With zero gradients AdamW's only change is the decoupled decay p <- p (1 - lr wd): the (2, 3)
+  // weight shrinks by 1 - 0.1 * 0.5, the bias (3) and a LayerNorm-like gain (3) stay as they are.
+  Tensor weight = Tensor(xt::ones<float>({2, 3}), true), bias = Tensor(xt::ones<float>({3}), true);
+  examples::Trainer trainer({weight, bias}, {.steps = 1, .lr = 0.1, .weight_decay = 0.5});
+  trainer.step(sum(weight * 0.0f) + sum(bias * 0.0f), 1);
+  trainer.finish();
+  CHECK(testing::allclose(weight.value(), xt::xarray<float>(xt::ones<float>({2, 3}) * 0.95f), 1e-7f, 0.0f));
+  CHECK(testing::allclose(bias.value(), xt::xarray<float>(xt::ones<float>({3})), 0.0f, 0.0f));
+}
