@@ -4,13 +4,7 @@
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
 
-function(run_step)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE exit_code OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  message("${out}${err}")
-  if(NOT exit_code EQUAL 0)
-    message(FATAL_ERROR "failed (exit ${exit_code}): ${ARGN}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_step.cmake)
 
 run_step(${INTEROP_MAIN} write ${WORK_DIR})
 run_step(${PYTHON} ${SCRIPT} ${WORK_DIR})
