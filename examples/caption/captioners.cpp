@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "evaluation.hpp"
 #include "transformer_step.hpp"
 #include "vocabulary.hpp"
 
@@ -239,6 +240,18 @@ class TransformerCaptioner : public Captioner {
         [this](const Tensor& h) { return out->forward(h); }, memory(images));
   }
 
+  // Every layer's and head's weights, from the decoder run once over the whole caption.
+  AttentionMaps attention(const Tensor& image, const seq::TokenIds& words) const override {
+    NoGradGuard no_grad;
+    Index words_in = Index::from_shape({1, words.size() + 1});  // BOS y_0 … y_{T-1}
+    words_in(0, 0) = Vocabulary::bos;
+    for (std::size_t t = 0; t < words.size(); ++t) words_in(0, t + 1) = words[t];
+    const nn::TransformerOutput decoded =
+        decoder_->forward_with_attention(positions->forward(embed->forward(words_in)), memory(image),
+                                         nn::Transformer::generate_square_subsequent_mask(words.size() + 1));
+    return {decoded.self_attention, decoded.cross_attention};
+  }
+
   std::shared_ptr<Encoder> encoder;
   std::shared_ptr<nn::Linear> project, out;
   std::shared_ptr<nn::Embedding> embed;
@@ -247,6 +260,12 @@ class TransformerCaptioner : public Captioner {
 };
 
 }  // namespace
+
+Captioner::AttentionMaps Captioner::attention(const Tensor& image, const seq::TokenIds& words) const {
+  const auto step_model = decoder(image);
+  const Tensor weights = examples::replayed_attention(*step_model, words);
+  return {{}, weights.defined() ? std::vector<Tensor>{weights} : std::vector<Tensor>{}};
+}
 
 std::shared_ptr<Captioner> make_model(const ModelConfig& c) {
   if (c.vocab == 0 || c.features == 0 || c.embed == 0 || c.hidden == 0 || c.layers == 0)

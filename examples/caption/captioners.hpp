@@ -61,6 +61,15 @@ class Captioner : public attograd::nn::Module {
   // A step model over these images (B, 3, H, W) for attograd::seq's greedy and beam search;
   // its attention rows cover the feature grid, row-major (grid_height × grid_width).
   virtual std::unique_ptr<attograd::seq::StepModel> decoder(const Tensor& images) const = 0;
+  // Where the model looks while it writes `words` (then EOS) for one image (1, 3, H, W), computed
+  // teacher-forced, so for a caption it decoded itself these are the weights it used. Each [l] is
+  // (1, heads, rows, columns); sat has one map, cross[0] (1, 1, T + 1, grid cells), none has none,
+  // the Transformer every layer's and head's.
+  struct AttentionMaps {
+    std::vector<Tensor> decoder_self;  // (1, H, T + 1, T + 1), causal; rows: BOS then the words
+    std::vector<Tensor> cross;         // (1, H, T + 1, grid cells); rows: the words then EOS
+  };
+  virtual AttentionMaps attention(const Tensor& image, const attograd::seq::TokenIds& words) const;
   std::size_t grid_height() const { return config_.height / 16; }
   std::size_t grid_width() const { return config_.width / 16; }
   const ModelConfig& config() const { return config_; }

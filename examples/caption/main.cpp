@@ -16,6 +16,7 @@
 #include <cmath>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -288,34 +289,21 @@ std::string words_text(const std::vector<std::string>& words) {
   return examples::detokenize(words, examples::Tokens::Word);
 }
 
-// The report's pictures for one example: the input image, then one overlay per emitted word.
-std::vector<std::string> write_overlays(const std::filesystem::path& dir, std::size_t i, const Scene& scene,
-                                        const Decoded& d, const caption::Captioner& model) {
-  std::vector<std::string> files;
-  const std::string input = fmt::format("example_{:02}.png", i);
-  caption::save_png(dir / input, caption::resize_image(scene.image, scene.image.height * 4, scene.image.width * 4));
-  files.push_back(input);
-  std::vector<caption::Image> overlays;
-  for (std::size_t t = 0; t < d.attention.size(); ++t) {
-    if (d.attention[t].empty()) break;
-    const std::string word = t < d.words.size() ? d.words[t] : "<eos>";
-    overlays.push_back(
-        caption::attention_overlay(scene.image, d.attention[t], model.grid_height(), model.grid_width(), word, 4));
-    const std::string name = fmt::format("example_{:02}_word_{:02}.png", i, t);
-    caption::save_png(dir / name, overlays.back());
-    files.push_back(name);
-  }
-  if (!overlays.empty())  // the whole caption as one figure, as in the paper
-    caption::save_png(dir / fmt::format("example_{:02}_overlays.png", i), caption::tile_images(overlays, 6));
-  return files;
-}
-
 // ---- training ----
+
+// The loss on a validation batch, with dropout off and no graph (the report's validation curve).
+double validation_loss(caption::Captioner& model, const caption::Batch& held) {
+  NoGradGuard no_grad;
+  model.eval();
+  const double loss = model.loss(held).item();
+  model.train();
+  return loss;
+}
 
 // The training loop: sample a batch, one step on its loss, validate now and then. Returns the
 // losses, one a step.
 std::vector<double> train(const Options& o, Program& p, const examples::ModelSettings& settings,
-                          nlohmann::json& metrics) {
+                          nlohmann::json& metrics, examples::ValidationCurve& curve) {
   examples::Trainer trainer(p.model->parameters(),
                             examples::trainer_options(o, settings, 5.0, !p.data.validation.empty()));
   p.model->train();
@@ -329,9 +317,12 @@ std::vector<double> train(const Options& o, Program& p, const examples::ModelSet
                p.model->parameter_count(), c.height, c.width, p.model->grid_height(), p.model->grid_width(),
                examples::sanity_text(initial, p.setup.vocab.size()));
   }
+  const caption::Batch held = make_batch(examples::first_items(p.data.validation, 128), p.setup);
   for (std::size_t step = 1; step <= trainer.steps(); ++step) {
     const caption::Batch b = sample();
     trainer.step(p.model->loss(b), examples::token_count(b.lengths));
+    if (!p.data.validation.empty() && examples::curve_point_due(step, trainer.steps()))
+      trainer.untimed([&] { curve.emplace_back(step, validation_loss(*p.model, held)); });
     if (!trainer.validation_due(step)) continue;
     trainer.untimed([&] {
       p.model->eval();
@@ -369,31 +360,73 @@ Evaluation evaluate_test(const Options& o, const Program& p, nlohmann::json& met
 
 // ---- outputs ----
 
-void write_report(const std::string& dir, examples::Report& report, const nlohmann::json& metrics, const Program& p,
-                  const Evaluation& test) {
-  report.metrics = examples::metric_rows(metrics);
-  std::filesystem::create_directories(dir);
-  for (std::size_t i = 0; i < std::min<std::size_t>(12, p.data.test.size()); ++i) {
-    examples::ReportExample row{"", words_text(p.data.test[i].caption), words_text(test.decoded[i].words), "", {}};
-    row.pictures = write_overlays(dir, i, p.data.test[i], test.decoded[i], *p.model);
-    report.examples.push_back(row);
+// The page's view of one caption: the picture, the words, and every attention the model paid.
+examples::ReportExample report_example(const Program& p, std::string label, const caption::Image& image,
+                                       const std::vector<std::string>& words,
+                                       const std::vector<std::string>& reference) {
+  examples::ReportExample e;
+  e.label = std::move(label), e.output = words, e.reference = reference, e.joiner = " ";
+  e.image_png = caption::png_bytes(image);
+  e.grid_height = p.model->grid_height(), e.grid_width = p.model->grid_width();
+  const caption::Captioner::AttentionMaps a = p.model->attention(image_batch({&image}), p.setup.vocab.encode(words));
+  std::vector<std::string> written = words, read = {"<bos>"}, cells;  // the decoder's outputs and inputs
+  written.emplace_back("<eos>");
+  read.insert(read.end(), words.begin(), words.end());
+  for (std::size_t r = 0; r < e.grid_height; ++r)
+    for (std::size_t c = 0; c < e.grid_width; ++c) cells.push_back(fmt::format("({},{})", r, c));
+  if (!a.cross.empty()) {
+    e.attention.push_back(examples::attention_view("cross-attention: word → picture", a.cross, written, cells));
+    e.attention.back().query_title = "word written", e.attention.back().key_title = "grid cell (row, column)";
+    if (p.setup.config.kind != "transformer") e.attention.back().note = examples::one_head_note;
   }
-  const auto index = examples::write_report(dir, report);
-  fmt::print("report: {} (open it in a browser); attention overlays: {}/example_*_word_*.png\n", index.string(), dir);
+  if (!a.decoder_self.empty()) {
+    e.attention.push_back(examples::attention_view("decoder self-attention (causal)", a.decoder_self, read, read, true));
+    e.attention.back().query_title = e.attention.back().key_title = "decoder input";
+  }
+  return e;
 }
 
-// --caption IMAGE: the user's own picture, with its overlays in the report folder.
-void caption_user_image(const Options& o, const Program& p) {
+void write_report(const Options& o, const examples::Given& given, const Program& p,
+                  const examples::ModelSettings& settings, examples::Report& report, const nlohmann::json& metrics) {
+  const std::string data = o.images.empty() ? "the " + p.setup.task + " scenes" : o.images;
+  report.title = fmt::format("caption: {} with {}", data,
+                             p.setup.config.kind == "sat"           ? "Show, Attend and Tell"
+                             : p.setup.config.kind == "transformer" ? "a Transformer decoder"
+                                                                    : "an LSTM without attention");
+  report.metrics = examples::describe_metrics(metrics);
+  examples::Given::Values used = examples::model_setting_values(p.setup.config.kind, settings, given);
+  used.emplace_back("image size", fmt::format("{}×{}", p.setup.config.height, p.setup.config.width));
+  used.emplace_back("data", o.images.empty() ? "generated (--task " + p.setup.task + ")" : o.images + ", " + o.captions);
+  if (!p.data.train.empty() || !p.data.test.empty())
+    used.emplace_back("splits", fmt::format("{} training, {} validation, {} test images", p.data.train.size(),
+                                            p.data.validation.size(), p.data.test.size()));
+  used.emplace_back("parameters", fmt::format("{}", p.model->parameter_count()));
+  report.settings = examples::report_settings(given, used);
+  report.loss_unit = "cross-entropy, nats per caption word";
+  const auto index = examples::write_report(o.report, report);
+  fmt::print("report: {} (open it in a browser)\n", index.string());
+}
+
+// Up to 12 test pictures for the page, the wrong captions first.
+void add_test_examples(const Program& p, const Evaluation& test, examples::Report& report) {
+  const auto& scenes = p.data.test;
+  auto right = [&](std::size_t i) { return test.decoded[i].words == scenes[i].caption; };
+  for (const std::size_t i : examples::wrong_first(scenes.size(), 12, right))
+    report.examples.push_back(
+        report_example(p, fmt::format("test image {}", i), scenes[i].image, test.decoded[i].words, scenes[i].caption));
+  report.scored = scenes.size();
+  for (std::size_t i = 0; i < scenes.size(); ++i) report.wrong += !right(i);
+}
+
+// --caption IMAGE: the user's own picture, captioned, and returned for the page.
+std::optional<examples::ReportExample> caption_user_image(const Options& o, const Program& p) {
+  if (o.caption_image.empty()) return std::nullopt;
   const caption::Image image =
       caption::resize_image(caption::load_image(o.caption_image), p.setup.config.height, p.setup.config.width);
   const Decoded d = decode(*p.model, {&image}, p.setup, o.beam)[0];
   fmt::print("{}\n", words_text(d.words));
-  if (o.report.empty()) return;
-  std::filesystem::create_directories(o.report);
-  Scene scene;
-  scene.image = image;
-  write_overlays(o.report, 99, scene, d, *p.model);
-  fmt::print("attention overlays: {}/example_99_word_*.png\n", o.report);
+  return report_example(p, "your picture " + std::filesystem::path(o.caption_image).filename().string(), image, d.words,
+                        {});
 }
 
 int run(const Options& o, const examples::Given& given) {
@@ -416,14 +449,13 @@ int run(const Options& o, const examples::Given& given) {
 
   nlohmann::json metrics = examples::initial_metrics(p.setup.task, p.setup.config.kind);
   examples::Report report;
-  report.title = fmt::format("caption: {} with {}", p.setup.task, p.setup.config.kind);
-  if (settings.steps > 0) report.losses = train(o, p, settings, metrics);
+  if (settings.steps > 0) report.losses = train(o, p, settings, metrics, report.validation);
   const bool tested = needs_data && !p.data.test.empty();
-  const Evaluation test = tested ? evaluate_test(o, p, metrics) : Evaluation{};
-
-  if (!o.report.empty() && tested) write_report(o.report, report, metrics, p, test);
+  if (tested) add_test_examples(p, evaluate_test(o, p, metrics), report);
   examples::write_outputs(o.metrics_json, metrics, o.save, *p.model, to_metadata(p.setup));
-  if (!o.caption_image.empty()) caption_user_image(o, p);
+  if (auto yours = caption_user_image(o, p)) report.examples.insert(report.examples.begin(), *yours);
+  if (!o.report.empty() && (tested || given("--report")) && !report.examples.empty())
+    write_report(o, given, p, settings, report, metrics);
   return 0;
 }
 

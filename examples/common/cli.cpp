@@ -116,6 +116,14 @@ std::string startup_line(const std::string& kind, const ModelSettings& s, std::s
                      validation, test, items);
 }
 
+Given::Values model_setting_values(const std::string& kind, const ModelSettings& s, const Given& given) {
+  auto value = [&](const std::string& name, const auto& v) {
+    return std::pair{name, given(name) ? fmt::format("{}", v) : fmt::format("{} ({}'s default)", v, kind)};
+  };
+  return {value("--hidden", s.hidden), value("--layers", s.layers), value("--heads", s.heads), value("--ff", s.ff),
+          value("--dropout", s.dropout), value("--steps", s.steps), value("--lr", s.lr)};
+}
+
 int run_main(CLI::App& app, int argc, char** argv, const std::string& program,
              const std::function<int(const Given&)>& run) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // see cli.hpp: piped output stays in order
@@ -125,10 +133,18 @@ int run_main(CLI::App& app, int argc, char** argv, const std::string& program,
     return app.exit(e);
   }
   std::set<std::string> given;
-  for (const CLI::Option* opt : app.get_options())
+  Given::Values values;
+  for (const CLI::Option* opt : app.get_options()) {
     if (opt->count() > 0) given.insert(opt->get_name());
+    if (opt->get_name() == "--help") continue;
+    const bool flag = opt->get_expected_min() == 0;
+    const std::string value = flag                ? (opt->count() > 0 ? "yes" : "no")
+                              : opt->count() > 0 ? fmt::format("{}", fmt::join(opt->results(), " "))
+                                                 : opt->get_default_str();
+    values.emplace_back(opt->get_name(), value);
+  }
   try {
-    return run(Given(std::move(given)));
+    return run(Given(std::move(given), std::move(values)));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), e.what());
     return 1;

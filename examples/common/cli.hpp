@@ -90,15 +90,24 @@ ModelSettings announce_settings(const DefaultsTable& table, const Config& c, con
   return s;
 }
 
-// The options given on the command line, by their long names ("--steps").
+// The options given on the command line, by their long names ("--steps"), and every option's
+// value as the run sees it (typed, or its default), in --help's order, for the report's settings.
 class Given {
  public:
-  explicit Given(std::set<std::string> names) : names_(std::move(names)) {}
+  using Values = std::vector<std::pair<std::string, std::string>>;
+  explicit Given(std::set<std::string> names, Values values = {})
+      : names_(std::move(names)), values_(std::move(values)) {}
   bool operator()(const std::string& name) const { return names_.count(name) > 0; }
+  const Values& values() const { return values_; }
 
  private:
   std::set<std::string> names_;
+  Values values_;
 };
+
+// The seven per-model options' values as a run uses them ("128", or "128 (transformer's default)"
+// when not given), for the report's settings.
+Given::Values model_setting_values(const std::string& kind, const ModelSettings& s, const Given& given);
 
 // main's plumbing: parses the command line (printing --help or a parse error), then runs `run`;
 // an exception becomes "PROGRAM: error: WHAT" on stderr and exit status 1. Standard output is

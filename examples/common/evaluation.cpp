@@ -42,4 +42,19 @@ std::size_t peak(const std::vector<float>& row) {
   return static_cast<std::size_t>(std::max_element(row.begin(), row.end()) - row.begin());
 }
 
+Tensor replayed_attention(seq::StepModel& model, const seq::TokenIds& output) {
+  NoGradGuard no_grad;
+  model.start(1);
+  std::vector<Tensor> rows;  // each (1, S)
+  Index last = Index::from_shape({1});
+  last(0) = Vocabulary::bos;
+  for (std::size_t t = 0; t <= output.size(); ++t) {
+    const seq::Step step = model.step(last);
+    if (!step.attention.defined()) return {};
+    rows.push_back(step.attention);
+    if (t < output.size()) last(0) = output[t];
+  }
+  return unsqueeze(unsqueeze(cat(rows, 0), 0), 0);  // (1, 1, T + 1, S)
+}
+
 }  // namespace examples

@@ -33,6 +33,11 @@ nlohmann::json sequence_metrics(const std::vector<attograd::seq::TokenIds>& pred
 // "  SHOWN" and, if it is wrong, "   (wrong: expected REFERENCE)": one line of printed samples.
 std::string sample_line(const std::string& shown, bool right, const std::string& reference);
 
+// The attention of a step model (started on one input) as it writes `output` then EOS, fed its
+// tokens after BOS: (1, 1, T + 1, S), one row per step; undefined if the model has no attention.
+// For an output the model decoded itself this is the attention it paid while decoding it.
+attograd::Tensor replayed_attention(attograd::seq::StepModel& model, const attograd::seq::TokenIds& output);
+
 // The index of the largest weight in a row of attention (the row must not be empty).
 std::size_t peak(const std::vector<float>& row);
 

@@ -1,6 +1,7 @@
 // Trainer: Adam, clipping, the schedule, the progress bar and the clock.
 #include "training.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -56,6 +57,10 @@ void Trainer::step(const Tensor& loss, std::size_t tokens) {
 
 bool Trainer::validation_due(std::size_t step) const {
   return options_.eval_every > 0 && (step % options_.eval_every == 0 || step == options_.steps);
+}
+
+bool curve_point_due(std::size_t step, std::size_t steps) {
+  return step == steps || step % std::max<std::size_t>(1, steps / 20) == 0;
 }
 
 void Trainer::finish() {

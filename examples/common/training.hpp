@@ -4,6 +4,7 @@
 // the training clock and --profile; the rest are small helpers for sampling and the sanity line.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -82,6 +83,18 @@ std::vector<const T*> sample_batch(attograd::Generator& g, const std::vector<T>&
   for (std::size_t i = 0; i < batch; ++i)
     picked.push_back(
         &items[std::min(items.size() - 1, static_cast<std::size_t>(g.uniform() * static_cast<float>(items.size())))]);
+  return picked;
+}
+
+// The report's validation curve: whether step `step` of `steps` measures the validation loss
+// (twenty points over the run, and the last step).
+bool curve_point_due(std::size_t step, std::size_t steps);
+
+// The first `n` of `items` (all if fewer): the same validation batch at every point of the curve.
+template <class T>
+std::vector<const T*> first_items(const std::vector<T>& items, std::size_t n) {
+  std::vector<const T*> picked;
+  for (std::size_t i = 0; i < std::min(n, items.size()); ++i) picked.push_back(&items[i]);
   return picked;
 }
 

@@ -328,8 +328,37 @@ std::vector<double> train(const Options& o, Program& p, const Settings& s, nlohm
   return trainer.losses();
 }
 
+// The page's view of one prompt and what the model wrote after it: the text, and the GPT's
+// causal self-attention over the last min(64, context) tokens it read (at most 64 × 64 cells a
+// map, so a long text cannot make the page huge). The baselines have no attention to show.
+examples::ReportExample report_example(Program& p, std::string label, const TokenIds& prompt, const TokenIds& written) {
+  examples::ReportExample e;
+  e.label = std::move(label), e.input = p.tokenizer.display(prompt);
+  for (const std::int64_t id : written) e.output.push_back(p.tokenizer.display({id}));
+  TokenIds read = prompt;  // the last written token is never read
+  if (!written.empty()) read.insert(read.end(), written.begin(), written.end() - 1);
+  const std::size_t n = std::min({read.size(), p.model->context_length(), std::size_t{64}});
+  Index ids = Index::from_shape({1, n});
+  std::copy(read.end() - static_cast<std::ptrdiff_t>(n), read.end(), ids.begin());
+  NoGradGuard no_grad;
+  p.model->eval();
+  const std::vector<Tensor> layers = p.model->attention(ids);  // [l] (1, H, n, n)
+  if (layers.empty()) return e;
+  std::vector<std::string> labels;
+  for (std::size_t t = 0; t < n; ++t) labels.push_back(p.tokenizer.display({ids(0, t)}));
+  e.attention.push_back(examples::attention_view("causal self-attention", layers, labels, labels, true));
+  e.attention.back().query_title = "token read (predicting the next)";
+  e.attention.back().key_title = "token attended to";
+  return e;
+}
+
+struct ProblemResults {
+  std::vector<examples::ReportExample> shown;
+  std::size_t scored = 0, wrong = 0;
+};
+
 // sort and add: greedy answers to every held-out problem; exact match, the wrong ones first.
-std::vector<examples::ReportExample> evaluate_problems(const Options& o, Program& p, nlohmann::json& metrics) {
+ProblemResults evaluate_problems(const Options& o, Program& p, nlohmann::json& metrics) {
   const lm::Problems& pr = *p.problems;
   std::vector<TokenIds> prompts, expected;
   for (const TokenIds& x : pr.held_out)
@@ -346,16 +375,20 @@ std::vector<examples::ReportExample> evaluate_problems(const Options& o, Program
   metrics["exact_match"] = exact, metrics["held_out_problems"] = answers.size();
   fmt::print("held-out ({} problems, {} distinct, never trained on): exact match {:.4f} ({} wrong)\n", answers.size(),
              pr.held_out_unique, exact, wrong);
-  std::vector<examples::ReportExample> rows;
   for (std::size_t k = 0; k < std::min(o.samples, order.size()); ++k) {
     const std::size_t i = order[k];
-    const bool right = answers[i] == expected[i];
-    const std::string shown = lm::show_problem(pr, prompts[i], answers[i]);
-    fmt::print("{}\n", examples::sample_line(shown, right, lm::show_problem(pr, prompts[i], expected[i])));
-    rows.push_back(
-        {lm::show_problem(pr, prompts[i], {}), lm::show_problem(pr, prompts[i], expected[i]), shown, "", {}});
+    fmt::print("{}\n", examples::sample_line(lm::show_problem(pr, prompts[i], answers[i]), answers[i] == expected[i],
+                                             lm::show_problem(pr, prompts[i], expected[i])));
   }
-  return rows;
+  std::vector<examples::ReportExample> rows;  // the page: up to 20, the wrong ones first
+  for (std::size_t k = 0; k < std::min<std::size_t>(20, order.size()); ++k) {
+    const std::size_t i = order[k];
+    examples::ReportExample e = report_example(p, fmt::format("held-out problem {}", i), prompts[i], answers[i]);
+    e.input = lm::show_problem(pr, prompts[i], {});
+    for (const std::int64_t id : expected[i]) e.reference.push_back(p.tokenizer.display({id}));
+    rows.push_back(std::move(e));
+  }
+  return {rows, answers.size(), wrong};
 }
 
 // ---- sampling ----
@@ -409,62 +442,58 @@ Sample sample_text(const Options& o, Program& p, std::size_t max_new) {
   return s;
 }
 
-// Every layer's and head's attention over the last 64 tokens of `tokens` (at most 64 × 64 cells a
-// map, so a long prompt cannot make the page huge).
-void attention_rows(Program& p, const TokenIds& tokens, std::vector<examples::ReportExample>& rows) {
-  const TokenIds prompt(tokens.end() - static_cast<std::ptrdiff_t>(std::min<std::size_t>(tokens.size(), 64)),
-                        tokens.end());
-  NoGradGuard no_grad;
-  Index ids = Index::from_shape({1, prompt.size()});
-  for (std::size_t t = 0; t < prompt.size(); ++t) ids(0, t) = prompt[t];
-  const std::vector<Tensor> layers = p.model->attention(ids);  // [l] (1, H, T, T)
-  std::vector<std::string> labels;
-  for (const std::int64_t id : prompt) labels.push_back(p.tokenizer.display({id}));
-  for (std::size_t l = 0; l < layers.size(); ++l)
-    for (std::size_t h = 0; h < layers[l].shape()[1]; ++h) {
-      const Array& w = layers[l].value();
-      std::vector<std::vector<float>> weights(prompt.size(), std::vector<float>(prompt.size()));
-      for (std::size_t t = 0; t < prompt.size(); ++t)
-        for (std::size_t s = 0; s < prompt.size(); ++s) weights[t][s] = w(0, h, t, s);
-      rows.push_back({fmt::format("layer {}, head {} (rows: each position; columns: what it attends to)", l, h),
-                      "",
-                      "",
-                      seq::attention_heatmap_svg(weights, labels, labels),
-                      {}});
-    }
-}
-
-std::vector<examples::ReportExample> show_samples(const Options& o, Program& p, nlohmann::json& metrics) {
-  std::vector<examples::ReportExample> rows;
-  if (p.problems && o.prompt.empty()) {  // the held-out answers were the samples: one problem's attention
-    const TokenIds& first = p.problems->held_out.front();
-    attention_rows(p, TokenIds(first.begin(), first.end() - 1), rows);
-    return rows;
-  }
+// The sample after the prompt (text, or a --prompt for sort and add), printed, for the page.
+std::optional<examples::ReportExample> show_samples(const Options& o, Program& p, nlohmann::json& metrics) {
+  if (p.problems && o.prompt.empty()) return std::nullopt;  // the held-out answers were the samples
   const std::size_t max_new = p.problems ? p.problems->answer_length : o.max_new;
   const Sample s = sample_text(o, p, max_new);
   const double rate = static_cast<double>(s.generated.size()) / std::max(s.seconds, 1e-9);
   metrics["generation_tokens_per_second"] = rate;
   if (p.problems) {
     fmt::print("{}\n", lm::show_problem(*p.problems, s.prompt, s.generated));
-    TokenIds all = s.prompt;  // the attention over the problem and the answer the model gave
-    all.insert(all.end(), s.generated.begin(), s.generated.end() - 1);
-    attention_rows(p, all, rows);
-    return rows;
+    examples::ReportExample e = report_example(p, "your problem", s.prompt, s.generated);
+    e.input = lm::show_problem(*p.problems, s.prompt, {});
+    return e;
   }
   fmt::print("sample ({} tokens after a prompt of {}, temperature {}, {} tokens/s{}):\n{}\u2502{}\n", max_new,
              s.prompt.size(), o.temperature, static_cast<long>(rate), o.no_cache ? ", no cache" : "",
              p.tokenizer.display(s.prompt), p.tokenizer.display(s.generated));
-  rows.push_back({p.tokenizer.display(s.prompt), "", p.tokenizer.display(s.generated), "", {}});
-  attention_rows(p, s.prompt, rows);
-  return rows;
+  return report_example(p, o.prompt.empty() ? "sample" : "your prompt", s.prompt, s.generated);
 }
 
 // ---- the run ----
 
-void write_report(const Options& o, const Program& p, examples::Report& report, const nlohmann::json& metrics) {
-  report.title = fmt::format("lm: {} on {}", p.config.kind, p.task == "text" ? p.data_source : p.task);
-  report.metrics = examples::metric_rows(metrics);
+// The settings as used: each option (per-task defaults resolved), the model's sizes, the data.
+examples::Given::Values used_settings(const Program& p, const Settings& s, const examples::Given& given) {
+  auto value = [&](const char* name, const auto& v) {
+    return std::pair{std::string(name), given(name) ? fmt::format("{}", v) : fmt::format("{} ({}'s default)", v, p.task)};
+  };
+  const lm::ModelConfig& c = p.config;
+  examples::Given::Values used = {value("--embed", c.embed),     value("--layers", c.layers),
+                                  value("--heads", c.heads),     value("--context", c.context),
+                                  value("--dropout", c.dropout), value("--batch", s.batch),
+                                  value("--steps", s.steps),     value("--lr", s.lr)};
+  if (given("--load") && !given("--steps")) used[6].second = "0 (a loaded model trains only with --steps)";
+  used.emplace_back("data", p.data_source);
+  used.emplace_back("splits", p.problems ? fmt::format("{} training problems, {} held-out ({} distinct)",
+                                                       p.problems->train.size(), p.problems->held_out.size(),
+                                                       p.problems->held_out_unique)
+                                         : fmt::format("{} training tokens, {} validation tokens",
+                                                       p.text.train.size(), p.text.validation.size()));
+  used.emplace_back("tokenizer", fmt::format("{}, {} tokens", p.tokenizer.kind(), p.tokenizer.size()));
+  used.emplace_back("parameters", fmt::format("{}", p.model->parameter_count()));
+  return used;
+}
+
+void write_report(const Options& o, const examples::Given& given, const Program& p, const Settings& s,
+                  examples::Report& report, const nlohmann::json& metrics) {
+  const std::string model = p.config.kind == "gpt"      ? "a GPT"
+                            : p.config.kind == "bigram" ? "the bigram baseline (no attention)"
+                                                        : "the GRU baseline (no attention)";
+  report.title = fmt::format("lm: {} on {}", model, p.task == "text" ? p.data_source : p.task + " problems");
+  report.metrics = examples::describe_metrics(metrics);
+  report.settings = examples::report_settings(given, used_settings(p, s, given));
+  report.loss_unit = "cross-entropy, nats per token";
   const auto index = examples::write_report(o.report, report);
   fmt::print("report: {} (open it in a browser)\n", index.string());
 }
@@ -498,9 +527,12 @@ int run(Options o, const examples::Given& given) {
     fmt::print("validation: loss {:.4f} nats per token ({:.3f} bits, perplexity {:.2f}) over {} tokens\n", v.loss,
                v.bits_per_token, v.perplexity, v.tokens);
   }
-  if (p.problems && needs_data) report.examples = evaluate_problems(o, p, metrics);
-  for (auto& row : show_samples(o, p, metrics)) report.examples.push_back(std::move(row));
-  if (!o.report.empty()) write_report(o, p, report, metrics);
+  if (p.problems && needs_data) {
+    ProblemResults r = evaluate_problems(o, p, metrics);
+    report.examples = std::move(r.shown), report.scored = r.scored, report.wrong = r.wrong;
+  }
+  if (auto sample = show_samples(o, p, metrics)) report.examples.insert(report.examples.begin(), std::move(*sample));
+  if (!o.report.empty()) write_report(o, given, p, s, report, metrics);
   examples::write_outputs(o.metrics_json, metrics, o.save, *p.model, to_metadata(p));
   return 0;
 }

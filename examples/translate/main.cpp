@@ -241,10 +241,19 @@ bool validate(const Options& o, Program& p, std::size_t step, double seconds, nl
   return metrics.contains("steps_to_target");
 }
 
+// The loss on a validation batch, with dropout off and no graph (the report's validation curve).
+double validation_loss(translate::Seq2Seq& model, const translate::Batch& held) {
+  NoGradGuard no_grad;
+  model.eval();
+  const double loss = model.loss(held, 1.0f).item();
+  model.train();
+  return loss;
+}
+
 // The training loop: sample a batch, one step on its loss, validate now and then. Returns the
 // losses, one a step.
 std::vector<double> train(const Options& o, Program& p, const examples::ModelSettings& settings,
-                          nlohmann::json& metrics) {
+                          nlohmann::json& metrics, examples::ValidationCurve& curve) {
   examples::Trainer trainer(p.model->parameters(),
                             examples::trainer_options(o, settings, 1.0, !p.data.validation.empty()));
   p.model->train();
@@ -256,9 +265,12 @@ std::vector<double> train(const Options& o, Program& p, const examples::ModelSet
     fmt::print("{} on {}: {} parameters; {}\n", p.setup.config.kind, p.data.task, p.model->parameter_count(),
                examples::sanity_text(initial, p.setup.target_vocab.size()));
   }
+  const translate::Batch held = make_batch(examples::first_items(p.data.validation, 256), p.setup);
   for (std::size_t step = 1; step <= trainer.steps(); ++step) {
     const translate::Batch b = sample();
     trainer.step(p.model->loss(b, o.teacher_forcing), examples::token_count(b.target_lengths));
+    if (!p.data.validation.empty() && examples::curve_point_due(step, trainer.steps()))
+      trainer.untimed([&] { curve.emplace_back(step, validation_loss(*p.model, held)); });
     if (!trainer.validation_due(step)) continue;
     bool reached = false;
     trainer.untimed([&] { reached = validate(o, p, step, trainer.seconds(), metrics); });
@@ -325,23 +337,42 @@ void print_test(const Options& o, const Program& p, const nlohmann::json& m, con
   }
 }
 
-std::vector<examples::ReportExample> report_examples(const Program& p, const std::vector<Decoded>& decoded) {
-  auto with_eos = [](std::vector<std::string> labels, std::size_t attention_rows) {
-    if (attention_rows > labels.size()) labels.emplace_back("<eos>");
-    return labels;
+// The page's view of one translation: its tokens, and every attention the model paid writing it.
+examples::ReportExample report_example(const Program& p, std::string label, const std::vector<std::string>& source,
+                                       const seq::TokenIds& output, const std::vector<std::string>& reference) {
+  const Setup& s = p.setup;
+  examples::ReportExample e;
+  e.label = std::move(label), e.input = examples::detokenize(source, s.tokens);
+  e.output = s.target_vocab.decode(output), e.reference = reference, e.joiner = s.tokens == Tokens::Char ? "" : " ";
+  const seq::TokenIds ids = s.source_vocab.encode(source);
+  if (ids.empty()) return e;
+  Index batch = Index::from_shape({1, ids.size()});
+  std::copy(ids.begin(), ids.end(), batch.begin());
+  const translate::Seq2Seq::AttentionMaps a = p.model->attention(batch, output);
+  std::vector<std::string> written = e.output, read = {"<bos>"};  // the decoder's outputs and inputs
+  written.emplace_back("<eos>");
+  read.insert(read.end(), e.output.begin(), e.output.end());
+  auto add = [&](const char* name, const std::vector<Tensor>& w, const std::vector<std::string>& queries,
+                 const std::vector<std::string>& keys, const char* query_title, const char* key_title, bool causal) {
+    if (w.empty()) return;
+    e.attention.push_back(examples::attention_view(name, w, queries, keys, causal));
+    e.attention.back().query_title = query_title, e.attention.back().key_title = key_title;
+    if (s.config.kind != "transformer") e.attention.back().note = examples::one_head_note;
   };
+  add("cross-attention: output → source", a.cross, written, source, "output token", "source token", false);
+  add("decoder self-attention (causal)", a.decoder_self, read, read, "decoder input", "decoder input", true);
+  add("encoder self-attention", a.encoder_self, source, source, "source token", "source token", false);
+  return e;
+}
+
+// Up to 20 test pairs for the page, the wrong ones first.
+std::vector<examples::ReportExample> report_examples(const Program& p, const std::vector<Decoded>& decoded,
+                                                     const std::vector<seq::TokenIds>& references) {
   std::vector<examples::ReportExample> rows;
-  for (std::size_t i = 0; i < std::min<std::size_t>(20, p.data.test.size()); ++i) {
-    const Example& e = p.data.test[i];
-    const auto out = p.setup.target_vocab.decode(decoded[i].tokens);
-    const auto& attention = decoded[i].attention;
-    const bool attends = !attention.empty() && !attention[0].empty();
-    rows.push_back({examples::detokenize(e.source, p.setup.tokens),
-                    examples::detokenize(e.target, p.setup.tokens),
-                    examples::detokenize(out, p.setup.tokens),
-                    attends ? seq::attention_heatmap_svg(attention, e.source, with_eos(out, attention.size())) : "",
-                    {}});
-  }
+  for (const std::size_t i :
+       examples::wrong_first(decoded.size(), 20, [&](std::size_t i) { return decoded[i].tokens == references[i]; }))
+    rows.push_back(report_example(p, fmt::format("test pair {}", i), p.data.test[i].source, decoded[i].tokens,
+                                  p.data.test[i].target));
   return rows;
 }
 
@@ -359,31 +390,54 @@ void evaluate_test(const Options& o, const Program& p, nlohmann::json& metrics, 
   const double alignment = alignment_accuracy(p.data.test, decoded);
   if (!std::isnan(alignment)) metrics["alignment_accuracy"] = alignment;
   print_test(o, p, metrics, decoded, references);
-  report.examples = report_examples(p, decoded);
+  report.examples = report_examples(p, decoded, references);
+  report.scored = decoded.size();
+  for (std::size_t i = 0; i < decoded.size(); ++i) report.wrong += decoded[i].tokens != references[i];
 }
 
 // ---- outputs ----
 
-void write_report(const std::string& dir, examples::Report& report, const nlohmann::json& metrics) {
-  report.metrics = examples::metric_rows(metrics);
-  const auto index = examples::write_report(dir, report);
-  for (std::size_t i = 0; i < report.examples.size(); ++i)
-    if (!report.examples[i].heatmap_svg.empty())
-      examples::write_file_atomically(std::filesystem::path(dir) / fmt::format("attention_{:02}.svg", i),
-                                      report.examples[i].heatmap_svg);
-  fmt::print("report: {} (open it in a browser); attention heatmaps: {}/attention_*.svg\n", index.string(), dir);
+// The page's title: what was learned, by which model.
+std::string report_title(const Options& o, const Program& p) {
+  const std::string& kind = p.setup.config.kind;
+  const std::string model = kind == "transformer" ? "a Transformer"
+                            : kind == "none"      ? "a GRU encoder-decoder without attention"
+                                                  : "a GRU encoder-decoder with " + kind + " attention";
+  const std::string data = !o.data.empty() ? o.data : p.setup.task == "file" ? "a file" : "the " + p.setup.task + " task";
+  return fmt::format("translate: {} with {}", data, model);
 }
 
-// --translate TEXT and --interactive: the user's own sentences.
-void translate_user_text(const Options& o, const Program& p) {
+void write_report(const Options& o, const examples::Given& given, const Program& p,
+                  const examples::ModelSettings& settings, examples::Report& report, const nlohmann::json& metrics) {
+  report.title = report_title(o, p);
+  report.metrics = examples::describe_metrics(metrics);
+  examples::Given::Values used = examples::model_setting_values(p.setup.config.kind, settings, given);
+  used.emplace_back("--embed", fmt::format("{}", p.setup.config.embed));
+  used.emplace_back("data", o.data.empty() ? "generated (--task " + p.setup.task + ")" : o.data);
+  if (!p.data.train.empty() || !p.data.test.empty())
+    used.emplace_back("splits", fmt::format("{} training, {} validation, {} test pairs", p.data.train.size(),
+                                            p.data.validation.size(), p.data.test.size()));
+  used.emplace_back("parameters", fmt::format("{}", p.model->parameter_count()));
+  report.settings = examples::report_settings(given, used);
+  report.loss_unit = "cross-entropy, nats per target token";
+  const auto index = examples::write_report(o.report, report);
+  fmt::print("report: {} (open it in a browser)\n", index.string());
+}
+
+// --translate TEXT and --interactive: the user's own sentences, printed, and returned for the page.
+std::vector<examples::ReportExample> translate_user_text(const Options& o, const Program& p) {
+  std::vector<examples::ReportExample> shown;
   auto translate_line = [&](const std::string& text) {
     const auto tokens = examples::tokenize(text, p.setup.tokens);
     const Decoded d = decode(*p.model, {tokens}, p.setup, o.beam)[0];
     fmt::print("{}\n", examples::detokenize(p.setup.target_vocab.decode(d.tokens), p.setup.tokens));
+    shown.push_back(report_example(p, shown.empty() ? "your sentence" : fmt::format("your sentence {}", shown.size() + 1),
+                                   tokens, d.tokens, {}));
   };
   if (!o.translate_text.empty()) translate_line(o.translate_text);
   if (o.interactive)
     for (std::string line; std::getline(std::cin, line);) translate_line(line);
+  return shown;
 }
 
 int run(const Options& o, const examples::Given& given) {
@@ -404,13 +458,13 @@ int run(const Options& o, const examples::Given& given) {
 
   nlohmann::json metrics = examples::initial_metrics(p.setup.task, p.setup.config.kind);
   examples::Report report;
-  report.title = fmt::format("translate: {} with {}", p.setup.task, p.setup.config.kind);
-  if (settings.steps > 0) report.losses = train(o, p, settings, metrics);
+  if (settings.steps > 0) report.losses = train(o, p, settings, metrics, report.validation);
   if (needs_data && !p.data.test.empty()) evaluate_test(o, p, metrics, report);
-
-  if (!o.report.empty() && needs_data) write_report(o.report, report, metrics);
   examples::write_outputs(o.metrics_json, metrics, o.save, *p.model, to_metadata(p.setup));
-  translate_user_text(o, p);
+  auto yours = translate_user_text(o, p);  // the user's sentences first on the page
+  report.examples.insert(report.examples.begin(), yours.begin(), yours.end());
+  if (!o.report.empty() && (needs_data || given("--report")) && !report.examples.empty())
+    write_report(o, given, p, settings, report, metrics);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "evaluation.hpp"
 #include "location_attention.hpp"  // examples/extending: docs/extending.md's worked layer
 #include "transformer_step.hpp"
 #include "vocabulary.hpp"
@@ -240,6 +241,19 @@ class TransformerSeq2Seq : public Seq2Seq {
         [this](const Tensor& h) { return out->forward(h); }, memory, lengths);
   }
 
+  // Every layer's and head's weights, from the encoder and decoder run once over the whole output.
+  AttentionMaps attention(const Index& source, const seq::TokenIds& output) const override {
+    NoGradGuard no_grad;
+    Index target_in = Index::from_shape({1, output.size() + 1});  // BOS y_0 … y_{T-1}
+    target_in(0, 0) = Vocabulary::bos;
+    for (std::size_t t = 0; t < output.size(); ++t) target_in(0, t + 1) = output[t];
+    const nn::TransformerOutput encoded = transformer->encoder->forward_with_attention(embed(*source_embed, source));
+    const nn::TransformerOutput decoded = transformer->decoder->forward_with_attention(
+        embed(*target_embed, target_in), encoded.output,
+        nn::Transformer::generate_square_subsequent_mask(output.size() + 1));
+    return {encoded.self_attention, decoded.self_attention, decoded.cross_attention};
+  }
+
   std::shared_ptr<nn::Embedding> source_embed, target_embed;
   std::shared_ptr<nn::PositionalEncoding> positions;
   std::shared_ptr<nn::Transformer> transformer;
@@ -247,6 +261,12 @@ class TransformerSeq2Seq : public Seq2Seq {
 };
 
 }  // namespace
+
+Seq2Seq::AttentionMaps Seq2Seq::attention(const Index& source, const seq::TokenIds& output) const {
+  const auto step_model = decoder(source, {static_cast<std::int64_t>(source.shape()[1])});
+  const Tensor weights = examples::replayed_attention(*step_model, output);
+  return {{}, {}, weights.defined() ? std::vector<Tensor>{weights} : std::vector<Tensor>{}};
+}
 
 std::shared_ptr<Seq2Seq> make_model(const ModelConfig& c) {
   if (c.source_vocab == 0 || c.target_vocab == 0 || c.embed == 0 || c.hidden == 0 || c.layers == 0)

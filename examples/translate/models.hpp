@@ -51,6 +51,16 @@ class Seq2Seq : public attograd::nn::Module {
   // A step model over these sources (B, S) for attograd::seq's greedy and beam search.
   virtual std::unique_ptr<attograd::seq::StepModel> decoder(const Index& source,
                                                             const std::vector<std::int64_t>& lengths) const = 0;
+  // Where the model looks while it writes `output` (then EOS) for one source (1, S), computed
+  // teacher-forced, so for an output it decoded itself these are the weights it used. Each [l] is
+  // (1, H, rows, columns). An RNN model has one map, cross[0] (1, 1, T + 1, S), or none; the
+  // Transformer has every layer's and head's.
+  struct AttentionMaps {
+    std::vector<Tensor> encoder_self;  // (1, H, S, S)
+    std::vector<Tensor> decoder_self;  // (1, H, T + 1, T + 1), causal; rows: BOS then the output
+    std::vector<Tensor> cross;         // (1, H, T + 1, S); rows: the output then EOS
+  };
+  virtual AttentionMaps attention(const Index& source, const attograd::seq::TokenIds& output) const;
   const ModelConfig& config() const { return config_; }
 
  protected:

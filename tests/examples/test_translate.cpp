@@ -238,3 +238,36 @@ TEST_CASE("translate's models and vocabularies refuse what they cannot use") {
   CHECK(v.size() == s.target.size());
   CHECK_THROWS_WITH(v.token(999), Contains("Vocabulary: id 999 is outside"));
 }
+
+TEST_CASE("a model's attention for the report is the attention it paid while decoding") {
+  const Setup s = setup("reverse", 300, 3);
+  for (const std::string kind : {"bahdanau", "luong-dot", "transformer", "none"}) {
+    CAPTURE(kind);
+    manual_seed(5);
+    const auto model = translate::make_model(config(kind, s));
+    train(*model, s, 20, 16, 3e-3, false);
+    model->eval();
+    const seq::TokenIds source = s.source.encode(s.data.test[0].source);
+    const auto padded = seq::pad_sequences({source}, 0);
+    const auto decoder = model->decoder(padded.ids, padded.lengths);
+    const seq::Hypothesis h = seq::greedy_search(*decoder, 1, {.max_length = 12})[0];
+    const translate::Seq2Seq::AttentionMaps a = model->attention(padded.ids, h.tokens);
+    if (kind == "none") {
+      CHECK(a.cross.empty());
+      continue;
+    }
+    REQUIRE(a.cross.size() == (kind == "transformer" ? model->config().layers : std::size_t{1}));
+    const Tensor last = a.cross.back();  // (1, H, T + 1, S)
+    REQUIRE(last.shape()[2] == h.attention.size());
+    REQUIRE(last.shape()[3] == source.size());
+    const Tensor mean = kind == "transformer" ? attograd::mean(last, {1}) : select(last, 1, 0);  // (1, T + 1, S)
+    for (std::size_t t = 0; t < h.attention.size(); ++t)  // decoding returns the last layer's head mean
+      for (std::size_t j = 0; j < source.size(); ++j) CHECK(mean.value()(0, t, j) == Approx(h.attention[t][j]).margin(1e-5));
+    if (kind == "transformer") {
+      REQUIRE(a.encoder_self.size() == model->config().layers);
+      CHECK(a.encoder_self[0].shape() == Shape{1, 2, source.size(), source.size()});
+      REQUIRE(a.decoder_self.size() == model->config().layers);
+      CHECK(a.decoder_self[0].value()(0, 1, 0, 1) == 0.0f);  // causal: the first position sees only itself
+    }
+  }
+}
