@@ -380,7 +380,8 @@ examples::ReportExample report_example(const Program& p, std::string label, cons
     if (p.setup.config.kind != "transformer") e.attention.back().note = examples::one_head_note;
   }
   if (!a.decoder_self.empty()) {
-    e.attention.push_back(examples::attention_view("decoder self-attention (causal)", a.decoder_self, read, read, true));
+    e.attention.push_back(
+        examples::attention_view("decoder self-attention (causal)", a.decoder_self, read, read, true));
     e.attention.back().query_title = e.attention.back().key_title = "decoder input";
   }
   return e;
@@ -396,7 +397,8 @@ void write_report(const Options& o, const examples::Given& given, const Program&
   report.metrics = examples::describe_metrics(metrics);
   examples::Given::Values used = examples::model_setting_values(p.setup.config.kind, settings, given);
   used.emplace_back("image size", fmt::format("{}×{}", p.setup.config.height, p.setup.config.width));
-  used.emplace_back("data", o.images.empty() ? "generated (--task " + p.setup.task + ")" : o.images + ", " + o.captions);
+  used.emplace_back("data",
+                    o.images.empty() ? "generated (--task " + p.setup.task + ")" : o.images + ", " + o.captions);
   if (!p.data.train.empty() || !p.data.test.empty())
     used.emplace_back("splits", fmt::format("{} training, {} validation, {} test images", p.data.train.size(),
                                             p.data.validation.size(), p.data.test.size()));

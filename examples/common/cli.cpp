@@ -120,8 +120,8 @@ Given::Values model_setting_values(const std::string& kind, const ModelSettings&
   auto value = [&](const std::string& name, const auto& v) {
     return std::pair{name, given(name) ? fmt::format("{}", v) : fmt::format("{} ({}'s default)", v, kind)};
   };
-  return {value("--hidden", s.hidden), value("--layers", s.layers), value("--heads", s.heads), value("--ff", s.ff),
-          value("--dropout", s.dropout), value("--steps", s.steps), value("--lr", s.lr)};
+  return {value("--hidden", s.hidden),   value("--layers", s.layers), value("--heads", s.heads), value("--ff", s.ff),
+          value("--dropout", s.dropout), value("--steps", s.steps),   value("--lr", s.lr)};
 }
 
 int run_main(CLI::App& app, int argc, char** argv, const std::string& program,
@@ -138,7 +138,7 @@ int run_main(CLI::App& app, int argc, char** argv, const std::string& program,
     if (opt->count() > 0) given.insert(opt->get_name());
     if (opt->get_name() == "--help") continue;
     const bool flag = opt->get_expected_min() == 0;
-    const std::string value = flag                ? (opt->count() > 0 ? "yes" : "no")
+    const std::string value = flag               ? (opt->count() > 0 ? "yes" : "no")
                               : opt->count() > 0 ? fmt::format("{}", fmt::join(opt->results(), " "))
                                                  : opt->get_default_str();
     values.emplace_back(opt->get_name(), value);

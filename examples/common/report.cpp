@@ -4,9 +4,9 @@
 #include "report.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
-#include <array>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -100,8 +100,8 @@ std::string loss_curve_svg(const std::vector<double>& losses, const ValidationCu
     const auto step = static_cast<std::size_t>(std::lround(1 + static_cast<double>(n - 1) * k / 4.0));
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x(step), bottom + 14, step);
   }
-  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">training step</text>\n", (left + right) / 2,
-                     H - 8);
+  svg +=
+      fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">training step</text>\n", (left + right) / 2, H - 8);
   return svg + "</svg>\n";
 }
 
@@ -121,7 +121,8 @@ void check_view(const AttentionView& v) {
 std::vector<std::string> visible(std::vector<std::string> tokens) {
   for (std::string& t : tokens) {
     std::string shown;
-    for (const char c : t) shown += c == ' ' ? "\u2423" : c == '\t' ? "\u21e5" : c == '\n' ? "\u21b5" : std::string(1, c);
+    for (const char c : t)
+      shown += c == ' ' ? "\u2423" : c == '\t' ? "\u21e5" : c == '\n' ? "\u21b5" : std::string(1, c);
     t = std::move(shown);
   }
   return tokens;
@@ -135,17 +136,19 @@ AttentionView attention_view(std::string name, const std::vector<Tensor>& layers
   std::vector<Tensor> per_layer;  // each (1, H, Q, K)
   for (const Tensor& w : layers) {
     if (w.dim() != 3 && w.dim() != 4)
-      throw std::invalid_argument(fmt::format("attention_view '{}': a layer's weights have shape ({}); expected "
-                                              "(1, heads, queries, keys) or (1, queries, keys)",
-                                              name, fmt::join(w.shape(), ", ")));
+      throw std::invalid_argument(
+          fmt::format("attention_view '{}': a layer's weights have shape ({}); expected "
+                      "(1, heads, queries, keys) or (1, queries, keys)",
+                      name, fmt::join(w.shape(), ", ")));
     per_layer.push_back(w.dim() == 3 ? attograd::unsqueeze(w, 1) : w);
   }
   for (const Tensor& w : per_layer)
     if (w.shape() != per_layer.front().shape())
       throw std::invalid_argument(fmt::format("attention_view '{}': layers of shapes ({}) and ({}) differ", name,
                                               fmt::join(per_layer.front().shape(), ", "), fmt::join(w.shape(), ", ")));
-  AttentionView v{std::move(name), "", "", visible(std::move(queries)), visible(std::move(keys)),
-                  attograd::cat(per_layer, 0), causal, ""};
+  AttentionView v{
+      std::move(name), "", "", visible(std::move(queries)), visible(std::move(keys)), attograd::cat(per_layer, 0),
+      causal,          ""};
   check_view(v);
   return v;
 }
@@ -153,7 +156,8 @@ AttentionView attention_view(std::string name, const std::vector<Tensor>& layers
 // ---- metrics, settings, choosing examples ----
 
 std::vector<Metric> describe_metrics(const nlohmann::json& metrics) {
-  static const std::vector<std::array<std::string, 3>> plain = {  // key, name, unit; in the order shown
+  static const std::vector<std::array<std::string, 3>> plain = {
+      // key, name, unit; in the order shown
       {"task", "task", ""},
       {"model", "model", ""},
       {"steps", "training steps", "steps"},
@@ -195,11 +199,13 @@ std::vector<Metric> describe_metrics(const nlohmann::json& metrics) {
   };
   auto describe = [&](const std::string& prefix, const std::string& key, const nlohmann::json& value) {
     const auto it = known(key);
-    return it != plain.end() ? Metric{prefix + (*it)[1], text(value), (*it)[2]} : Metric{prefix + plain_name(key), text(value), ""};
+    return it != plain.end() ? Metric{prefix + (*it)[1], text(value), (*it)[2]}
+                             : Metric{prefix + plain_name(key), text(value), ""};
   };
   std::vector<Metric> rows;
   for (const auto& entry : plain)  // the known ones in the table's order, then the others
-    if (metrics.contains(entry[0]) && shown(metrics[entry[0]])) rows.push_back(describe("", entry[0], metrics[entry[0]]));
+    if (metrics.contains(entry[0]) && shown(metrics[entry[0]]))
+      rows.push_back(describe("", entry[0], metrics[entry[0]]));
   for (const auto& [key, value] : metrics.items())
     if (shown(value) && known(key) == plain.end()) rows.push_back(describe("", key, value));
   for (const auto& [key, value] : metrics.items())  // a nested object: "compositional: exact match"
@@ -275,15 +281,23 @@ std::vector<std::size_t> wrong_positions(const ReportExample& e) {
   if (e.reference.empty()) return wrong;
   for (std::size_t i = 0; i < e.output.size(); ++i)
     if (i >= e.reference.size() || e.output[i] != e.reference[i]) wrong.push_back(i);
-  if (wrong.empty() && e.output.size() < e.reference.size()) wrong.push_back(e.output.empty() ? 0 : e.output.size() - 1);
+  if (wrong.empty() && e.output.size() < e.reference.size())
+    wrong.push_back(e.output.empty() ? 0 : e.output.size() - 1);
   return wrong;
 }
 
 nlohmann::json view_json(const AttentionView& v) {
   const auto& s = v.weights.shape();
-  return {{"name", v.name},   {"query_title", v.query_title}, {"key_title", v.key_title}, {"queries", v.queries},
-          {"keys", v.keys},   {"layers", s[0]},               {"heads", s[1]},            {"causal", v.causal},
-          {"note", v.note},   {"weights", base64(quantised(v))}};
+  return {{"name", v.name},
+          {"query_title", v.query_title},
+          {"key_title", v.key_title},
+          {"queries", v.queries},
+          {"keys", v.keys},
+          {"layers", s[0]},
+          {"heads", s[1]},
+          {"causal", v.causal},
+          {"note", v.note},
+          {"weights", base64(quantised(v))}};
 }
 
 // The page's data: each example with its tokens, wrong positions and attention, until the
@@ -299,9 +313,14 @@ nlohmann::json page_data(const Report& r, std::size_t budget) {
     if (fits)
       for (const AttentionView& v : e.attention) views.push_back(view_json(v));
     used += fits ? bytes : 0;
-    nlohmann::json item = {{"label", e.label},   {"input", e.input},         {"output", e.output},
-                           {"reference", e.reference}, {"joiner", e.joiner}, {"right", e.right()},
-                           {"wrong", wrong_positions(e)}, {"attention", views},
+    nlohmann::json item = {{"label", e.label},
+                           {"input", e.input},
+                           {"output", e.output},
+                           {"reference", e.reference},
+                           {"joiner", e.joiner},
+                           {"right", e.right()},
+                           {"wrong", wrong_positions(e)},
+                           {"attention", views},
                            {"attention_left_out", !fits && bytes > 0}};
     if (!e.image_png.empty())
       item["image"] = "data:image/png;base64," + base64(e.image_png), item["grid"] = {e.grid_height, e.grid_width};
@@ -316,7 +335,12 @@ std::string script_json(const nlohmann::json& data) {
   const std::string text = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::string out;
   out.reserve(text.size());
-  for (const char c : text) c == '<' ? out += "\\u003c" : out += c;
+  for (const char c : text) {
+    if (c == '<')
+      out += "\\u003c";
+    else
+      out += c;
+  }
   return out;
 }
 
@@ -346,10 +370,11 @@ std::string examples_summary(const Report& r) {
   if (r.scored == 0) return "";
   std::size_t shown_wrong = 0;
   for (const ReportExample& e : r.examples) shown_wrong += !e.right();
-  return fmt::format("<p>{} of the {} held-out examples are wrong. Shown here: {} wrong, then {} right; a wrong "
-                     "output's wrong tokens are marked <span class=\"wrong\">like this</span>. Click one to see its "
-                     "attention.</p>\n",
-                     r.wrong, r.scored, shown_wrong, r.examples.size() - shown_wrong);
+  return fmt::format(
+      "<p>{} of the {} held-out examples are wrong. Shown here: {} wrong, then {} right; a wrong "
+      "output's wrong tokens are marked <span class=\"wrong\">like this</span>. Click one to see its "
+      "attention.</p>\n",
+      r.wrong, r.scored, shown_wrong, r.examples.size() - shown_wrong);
 }
 
 }  // namespace
@@ -359,7 +384,8 @@ std::string report_html(const Report& r) {
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" "
       "content=\"width=device-width, initial-scale=1\">\n<title>{0}</title>\n<style>\n{1}</style></head>\n<body>\n"
       "<h1>{0}</h1>\n<nav><a href=\"#explorer\">attention</a> · <a href=\"#examples\">held-out examples</a> · <a "
-      "href=\"#metrics\">metrics</a> · <a href=\"#loss\">training loss</a> · <a href=\"#settings\">settings</a></nav>\n",
+      "href=\"#metrics\">metrics</a> · <a href=\"#loss\">training loss</a> · <a "
+      "href=\"#settings\">settings</a></nav>\n",
       xml_escape(r.title), report_page_css);
   html +=
       "<section id=\"explorer\"><h2>Attention</h2>\n<noscript><p>The attention views need JavaScript; the tables "
@@ -367,9 +393,10 @@ std::string report_html(const Report& r) {
   html += "<section id=\"examples\"><h2>Held-out examples</h2>\n" + examples_summary(r) +
           "<div id=\"example-list\"></div></section>\n";
   html += "<section id=\"metrics\"><h2>Metrics</h2>\n" + metrics_table(r.metrics) + "</section>\n";
-  html += fmt::format("<section id=\"loss\"><h2>Training loss</h2>\n<p>{}, every step; the validation loss where it "
-                      "was measured.</p>\n<div class=\"scroll\">{}</div></section>\n",
-                      xml_escape(r.loss_unit), inline_svg(loss_curve_svg(r.losses, r.validation)));
+  html += fmt::format(
+      "<section id=\"loss\"><h2>Training loss</h2>\n<p>{}, every step; the validation loss where it "
+      "was measured.</p>\n<div class=\"scroll\">{}</div></section>\n",
+      xml_escape(r.loss_unit), inline_svg(loss_curve_svg(r.losses, r.validation)));
   html += "<section id=\"settings\"><h2>Settings</h2>\n<table class=\"settings\">\n" + table_rows(r.settings) +
           "</table></section>\n<pre id=\"page-errors\"></pre>\n";
   html += "<script type=\"application/json\" id=\"report-data\">" + script_json(page_data(r, 1'200'000)) +

@@ -37,8 +37,8 @@ struct AttentionView {
   std::string query_title, key_title;      // axis titles: "output token", "source token"
   std::vector<std::string> queries, keys;  // the tokens of the rows and of the columns
   attograd::Tensor weights;                // (layers, heads, queries, keys); each row sums to 1
-  bool causal = false;  // a query sees only the keys up to its own position: the rest are masked
-  std::string note;     // said above the views, e.g. that an RNN's attention is one "head"
+  bool causal = false;                     // a query sees only the keys up to its own position: the rest are masked
+  std::string note;                        // said above the views, e.g. that an RNN's attention is one "head"
 };
 
 // Every layer's self- or cross-attention as a view: `layers` [l] (1, H, Q, K) or (1, Q, K)
@@ -53,13 +53,13 @@ inline constexpr const char* one_head_note =
     "An RNN decoder's attention has one layer and one \"head\": every view below shows that one map.";
 
 struct ReportExample {
-  std::string label;                       // "test 12", "your sentence"
-  std::string input;                       // the source, the prompt; empty for a picture
-  std::vector<std::string> output;         // the model's tokens
-  std::vector<std::string> reference;      // the expected tokens; empty: nothing to score against
-  std::string joiner;                      // how tokens are joined for display ("" chars, " " words)
-  std::vector<AttentionView> attention;    // empty for a model without attention
-  std::string image_png;                   // captioning: the picture (PNG bytes), under its overlays
+  std::string label;                            // "test 12", "your sentence"
+  std::string input;                            // the source, the prompt; empty for a picture
+  std::vector<std::string> output;              // the model's tokens
+  std::vector<std::string> reference;           // the expected tokens; empty: nothing to score against
+  std::string joiner;                           // how tokens are joined for display ("" chars, " " words)
+  std::vector<AttentionView> attention;         // empty for a model without attention
+  std::string image_png;                        // captioning: the picture (PNG bytes), under its overlays
   std::size_t grid_height = 0, grid_width = 0;  // captioning: the grid the attention's keys cover
   // Whether the output is the reference (true when there is no reference).
   bool right() const { return reference.empty() || output == reference; }
@@ -91,7 +91,8 @@ std::vector<std::pair<std::string, std::string>> report_settings(
 
 // The examples to show out of `count` scored ones: every wrong one first, then right ones, at most
 // `limit` in all, each part in its original order. `right(i)` says whether example i was right.
-std::vector<std::size_t> wrong_first(std::size_t count, std::size_t limit, const std::function<bool(std::size_t)>& right);
+std::vector<std::size_t> wrong_first(std::size_t count, std::size_t limit,
+                                     const std::function<bool(std::size_t)>& right);
 
 // Writes dir/index.html (creating dir); returns its path. Throws std::runtime_error naming the
 // path if it cannot; a half-written page is never left behind.

@@ -466,7 +466,8 @@ std::optional<examples::ReportExample> show_samples(const Options& o, Program& p
 // The settings as used: each option (per-task defaults resolved), the model's sizes, the data.
 examples::Given::Values used_settings(const Program& p, const Settings& s, const examples::Given& given) {
   auto value = [&](const char* name, const auto& v) {
-    return std::pair{std::string(name), given(name) ? fmt::format("{}", v) : fmt::format("{} ({}'s default)", v, p.task)};
+    return std::pair{std::string(name),
+                     given(name) ? fmt::format("{}", v) : fmt::format("{} ({}'s default)", v, p.task)};
   };
   const lm::ModelConfig& c = p.config;
   examples::Given::Values used = {value("--embed", c.embed),     value("--layers", c.layers),
@@ -475,11 +476,11 @@ examples::Given::Values used_settings(const Program& p, const Settings& s, const
                                   value("--steps", s.steps),     value("--lr", s.lr)};
   if (given("--load") && !given("--steps")) used[6].second = "0 (a loaded model trains only with --steps)";
   used.emplace_back("data", p.data_source);
-  used.emplace_back("splits", p.problems ? fmt::format("{} training problems, {} held-out ({} distinct)",
-                                                       p.problems->train.size(), p.problems->held_out.size(),
-                                                       p.problems->held_out_unique)
-                                         : fmt::format("{} training tokens, {} validation tokens",
-                                                       p.text.train.size(), p.text.validation.size()));
+  used.emplace_back(
+      "splits", p.problems ? fmt::format("{} training problems, {} held-out ({} distinct)", p.problems->train.size(),
+                                         p.problems->held_out.size(), p.problems->held_out_unique)
+                           : fmt::format("{} training tokens, {} validation tokens", p.text.train.size(),
+                                         p.text.validation.size()));
   used.emplace_back("tokenizer", fmt::format("{}, {} tokens", p.tokenizer.kind(), p.tokenizer.size()));
   used.emplace_back("parameters", fmt::format("{}", p.model->parameter_count()));
   return used;

@@ -403,7 +403,9 @@ std::string report_title(const Options& o, const Program& p) {
   const std::string model = kind == "transformer" ? "a Transformer"
                             : kind == "none"      ? "a GRU encoder-decoder without attention"
                                                   : "a GRU encoder-decoder with " + kind + " attention";
-  const std::string data = !o.data.empty() ? o.data : p.setup.task == "file" ? "a file" : "the " + p.setup.task + " task";
+  const std::string data = !o.data.empty()          ? o.data
+                           : p.setup.task == "file" ? "a file"
+                                                    : "the " + p.setup.task + " task";
   return fmt::format("translate: {} with {}", data, model);
 }
 
@@ -431,8 +433,8 @@ std::vector<examples::ReportExample> translate_user_text(const Options& o, const
     const auto tokens = examples::tokenize(text, p.setup.tokens);
     const Decoded d = decode(*p.model, {tokens}, p.setup, o.beam)[0];
     fmt::print("{}\n", examples::detokenize(p.setup.target_vocab.decode(d.tokens), p.setup.tokens));
-    shown.push_back(report_example(p, shown.empty() ? "your sentence" : fmt::format("your sentence {}", shown.size() + 1),
-                                   tokens, d.tokens, {}));
+    shown.push_back(report_example(
+        p, shown.empty() ? "your sentence" : fmt::format("your sentence {}", shown.size() + 1), tokens, d.tokens, {}));
   };
   if (!o.translate_text.empty()) translate_line(o.translate_text);
   if (o.interactive)

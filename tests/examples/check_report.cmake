@@ -1,6 +1,7 @@
 # Runs a short translate training with --report and --metrics-json, then checks the files: the
-# HTML is one document with the metrics table, the loss curve and inline SVG heatmaps; the JSON
-# has every required key with fractions in [0, 1].
+# HTML has the metrics under plain names with units and the loss chart with its validation curve
+# (check_report_page.cmake checks the page's views); the JSON has every required key with
+# fractions in [0, 1].
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 execute_process(COMMAND ${PROGRAM} --task reverse --steps 30 --train-size 200 --held-out 20 --hidden 32 --embed 16
@@ -10,26 +11,12 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "translate failed (${rc}):\n${out}\n${err}")
 endif()
 file(READ ${WORK}/report/index.html html)
-foreach(piece "^<!DOCTYPE html>" "<h2>Metrics</h2>" "exact_match" "<svg xmlns=\"http://www.w3.org/2000/svg\""
-        "training loss" "<rect x=" "</html>\n$")
+foreach(piece "^<!DOCTYPE html>" "<h2>Metrics</h2>" "exact match" "fraction of the held-out outputs"
+        "training loss \\(log scale\\)" "validation loss" "</html>\n$")
   if(NOT html MATCHES "${piece}")
     message(FATAL_ERROR "report/index.html lacks ${piece}")
   endif()
 endforeach()
-string(REGEX MATCHALL "<svg " opened "${html}")
-string(REGEX MATCHALL "</svg>" closed "${html}")
-list(LENGTH opened n_open)
-list(LENGTH closed n_close)
-if(NOT n_open EQUAL n_close OR n_open LESS 2)
-  message(FATAL_ERROR "report/index.html: ${n_open} <svg> against ${n_close} </svg>")
-endif()
-if(html MATCHES "<script" OR html MATCHES "https?://[^\"]*\\.(js|css)")
-  message(FATAL_ERROR "report/index.html must be self-contained (no scripts, no remote files)")
-endif()
-file(GLOB heatmaps ${WORK}/report/attention_*.svg)
-if(NOT heatmaps)
-  message(FATAL_ERROR "no attention_*.svg next to the report")
-endif()
 file(READ ${WORK}/metrics.json json)
 foreach(key task model steps train_seconds final_loss exact_match token_accuracy bleu alignment_accuracy)
   string(JSON value ERROR_VARIABLE missing GET "${json}" ${key})

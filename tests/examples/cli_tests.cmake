@@ -64,6 +64,27 @@ add_test(NAME examples.translate.report_and_metrics
          COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:translate> -DWORK=${cli_work}/report_run
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_report.cmake)
 
+# The attention explorer's pages (check_report_page.cmake: the file, then the page rendered in
+# headless Chromium): an RNN model's one head, a Transformer's three kinds of attention with the
+# causal mask drawn apart, and the page for the user's own sentence from a loaded model.
+set(page_check ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_report_page.cmake)
+function(report_page_test name program)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "CAPTION;MASKED" "ARGS;THEN;PIECES;ADDRESS;MAX_BYTES" "")
+  add_test(NAME examples.${name}
+           COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:${program}> -DWORK=${cli_work}/${name} "-DARGS=${arg_ARGS}"
+                   "-DTHEN=${arg_THEN}" "-DPIECES=${arg_PIECES}" "-DADDRESS=${arg_ADDRESS}" -DMAX_BYTES=${arg_MAX_BYTES}
+                   -DCAPTION=${arg_CAPTION} -DMASKED=${arg_MASKED} -P ${page_check})
+  set_tests_properties(examples.${name} PROPERTIES SKIP_REGULAR_EXPRESSION "the browser check is SKIPPED")
+endfunction()
+set(tiny_translate "--task reverse --steps 30 --train-size 200 --held-out 20 --hidden 32 --embed 16")
+report_page_test(translate.page_rnn translate ARGS "${tiny_translate}"
+                 PIECES "An RNN decoder's attention has one layer" "held-out examples are wrong")
+report_page_test(translate.page_transformer translate MASKED
+                 ARGS "${tiny_translate} --model transformer --layers 2" ADDRESS "view=1&layer=1&hover=2"
+                 PIECES "encoder self-attention" "decoder self-attention \\(causal\\)" "cross-attention")
+report_page_test(translate.page_your_sentence translate ARGS "${tiny_translate} --save yours.safetensors"
+                 THEN "--load yours.safetensors --translate abcdef" PIECES "your sentence")
+
 # --help's table of defaults per model is what each model uses (its start-up line says so); piped
 # output keeps its order (the start-up and sanity lines before the progress lines on stderr).
 add_test(NAME examples.translate.help_defaults_are_used
@@ -147,6 +168,11 @@ if(TARGET caption)
            COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:caption> "-DARGS=--task digits --steps 10 --train-size 16 --held-out 4 --batch 4 --features 8 --hidden 16 --embed 8 --no-report"
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_output_order.cmake
            WORKING_DIRECTORY ${cli_work})
+  set(tiny_caption "--steps 20 --train-size 64 --held-out 12 --batch 8 --features 16 --hidden 32")
+  report_page_test(caption.page_sat caption CAPTION ARGS "${tiny_caption} --save c.safetensors"
+                   THEN "--load c.safetensors --caption ${cli_data}/digits.png" PIECES "your picture digits.png")
+  report_page_test(caption.page_transformer caption CAPTION MASKED ARGS "${tiny_caption} --model transformer --layers 2"
+                   ADDRESS "example=1&view=1&hover=1" PIECES "test image" "decoder self-attention")
   add_test(NAME examples.caption.report_and_metrics
            COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:caption> -DWORK=${cli_work}/caption_report_run
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_caption_report.cmake)

@@ -96,3 +96,11 @@ lm_cli_test(checkpoint_wrong_embed EXIT 1
             ARGS --load ${cli_data}/lm_wrong_embed.safetensors --no-report)
 lm_cli_test(checkpoint_unknown_task EXIT 1 STDERR "lm_unknown_task.safetensors: unknown task 'chess' \\(expected sort, add or text\\)"
             ARGS --load ${cli_data}/lm_unknown_task.safetensors --no-report)
+
+# lm's pages: a 4-layer, 4-head GPT over a 64-token context stays under 2 MB; a sort model's
+# held-out problems (wrong ones first) and the page for the user's own --prompt.
+report_page_test(lm.page_text lm MASKED MAX_BYTES 2000000
+                 ARGS "--task text --layers 4 --heads 4 --context 64 --embed 16 --batch 2 --steps 10 --max-new 100"
+                 ADDRESS "layer=3&head=2&hover=40" PIECES "causal self-attention" "a GPT on")
+report_page_test(lm.page_your_problem lm MASKED ARGS "--task sort --steps 40 --embed 16 --layers 2 --heads 2 --save s.safetensors"
+                 THEN "--load s.safetensors --prompt 210210" PIECES "your problem" "held-out problem")

@@ -96,9 +96,9 @@ TEST_CASE("one-head views, shape errors name the shapes") {
   CHECK(v.weights.shape() == Shape{1, 1, 3, 4});
   CHECK_THROWS_WITH(examples::attention_view("cross", {w}, {"1", "2"}, {"a", "b", "c", "d"}),
                     Contains("weights of shape (1, 1, 3, 4) do not fit 2 query and 4 key tokens"));
-  CHECK_THROWS_WITH(examples::attention_view("cross", {w, softmax(randn({1, 3, 5}), -1)}, {"1", "2", "3"},
-                                             {"a", "b", "c", "d"}),
-                    Contains("layers of shapes (1, 1, 3, 4) and (1, 1, 3, 5) differ"));
+  CHECK_THROWS_WITH(
+      examples::attention_view("cross", {w, softmax(randn({1, 3, 5}), -1)}, {"1", "2", "3"}, {"a", "b", "c", "d"}),
+      Contains("layers of shapes (1, 1, 3, 4) and (1, 1, 3, 5) differ"));
   CHECK_THROWS_WITH(examples::attention_view("cross", {randn({3, 4})}, {"1", "2", "3"}, {"a", "b", "c", "d"}),
                     Contains("a layer's weights have shape (3, 4)"));
   CHECK_THROWS_WITH(examples::attention_view("cross", {}, {}, {}), Contains("'cross': no layers"));
@@ -145,9 +145,9 @@ TEST_CASE("the page names no network address, and no token can end its script") 
 }
 
 TEST_CASE("metrics under plain names with units, in a fixed order; unknown keys as words") {
-  const nlohmann::json metrics = {{"train_seconds", 12.5},   {"exact_match", 0.75}, {"task", "dates"},
-                                  {"new_metric", 3},         {"validation_curve", {1, 2}},
-                                  {"compositional", {{"exact_match", 0.5}}}};
+  const nlohmann::json metrics = {
+      {"train_seconds", 12.5}, {"exact_match", 0.75},        {"task", "dates"},
+      {"new_metric", 3},       {"validation_curve", {1, 2}}, {"compositional", {{"exact_match", 0.5}}}};
   const std::vector<examples::Metric> rows = examples::describe_metrics(metrics);
   REQUIRE(rows.size() == 5);
   CHECK(rows[0].name == "task");

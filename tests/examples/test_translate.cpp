@@ -262,7 +262,8 @@ TEST_CASE("a model's attention for the report is the attention it paid while dec
     REQUIRE(last.shape()[3] == source.size());
     const Tensor mean = kind == "transformer" ? attograd::mean(last, {1}) : select(last, 1, 0);  // (1, T + 1, S)
     for (std::size_t t = 0; t < h.attention.size(); ++t)  // decoding returns the last layer's head mean
-      for (std::size_t j = 0; j < source.size(); ++j) CHECK(mean.value()(0, t, j) == Approx(h.attention[t][j]).margin(1e-5));
+      for (std::size_t j = 0; j < source.size(); ++j)
+        CHECK(mean.value()(0, t, j) == Approx(h.attention[t][j]).margin(1e-5));
     if (kind == "transformer") {
       REQUIRE(a.encoder_self.size() == model->config().layers);
       CHECK(a.encoder_self[0].shape() == Shape{1, 2, source.size(), source.size()});
