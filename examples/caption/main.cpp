@@ -395,18 +395,15 @@ void write_report(const Options& o, const examples::Given& given, const Program&
                              : p.setup.config.kind == "transformer" ? "a Transformer decoder"
                                                                     : "an LSTM without attention");
   report.metrics = examples::describe_metrics(metrics);
-  examples::Given::Values used = examples::model_setting_values(p.setup.config.kind, settings, given);
-  used.emplace_back("image size", fmt::format("{}×{}", p.setup.config.height, p.setup.config.width));
-  used.emplace_back("data",
-                    o.images.empty() ? "generated (--task " + p.setup.task + ")" : o.images + ", " + o.captions);
-  if (!p.data.train.empty() || !p.data.test.empty())
-    used.emplace_back("splits", fmt::format("{} training, {} validation, {} test images", p.data.train.size(),
-                                            p.data.validation.size(), p.data.test.size()));
-  used.emplace_back("parameters", fmt::format("{}", p.model->parameter_count()));
-  report.settings = examples::report_settings(given, used);
+  const std::string source =
+      o.images.empty() ? "generated (--task " + p.setup.task + ")" : o.images + ", " + o.captions;
+  const examples::SplitSizes splits{p.data.train.size(), p.data.validation.size(), p.data.test.size(), "images"};
+  report.settings = examples::report_settings(
+      given, examples::run_settings(given, p.setup.config.kind, settings,
+                                    {{"image size", fmt::format("{}×{}", p.setup.config.height, p.setup.config.width)}},
+                                    source, splits, p.model->parameter_count()));
   report.loss_unit = "cross-entropy, nats per caption word";
-  const auto index = examples::write_report(o.report, report);
-  fmt::print("report: {} (open it in a browser)\n", index.string());
+  examples::publish_report(o.report, report);
 }
 
 // Up to 12 test pictures for the page, the wrong captions first.

@@ -228,6 +228,19 @@ std::vector<std::pair<std::string, std::string>> report_settings(
   return rows;
 }
 
+Given::Values run_settings(const Given& given, const std::string& kind, const ModelSettings& settings,
+                           Given::Values extra, const std::string& data, const SplitSizes& splits,
+                           std::size_t parameters) {
+  Given::Values used = model_setting_values(kind, settings, given);
+  used.insert(used.end(), extra.begin(), extra.end());
+  used.emplace_back("data", data);
+  if (splits.train + splits.validation + splits.test > 0)
+    used.emplace_back("splits", fmt::format("{} training, {} validation, {} test {}", splits.train, splits.validation,
+                                            splits.test, splits.items));
+  used.emplace_back("parameters", fmt::format("{}", parameters));
+  return used;
+}
+
 std::vector<std::size_t> wrong_first(std::size_t count, std::size_t limit,
                                      const std::function<bool(std::size_t)>& right) {
   std::vector<std::size_t> order;
@@ -411,6 +424,10 @@ std::filesystem::path write_report(const std::filesystem::path& dir, const Repor
   const std::filesystem::path index = dir / "index.html";
   write_file_atomically(index, report_html(report));
   return index;
+}
+
+void publish_report(const std::filesystem::path& dir, const Report& report) {
+  fmt::print("report: {} (open it in a browser)\n", write_report(dir, report).string());
 }
 
 void write_metrics_json(const std::filesystem::path& path, const nlohmann::json& metrics) {

@@ -89,6 +89,12 @@ std::vector<Metric> describe_metrics(const nlohmann::json& metrics);
 std::vector<std::pair<std::string, std::string>> report_settings(
     const Given& given, const std::vector<std::pair<std::string, std::string>>& extra);
 
+// The rows translate and caption add to report_settings: the model's seven per-model values,
+// `extra`, the data source, the split sizes (when there is data) and the parameter count.
+Given::Values run_settings(const Given& given, const std::string& kind, const ModelSettings& settings,
+                           Given::Values extra, const std::string& data, const SplitSizes& splits,
+                           std::size_t parameters);
+
 // The examples to show out of `count` scored ones: every wrong one first, then right ones, at most
 // `limit` in all, each part in its original order. `right(i)` says whether example i was right.
 std::vector<std::size_t> wrong_first(std::size_t count, std::size_t limit,
@@ -97,6 +103,9 @@ std::vector<std::size_t> wrong_first(std::size_t count, std::size_t limit,
 // Writes dir/index.html (creating dir); returns its path. Throws std::runtime_error naming the
 // path if it cannot; a half-written page is never left behind.
 std::filesystem::path write_report(const std::filesystem::path& dir, const Report& report);
+
+// write_report, then "report: DIR/index.html (open it in a browser)" on stdout.
+void publish_report(const std::filesystem::path& dir, const Report& report);
 
 // The page itself (what write_report writes).
 std::string report_html(const Report& report);

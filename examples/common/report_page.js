@@ -398,9 +398,10 @@ function drawExplorer() {
   root.innerHTML = "";
   drawExampleText(root, e);
   if (e.attention.length === 0) {
+    if (e.image) root.append(el("img", { src: e.image, alt: "the input picture", class: "picture" }));
     root.append(el("p", { class: "note", text: e.attention_left_out
       ? "This example's attention was left out to keep the page small; the first examples have theirs."
-      : "This model has no attention to show." }));
+      : "There is no attention to show: this model has none, or the input was empty." }));
     return;
   }
   drawControls(root);
@@ -437,7 +438,8 @@ function drawExampleList() {
     table.append(el("tr", { "data-example": String(i), title: "show this example's attention",
       onclick: () => { selectExample(i); document.getElementById("explorer").scrollIntoView(); } }, [
       el("td", { class: mark(e).class, text: mark(e).text }),
-      el("td", { text: e.label }), el("td", {}, [el("code", { text: e.input || (e.image ? "(picture)" : "") })]),
+      el("td", { text: e.label }), el("td", {}, [e.image ? el("img", { src: e.image, alt: "picture", class: "list-thumb" })
+        : el("code", { text: e.input })]),
       el("td", {}, [markedTokens(e)]), el("td", {}, [el("code", { text: e.reference.join(e.joiner) })]),
     ]));
   });

@@ -495,8 +495,7 @@ void write_report(const Options& o, const examples::Given& given, const Program&
   report.metrics = examples::describe_metrics(metrics);
   report.settings = examples::report_settings(given, used_settings(p, s, given));
   report.loss_unit = "cross-entropy, nats per token";
-  const auto index = examples::write_report(o.report, report);
-  fmt::print("report: {} (open it in a browser)\n", index.string());
+  examples::publish_report(o.report, report);
 }
 
 int run(Options o, const examples::Given& given) {

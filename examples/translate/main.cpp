@@ -413,17 +413,14 @@ void write_report(const Options& o, const examples::Given& given, const Program&
                   const examples::ModelSettings& settings, examples::Report& report, const nlohmann::json& metrics) {
   report.title = report_title(o, p);
   report.metrics = examples::describe_metrics(metrics);
-  examples::Given::Values used = examples::model_setting_values(p.setup.config.kind, settings, given);
-  used.emplace_back("--embed", fmt::format("{}", p.setup.config.embed));
-  used.emplace_back("data", o.data.empty() ? "generated (--task " + p.setup.task + ")" : o.data);
-  if (!p.data.train.empty() || !p.data.test.empty())
-    used.emplace_back("splits", fmt::format("{} training, {} validation, {} test pairs", p.data.train.size(),
-                                            p.data.validation.size(), p.data.test.size()));
-  used.emplace_back("parameters", fmt::format("{}", p.model->parameter_count()));
-  report.settings = examples::report_settings(given, used);
+  const std::string data = o.data.empty() ? "generated (--task " + p.setup.task + ")" : o.data;
+  const examples::SplitSizes splits{p.data.train.size(), p.data.validation.size(), p.data.test.size(), "pairs"};
+  report.settings =
+      examples::report_settings(given, examples::run_settings(given, p.setup.config.kind, settings,
+                                                              {{"--embed", fmt::format("{}", p.setup.config.embed)}},
+                                                              data, splits, p.model->parameter_count()));
   report.loss_unit = "cross-entropy, nats per target token";
-  const auto index = examples::write_report(o.report, report);
-  fmt::print("report: {} (open it in a browser)\n", index.string());
+  examples::publish_report(o.report, report);
 }
 
 // --translate TEXT and --interactive: the user's own sentences, printed, and returned for the page.
