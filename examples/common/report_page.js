@@ -329,20 +329,26 @@ function gridView(e) {
   return view.keys.length === cells ? view : e.attention.find(v => v.keys.length === cells);
 }
 
+// The word's attention over the grid, scaled up smoothly over the picture: cells it looks at
+// lit in yellow, the others dimmed (on a dark picture dimming alone would not show).
 function drawOverlay(canvas, e, view) {
-  const [rows, cols] = e.grid, context = canvas.getContext("2d"), small = document.createElement("canvas");
-  small.width = cols, small.height = rows;
-  const image = small.getContext("2d").createImageData(cols, rows);
-  let peak = 1e-9;
-  for (let k = 0; k < rows * cols; ++k) peak = Math.max(peak, weight(view, state.layer, state.heatHead, state.word, k) || 0);
-  for (let k = 0; k < rows * cols; ++k) {
-    const w = (weight(view, state.layer, state.heatHead, state.word, k) || 0) / peak;
-    image.data[k * 4 + 3] = Math.round(170 * (1 - w));  // dark where the word does not look
-  }
-  small.getContext("2d").putImageData(image, 0, 0);
+  const [rows, cols] = e.grid, context = canvas.getContext("2d");
+  const weights = Array.from({ length: rows * cols }, (_, k) => weight(view, state.layer, state.heatHead, state.word, k) || 0);
+  const peak = Math.max(1e-9, ...weights);
+  const layer = (rgb, alpha) => {
+    const small = document.createElement("canvas");
+    small.width = cols, small.height = rows;
+    const image = small.getContext("2d").createImageData(cols, rows);
+    weights.forEach((w, k) => {
+      image.data.set([...rgb, Math.round(255 * alpha(w / peak))], k * 4);
+    });
+    small.getContext("2d").putImageData(image, 0, 0);
+    context.drawImage(small, 0, 0, canvas.width, canvas.height);
+  };
   context.clearRect(0, 0, canvas.width, canvas.height);
   context.imageSmoothingEnabled = true;
-  context.drawImage(small, 0, 0, canvas.width, canvas.height);
+  layer([0, 0, 0], w => 0.55 * (1 - w));
+  layer([255, 215, 0], w => 0.5 * w);
 }
 
 function drawCaption(panel) {
