@@ -387,8 +387,22 @@ examples::ReportExample report_example(const Program& p, std::string label, cons
   return e;
 }
 
+// Beside the page, for slides: one example's overlays (last layer, mean of the heads), one tile per word.
+void write_overlays(const std::filesystem::path& file, const caption::Image& image, const examples::ReportExample& e,
+                    const caption::Captioner& model) {
+  if (e.attention.empty()) return;
+  const examples::AttentionView& v = e.attention.front();
+  const auto rows = examples::head_mean(v, v.weights.shape()[0] - 1);
+  std::vector<caption::Image> overlays;
+  for (std::size_t t = 0; t < rows.size(); ++t)
+    overlays.push_back(
+        caption::attention_overlay(image, rows[t], model.grid_height(), model.grid_width(), v.queries[t], 4));
+  caption::save_png(file, caption::tile_images(overlays, 6));
+}
+
 void write_report(const Options& o, const examples::Given& given, const Program& p,
-                  const examples::ModelSettings& settings, examples::Report& report, const nlohmann::json& metrics) {
+                  const examples::ModelSettings& settings, examples::Report& report,
+                  const std::vector<caption::Image>& pictures, const nlohmann::json& metrics) {
   const std::string data = o.images.empty() ? "the " + p.setup.task + " scenes" : o.images;
   report.title = fmt::format("caption: {} with {}", data,
                              p.setup.config.kind == "sat"           ? "Show, Attend and Tell"
@@ -404,26 +418,34 @@ void write_report(const Options& o, const examples::Given& given, const Program&
                                     source, splits, p.model->parameter_count()));
   report.loss_unit = "cross-entropy, nats per caption word";
   examples::publish_report(o.report, report);
+  for (std::size_t i = 0; i < report.examples.size(); ++i)  // the paper's figure: a picture per word
+    write_overlays(std::filesystem::path(o.report) / fmt::format("example_{:02}_overlays.png", i), pictures[i],
+                   report.examples[i], *p.model);
 }
 
 // Up to 12 test pictures for the page, the wrong captions first.
-void add_test_examples(const Program& p, const Evaluation& test, examples::Report& report) {
+void add_test_examples(const Program& p, const Evaluation& test, examples::Report& report,
+                       std::vector<caption::Image>& pictures) {
   const auto& scenes = p.data.test;
   auto right = [&](std::size_t i) { return test.decoded[i].words == scenes[i].caption; };
-  for (const std::size_t i : examples::wrong_first(scenes.size(), 12, right))
+  for (const std::size_t i : examples::wrong_first(scenes.size(), 12, right)) {
+    pictures.push_back(scenes[i].image);
     report.examples.push_back(
         report_example(p, fmt::format("test image {}", i), scenes[i].image, test.decoded[i].words, scenes[i].caption));
+  }
   report.scored = scenes.size();
   for (std::size_t i = 0; i < scenes.size(); ++i) report.wrong += !right(i);
 }
 
 // --caption IMAGE: the user's own picture, captioned, and returned for the page.
-std::optional<examples::ReportExample> caption_user_image(const Options& o, const Program& p) {
+std::optional<examples::ReportExample> caption_user_image(const Options& o, const Program& p,
+                                                          std::vector<caption::Image>& pictures) {
   if (o.caption_image.empty()) return std::nullopt;
   const caption::Image image =
       caption::resize_image(caption::load_image(o.caption_image), p.setup.config.height, p.setup.config.width);
   const Decoded d = decode(*p.model, {&image}, p.setup, o.beam)[0];
   fmt::print("{}\n", words_text(d.words));
+  pictures.insert(pictures.begin(), image);
   return report_example(p, "your picture " + std::filesystem::path(o.caption_image).filename().string(), image, d.words,
                         {});
 }
@@ -450,11 +472,12 @@ int run(const Options& o, const examples::Given& given) {
   examples::Report report;
   if (settings.steps > 0) report.losses = train(o, p, settings, metrics, report.validation);
   const bool tested = needs_data && !p.data.test.empty();
-  if (tested) add_test_examples(p, evaluate_test(o, p, metrics), report);
+  std::vector<caption::Image> pictures;  // report.examples' pictures
+  if (tested) add_test_examples(p, evaluate_test(o, p, metrics), report, pictures);
   examples::write_outputs(o.metrics_json, metrics, o.save, *p.model, to_metadata(p.setup));
-  if (auto yours = caption_user_image(o, p)) report.examples.insert(report.examples.begin(), *yours);
+  if (auto yours = caption_user_image(o, p, pictures)) report.examples.insert(report.examples.begin(), *yours);
   if (!o.report.empty() && (tested || given("--report")) && !report.examples.empty())
-    write_report(o, given, p, settings, report, metrics);
+    write_report(o, given, p, settings, report, pictures, metrics);
   return 0;
 }
 

@@ -153,6 +153,16 @@ AttentionView attention_view(std::string name, const std::vector<Tensor>& layers
   return v;
 }
 
+std::vector<std::vector<float>> head_mean(const AttentionView& view, std::size_t layer) {
+  const auto& s = view.weights.shape();
+  const attograd::Array& w = view.weights.value();
+  std::vector<std::vector<float>> rows(s[2], std::vector<float>(s[3], 0.0f));
+  for (std::size_t h = 0; h < s[1]; ++h)
+    for (std::size_t q = 0; q < s[2]; ++q)
+      for (std::size_t k = 0; k < s[3]; ++k) rows[q][k] += w(layer, h, q, k) / static_cast<float>(s[1]);
+  return rows;
+}
+
 // ---- metrics, settings, choosing examples ----
 
 std::vector<Metric> describe_metrics(const nlohmann::json& metrics) {

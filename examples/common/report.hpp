@@ -52,6 +52,10 @@ AttentionView attention_view(std::string name, const std::vector<attograd::Tenso
 inline constexpr const char* one_head_note =
     "An RNN decoder's attention has one layer and one \"head\": every view below shows that one map.";
 
+// One layer of a view averaged over its heads, [query][key]: what the SVG heatmaps and PNG
+// overlays written beside the page show (the page itself shows every head).
+std::vector<std::vector<float>> head_mean(const AttentionView& view, std::size_t layer);
+
 struct ReportExample {
   std::string label;                            // "test 12", "your sentence"
   std::string input;                            // the source, the prompt; empty for a picture

@@ -421,6 +421,14 @@ void write_report(const Options& o, const examples::Given& given, const Program&
                                                               data, splits, p.model->parameter_count()));
   report.loss_unit = "cross-entropy, nats per target token";
   examples::publish_report(o.report, report);
+  for (std::size_t i = 0; i < report.examples.size(); ++i) {  // each cross-attention as an SVG, for slides
+    if (report.examples[i].attention.empty()) continue;
+    const examples::AttentionView& v = report.examples[i].attention.front();
+    examples::write_file_atomically(
+        std::filesystem::path(o.report) / fmt::format("attention_{:02}.svg", i),
+        seq::attention_heatmap_svg(examples::head_mean(v, v.weights.shape()[0] - 1), v.keys, v.queries,
+                                   report.examples[i].label + ": last layer, mean of the heads"));
+  }
 }
 
 // --translate TEXT and --interactive: the user's own sentences, printed, and returned for the page.
