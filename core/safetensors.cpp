@@ -550,6 +550,19 @@ std::vector<std::byte> serialize_safetensors(const NamedArrays& tensors, const M
 void save_safetensors(const std::filesystem::path& path, const NamedArrays& tensors, const Metadata& metadata) {
   const std::string source = path.string();
   const std::string head = make_prefix_and_header(tensors, metadata, source);
+  // A device or a pipe (/dev/null, /dev/full, a FIFO) is written in place: renaming a temporary
+  // file over it would replace the device itself.
+  struct stat target {};
+  if (::stat(path.c_str(), &target) == 0 && !S_ISREG(target.st_mode) && !S_ISDIR(target.st_mode)) {
+    FileDescriptor out(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!out.is_open()) fail(source, "cannot open it: " + errno_str());
+    bool written = write_all(out.get(), head.data(), head.size());
+    for (const auto& named : tensors)
+      written = written && write_all(out.get(), named.second.data(), named.second.size() * float_bytes);
+    if (!written) fail(source, "cannot write it: " + errno_str());
+    if (!out.close()) fail(source, "cannot close it: " + errno_str());
+    return;
+  }
   const std::filesystem::path temp = temporary_path_for(path);
 
   FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));

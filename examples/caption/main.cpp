@@ -105,7 +105,7 @@ Setup from_metadata(const Metadata& m, const std::string& path) {
 // ---- data and model ----
 
 Program load_model(const Options& o, const examples::Given& given) {
-  const nn::Checkpoint ckpt = nn::load(o.load);
+  const nn::Checkpoint ckpt = examples::load_model_file(o.load);
   Program p;
   p.setup = from_metadata(ckpt.metadata, o.load);
   const caption::ModelConfig& c = p.setup.config;
@@ -302,8 +302,9 @@ double validation_loss(caption::Captioner& model, const caption::Batch& held) {
 
 // The training loop: sample a batch, one step on its loss, validate now and then. Returns the
 // losses, one a step.
-std::vector<double> train(const Options& o, Program& p, const examples::ModelSettings& settings,
-                          nlohmann::json& metrics, examples::ValidationCurve& curve) {
+std::vector<double> train(const Options& o, const examples::Given& given, Program& p,
+                          const examples::ModelSettings& settings, nlohmann::json& metrics,
+                          examples::ValidationCurve& curve) {
   examples::Trainer trainer(p.model->parameters(),
                             examples::trainer_options(o, settings, 5.0, !p.data.validation.empty()));
   p.model->train();
@@ -318,23 +319,26 @@ std::vector<double> train(const Options& o, Program& p, const examples::ModelSet
                examples::sanity_text(initial, p.setup.vocab.size()));
   }
   const caption::Batch held = make_batch(examples::first_items(p.data.validation, 128), p.setup);
-  for (std::size_t step = 1; step <= trainer.steps(); ++step) {
+  trainer.track({p.model->state_dict(), &batches, &curve, &metrics,
+                 examples::run_metadata(given, to_metadata(p.setup))});  // with --resume: restored here
+  for (std::size_t step = trainer.first_step(); step <= trainer.steps(); ++step) {
     const caption::Batch b = sample();
     trainer.step(p.model->loss(b), examples::token_count(b.lengths));
     if (!p.data.validation.empty() && examples::curve_point_due(step, trainer.steps()))
       trainer.untimed([&] { curve.emplace_back(step, validation_loss(*p.model, held)); });
-    if (!trainer.validation_due(step)) continue;
-    trainer.untimed([&] {
-      p.model->eval();
-      const Evaluation v = evaluate(*p.model, p.data.validation, p.setup, 1);
-      p.model->train();
-      fmt::print(stderr, "\nstep {}: {}\n", step, summary("validation", v.metrics));
-    });
+    if (trainer.validation_due(step))
+      trainer.untimed([&] {
+        p.model->eval();
+        const Evaluation v = evaluate(*p.model, p.data.validation, p.setup, 1);
+        p.model->train();
+        fmt::print(stderr, "\nstep {}: {}\n", step, summary("validation", v.metrics));
+      });
+    trainer.end_step(step);  // --checkpoint, Ctrl-C
   }
   trainer.finish();
   p.model->eval();
   metrics["steps"] = trainer.losses().size(), metrics["train_seconds"] = trainer.seconds();
-  metrics["final_loss"] = trainer.losses().back();
+  metrics["final_loss"] = trainer.losses().back(), metrics["losses"] = trainer.losses();
   return trainer.losses();
 }
 
@@ -470,7 +474,7 @@ int run(const Options& o, const examples::Given& given) {
 
   nlohmann::json metrics = examples::initial_metrics(p.setup.task, p.setup.config.kind);
   examples::Report report;
-  if (settings.steps > 0) report.losses = train(o, p, settings, metrics, report.validation);
+  if (settings.steps > 0) report.losses = train(o, given, p, settings, metrics, report.validation);
   const bool tested = needs_data && !p.data.test.empty();
   std::vector<caption::Image> pictures;  // report.examples' pictures
   if (tested) add_test_examples(p, evaluate_test(o, p, metrics), report, pictures);

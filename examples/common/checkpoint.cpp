@@ -1,9 +1,10 @@
 // sizes_json, MetadataReader, check_model_kind, save_checkpoint.
 #include "checkpoint.hpp"
 
-#include "report.hpp"
-
+#include <algorithm>
 #include <stdexcept>
+
+#include "report.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -61,6 +62,16 @@ void write_outputs(const std::string& metrics_json, const nlohmann::json& metric
                    const attograd::nn::Module& model, const attograd::Metadata& metadata) {
   if (!metrics_json.empty()) write_metrics_json(metrics_json, metrics);
   if (!save.empty()) save_checkpoint(save, model, metadata);
+}
+
+attograd::nn::Checkpoint load_model_file(const std::string& path) {
+  attograd::nn::Checkpoint file = attograd::nn::load(path);
+  const bool training_state = std::any_of(file.state_dict.begin(), file.state_dict.end(), [](const auto& named) {
+    return named.first.rfind(attograd::optim::optimizer_prefix, 0) == 0;
+  });
+  if (!training_state) return file;
+  attograd::optim::TrainingState state = attograd::optim::read_training_state(path);
+  return {std::move(state.model), std::move(state.metadata)};
 }
 
 }  // namespace examples

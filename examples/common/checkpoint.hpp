@@ -33,6 +33,10 @@ class MetadataReader {
   std::string program_, path_;
 };
 
+// --load PATH: a model saved with --save, or the model part of a --checkpoint file (its
+// optimizer, schedule and training metadata are left out; the program's metadata is kept).
+attograd::nn::Checkpoint load_model_file(const std::string& path);
+
 // Throws if --model named another kind than the checkpoint holds.
 void check_model_kind(const std::string& path, const std::string& saved, const std::string& asked,
                       bool asked_on_command_line);

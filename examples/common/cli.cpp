@@ -3,9 +3,15 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <attograd/attograd.hpp>
+
+#include "training.hpp"
 
 namespace examples {
 
@@ -37,6 +43,24 @@ void add_common_options(CLI::App& app, CommonOptions& o, const std::string& item
   app.add_flag_callback(
          "--no-report", [&o] { o.report.clear(); }, "write no report")
       ->excludes("--report");
+  add_run_options(app, o.run);
+}
+
+void add_run_options(CLI::App& app, RunOptions& o) {
+  app.add_option("--checkpoint", o.checkpoint,
+                 "write the whole training state (model, optimizer, schedule, random generators, data position, "
+                 "curves) to CKPT every --save-every steps, after the last, and on Ctrl-C (which then exits with "
+                 "130); each write replaces the last only once complete. A write that fails stops training, naming "
+                 "the path and the cause; the previous checkpoint stays intact");
+  app.add_option("--save-every", o.save_every, "with --checkpoint: write it every N steps (0: only after the last)")
+      ->check(CLI::Range(0, 100000000));
+  app.add_option("--resume", o.resume,
+                 "continue the run saved in CKPT exactly where it stopped (bitwise the same run); the other options "
+                 "are the saved run's: give only --checkpoint, --save-every, --save, --report, --metrics-json, "
+                 "--samples, --profile or --detect-anomaly")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--detect-anomaly", o.detect_anomaly,
+               "check every op for NaN/Inf, so a diverging run names the op and the line that made one (slower)");
 }
 
 const ModelSettings& defaults_for(const DefaultsTable& table, const std::string& kind) {
@@ -124,14 +148,16 @@ Given::Values model_setting_values(const std::string& kind, const ModelSettings&
           value("--dropout", s.dropout), value("--steps", s.steps),   value("--lr", s.lr)};
 }
 
-int run_main(CLI::App& app, int argc, char** argv, const std::string& program,
-             const std::function<int(const Given&)>& run) {
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // see cli.hpp: piped output stays in order
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
+namespace {
+
+// What a resumed run may set anew: where its outputs go and what it reports. Every other option
+// is the saved run's.
+const std::set<std::string> resume_may_set = {"--resume",  "--checkpoint",    "--save-every",   "--save",
+                                              "--report",  "--no-report",     "--metrics-json", "--samples",
+                                              "--profile", "--detect-anomaly"};
+
+// Every option's value as the run sees it, in --help's order, and the names of those given.
+std::pair<std::set<std::string>, Given::Values> option_values(const CLI::App& app) {
   std::set<std::string> given;
   Given::Values values;
   for (const CLI::Option* opt : app.get_options()) {
@@ -143,10 +169,86 @@ int run_main(CLI::App& app, int argc, char** argv, const std::string& program,
                                                  : opt->get_default_str();
     values.emplace_back(opt->get_name(), value);
   }
+  return {given, values};
+}
+
+// The options given to `app`, as tokens: those a resumed run may set anew (outputs), or the others.
+std::vector<std::string> given_tokens(const CLI::App& app, bool outputs) {
+  std::vector<std::string> tokens;
+  for (const CLI::Option* opt : app.get_options())
+    if (opt->count() > 0 && resume_may_set.count(opt->get_name()) == (outputs ? 1u : 0u)) {
+      tokens.push_back(opt->get_name());
+      if (opt->get_expected_min() > 0) tokens.insert(tokens.end(), opt->results().begin(), opt->results().end());
+    }
+  return tokens;
+}
+
+void parse_args(CLI::App& app, const std::vector<std::string>& args) {
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
+  app.clear();
+  app.parse(reversed);
+}
+
+// --resume CKPT: the saved run's settings (its command line without its outputs), then this one's
+// outputs, parsed into `app`; returns the saved settings. Throws naming the file if it is another program's, and the
+// first option given here with another value than the saved run's.
+std::vector<std::string> parse_resumed(CLI::App& app, const std::string& program, const std::string& path) {
+  const attograd::Metadata m = attograd::optim::read_training_state(path).metadata;
+  const auto saved_program = m.find("examples.program"), saved_args = m.find("examples.args");
+  if (saved_program == m.end() || saved_args == m.end())
+    throw std::runtime_error(
+        fmt::format("--resume {}: not a checkpoint of a training run (write one with --checkpoint)", path));
+  if (saved_program->second != program)
+    throw std::runtime_error(
+        fmt::format("--resume {}: a checkpoint of {}, not of {}", path, saved_program->second, program));
+  const auto saved_line = nlohmann::json::parse(saved_args->second).get<std::vector<std::string>>();
+  const std::vector<std::string> outputs = given_tokens(app, true);
+  const auto [now_given, now_values] = option_values(app);
+  parse_args(app, saved_line);
+  const auto [saved_given, saved_values] = option_values(app);
+  for (std::size_t i = 0; i < now_values.size(); ++i) {
+    const auto& [name, value] = now_values[i];
+    if (now_given.count(name) && !resume_may_set.count(name) && saved_values[i].second != value)
+      throw std::invalid_argument(fmt::format(
+          "--resume {}: the saved run has {} {}, this command line {} {}; a resumed run keeps the saved "
+          "run's settings (leave {} out, or start a new run without --resume)",
+          path, name, saved_values[i].second.empty() ? "(its default)" : saved_values[i].second, name, value, name));
+  }
+  std::vector<std::string> line = given_tokens(app, false);  // the saved run's settings, then this one's outputs
+  line.insert(line.end(), outputs.begin(), outputs.end());
+  parse_args(app, line);
+  return saved_line;
+}
+
+}  // namespace
+
+int run_main(CLI::App& app, int argc, char** argv, const std::string& program,
+             const std::function<int(const Given&)>& run) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // see cli.hpp: piped output stays in order
+  std::vector<std::string> args;             // the run's settings as tokens, without its outputs: what checkpoints keep
   try {
-    return run(Given(std::move(given), std::move(values)));
+    app.parse(argc, argv);
+    args = given_tokens(app, false);
+    if (const CLI::Option* resume = app.get_option_no_throw("--resume"); resume && resume->count() > 0)
+      args = parse_resumed(app, program, resume->as<std::string>());
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), e.what());
+    return 1;
+  }
+  auto [given, values] = option_values(app);
+  try {
+    return run(Given(std::move(given), std::move(values), std::move(args), program));
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "\n%s: %s\n", program.c_str(), e.what());
+    return 130;
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    const std::string where = current_training_step > 0 && what.rfind("anomaly:", 0) == 0
+                                  ? fmt::format("step {}: ", current_training_step)
+                                  : "";
+    std::fprintf(stderr, "%s: error: %s%s\n", program.c_str(), where.c_str(), what.c_str());
     return 1;
   }
 }

@@ -16,15 +16,27 @@
 
 namespace examples {
 
+// Long runs (DESIGN §6): periodic checkpoints of the whole training state, resuming from one,
+// and anomaly detection for a run that diverges. Every training program takes these.
+struct RunOptions {
+  std::string checkpoint, resume;
+  std::size_t save_every = 0;
+  bool detect_anomaly = false;
+};
+
+// --checkpoint, --save-every, --resume and --detect-anomaly.
+void add_run_options(CLI::App& app, RunOptions& o);
+
 struct CommonOptions {
   std::size_t batch = 32, seed = 1, train_size = 1000, held_out = 100, eval_every = 0, beam = 1, samples = 5;
   std::string schedule = "constant";
   bool profile = false, dry_run = false;
   std::string save, load, metrics_json, report;
+  RunOptions run;
 };
 
 // --batch, --schedule, --seed, --train-size, --held-out, --eval-every, --beam, --samples, --save,
-// --load, --profile, --dry-run, --metrics-json, --report and --no-report. `items` names what the
+// --load, --profile, --dry-run, --metrics-json, --report and --no-report, and add_run_options'. `items` names what the
 // program trains on ("sentences", "images"), `outputs` what it writes ("translations").
 void add_common_options(CLI::App& app, CommonOptions& o, const std::string& items, const std::string& outputs);
 
@@ -90,19 +102,25 @@ ModelSettings announce_settings(const DefaultsTable& table, const Config& c, con
   return s;
 }
 
-// The options given on the command line, by their long names ("--steps"), and every option's
-// value as the run sees it (typed, or its default), in --help's order, for the report's settings.
+// The options given on the command line, by their long names ("--steps"), every option's value
+// as the run sees it (typed, or its default), in --help's order, for the report's settings, and
+// the command line itself (the saved run's, when resuming), which checkpoints keep.
 class Given {
  public:
   using Values = std::vector<std::pair<std::string, std::string>>;
-  explicit Given(std::set<std::string> names, Values values = {})
-      : names_(std::move(names)), values_(std::move(values)) {}
+  explicit Given(std::set<std::string> names, Values values = {}, std::vector<std::string> args = {},
+                 std::string program = "")
+      : names_(std::move(names)), values_(std::move(values)), args_(std::move(args)), program_(std::move(program)) {}
   bool operator()(const std::string& name) const { return names_.count(name) > 0; }
   const Values& values() const { return values_; }
+  const std::vector<std::string>& args() const { return args_; }
+  const std::string& program() const { return program_; }
 
  private:
   std::set<std::string> names_;
   Values values_;
+  std::vector<std::string> args_;
+  std::string program_;
 };
 
 // The seven per-model options' values as a run uses them ("128", or "128 (transformer's default)"
@@ -110,7 +128,11 @@ class Given {
 Given::Values model_setting_values(const std::string& kind, const ModelSettings& s, const Given& given);
 
 // main's plumbing: parses the command line (printing --help or a parse error), then runs `run`;
-// an exception becomes "PROGRAM: error: WHAT" on stderr and exit status 1. Standard output is
+// an exception becomes "PROGRAM: error: WHAT" on stderr and exit status 1 (Ctrl-C during
+// training: its message and 130). With --resume CKPT the command line is the saved run's, plus
+// this one's outputs (--checkpoint, --save-every, --save, --report, --no-report, --metrics-json,
+// --samples, --profile, --detect-anomaly); any other option given must equal the saved run's,
+// or the error names the option and both values. Standard output is
 // made line-buffered first, so that when it is piped its lines keep their place among the
 // progress lines on the unbuffered stderr.
 int run_main(CLI::App& app, int argc, char** argv, const std::string& program,

@@ -24,12 +24,13 @@ void ProgressBar::update(std::size_t step, double loss, std::size_t tokens) {
   tokens_ += tokens;
   smoothed_loss_ = smoothed_loss_ < 0 ? loss : 0.9 * smoothed_loss_ + 0.1 * loss;
   const auto now = std::chrono::steady_clock::now();
-  const double elapsed = elapsed_seconds();
+  const double elapsed = elapsed_seconds(), shown = earlier_seconds_ + elapsed;
+  const std::size_t done = step - std::min(step, first_step_);  // by this process
   const double eta =
-      step > 0 ? elapsed / static_cast<double>(step) * static_cast<double>(total_ - std::min(step, total_)) : 0.0;
+      done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total_ - std::min(step, total_)) : 0.0;
   const double rate = elapsed > 0 ? static_cast<double>(tokens_) / elapsed : 0.0;
   const std::string stats = fmt::format("step {}/{}  loss {:.4f}  {:.0f} tok/s  {:.0f}s elapsed  ETA {:.0f}s", step,
-                                        total_, smoothed_loss_, rate, elapsed, eta);
+                                        total_, smoothed_loss_, rate, shown, eta);
   if (tty_) {
     if (step < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
     last_draw_ = now;
@@ -42,6 +43,11 @@ void ProgressBar::update(std::size_t step, double loss, std::size_t tokens) {
     fmt::print(out_, "{}\n", stats);
     std::fflush(out_);
   }
+}
+
+void ProgressBar::resume_at(std::size_t step, double seconds) {
+  first_step_ = step, earlier_seconds_ = seconds;
+  while (next_plain_ * total_ <= step * 10) ++next_plain_;
 }
 
 void ProgressBar::finish() {

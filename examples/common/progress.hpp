@@ -13,6 +13,8 @@ class ProgressBar {
   ProgressBar(std::size_t total_steps, std::FILE* out = stderr);
   // After step `step` (1-based): the loss of that step and the tokens it trained on.
   void update(std::size_t step, double loss, std::size_t tokens);
+  // A resumed run: `step` steps and `seconds` of training were done before this process.
+  void resume_at(std::size_t step, double seconds);
   void finish();  // ends the line on a terminal
   double elapsed_seconds() const;
 
@@ -21,7 +23,8 @@ class ProgressBar {
   std::FILE* out_;
   bool tty_;
   std::chrono::steady_clock::time_point start_, last_draw_;
-  std::size_t tokens_ = 0, next_plain_ = 1;
+  std::size_t tokens_ = 0, next_plain_ = 1, first_step_ = 0;
+  double earlier_seconds_ = 0.0;
   double smoothed_loss_ = -1.0;
 };
 

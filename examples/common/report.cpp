@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cmath>
-#include <fstream>
+#include <cstdio>
+#include <cstring>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -446,20 +448,39 @@ void write_metrics_json(const std::filesystem::path& path, const nlohmann::json&
 }
 
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      out.close();
-      std::filesystem::remove(tmp);
-      throw std::runtime_error(fmt::format("cannot write {}", tmp.string()));
-    }
-  }
+  auto cannot = [&](const std::filesystem::path& file) {
+    return std::runtime_error(fmt::format("cannot write {}: {}", file.string(), std::strerror(errno)));
+  };
   std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
+      !std::filesystem::is_directory(status)) {  // a device or pipe (/dev/full): in place, never renamed over
+    std::FILE* out = std::fopen(path.c_str(), "wb");
+    if (!out) throw cannot(path);
+    const bool written = std::fwrite(text.data(), 1, text.size(), out) == text.size() && std::fflush(out) == 0;
+    const int saved = errno;
+    std::fclose(out);
+    errno = saved;
+    if (!written) throw cannot(path);
+    return;
+  }
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  std::FILE* out = std::fopen(tmp.c_str(), "wb");
+  if (!out) throw cannot(path);
+  const bool written = std::fwrite(text.data(), 1, text.size(), out) == text.size() && std::fflush(out) == 0;
+  const int saved = errno;
+  std::fclose(out);
+  errno = saved;
+  if (!written) {
+    const std::runtime_error error = cannot(path);
+    std::filesystem::remove(tmp, ec);
+    throw error;
+  }
   std::filesystem::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
+  if (ec) {
+    std::filesystem::remove(tmp);
+    throw std::runtime_error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
+  }
 }
 
 }  // namespace examples

@@ -20,11 +20,9 @@
 #include <attograd/attograd.hpp>
 
 #include "cli.hpp"
+#include "training.hpp"  // ValidationCurve
 
 namespace examples {
-
-// (step, loss) points of a validation curve, step 1-based as the training loss's.
-using ValidationCurve = std::vector<std::pair<std::size_t, double>>;
 
 // A line chart of the loss per step on a log scale (ticks at 1, 2 and 5 of each decade), with the
 // validation curve over it (orange) when given.

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
+#include <exception>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -24,7 +27,26 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const std::vector<Tensor>& para
   return std::make_unique<optim::AdamW>(groups, optim::AdamWOptions{.lr = o.lr, .beta2 = o.beta2});
 }
 
+// Ctrl-C during training: noted here, acted on at the end of the step (Trainer::end_step). A
+// second Ctrl-C before then kills the program as usual.
+volatile std::sig_atomic_t interrupt_requested = 0;
+extern "C" void on_interrupt(int) {
+  interrupt_requested = 1;
+  std::signal(SIGINT, SIG_DFL);
+}
+using SignalHandler = void (*)(int);
+SignalHandler previous_handler = SIG_DFL;
+
+std::string metadata_value(const Metadata& m, const std::string& key, const std::string& path) {
+  const auto it = m.find(key);
+  if (it == m.end())
+    throw std::runtime_error(fmt::format("--resume {}: not a checkpoint of a training run (no '{}' in it)", path, key));
+  return it->second;
+}
+
 }  // namespace
+
+std::size_t current_training_step = 0;
 
 Trainer::Trainer(std::vector<Tensor> parameters, const TrainerOptions& options)
     : options_(options),
@@ -38,21 +60,104 @@ Trainer::Trainer(std::vector<Tensor> parameters, const TrainerOptions& options)
     schedule_ = std::make_unique<optim::CosineWarmupLR>(*optimizer_, std::min(warmup, std::max(steps - 1, 0)), steps,
                                                         options.min_lr);
   if (options.profile) profile_.emplace();
+  if (options.run.detect_anomaly) anomaly_.emplace(true, true);
+  interrupt_requested = 0;
+  previous_handler = std::signal(SIGINT, on_interrupt);
+}
+
+Trainer::~Trainer() {
+  std::signal(SIGINT, previous_handler);
+  if (std::uncaught_exceptions() == 0) current_training_step = 0;  // else run_main names the step
+}
+
+void Trainer::track(RunState state) {
+  state_ = std::move(state);
+  if (!options_.run.resume.empty()) restore(options_.run.resume);
+  current_training_step = first_step();
+}
+
+Metadata run_metadata(const Given& given, Metadata program_metadata) {
+  program_metadata["examples.program"] = given.program();
+  program_metadata["examples.args"] = nlohmann::json(given.args()).dump();
+  return program_metadata;
+}
+
+void Trainer::restore(const std::string& path) {
+  const Metadata m = optim::load_training_state(path, state_.model, *optimizer_, schedule_.get());
+  const std::size_t step = std::stoul(metadata_value(m, "examples.step", path));
+  losses_ = nlohmann::json::parse(metadata_value(m, "examples.losses", path)).get<std::vector<double>>();
+  if (losses_.size() != step)
+    throw std::runtime_error(fmt::format("--resume {}: it holds {} losses for step {}", path, losses_.size(), step));
+  if (state_.batches) state_.batches->set_state(metadata_value(m, "examples.batches", path));
+  if (state_.curve)
+    *state_.curve = nlohmann::json::parse(metadata_value(m, "examples.curve", path)).get<ValidationCurve>();
+  if (state_.metrics) *state_.metrics = nlohmann::json::parse(metadata_value(m, "examples.metrics", path));
+  seconds_ = std::stod(metadata_value(m, "examples.seconds", path));
+  tokens_ = std::stoul(metadata_value(m, "examples.tokens", path));
+  saved_step_ = step, saved_path_ = path;
+  bar_.resume_at(step, seconds_);
+  fmt::print("resumed from {} at step {} of {}\n", path, step, options_.steps);
 }
 
 void Trainer::step(const Tensor& loss, std::size_t tokens) {
   losses_.push_back(loss.item());
   if (!std::isfinite(losses_.back()))
-    throw std::runtime_error(fmt::format("the loss is {} at step {}: stopping", losses_.back(), losses_.size()));
+    throw std::runtime_error(
+        fmt::format("the loss is {} at step {}: stopping{}", losses_.back(), losses_.size(), intact()));
   optimizer_->zero_grad();
   loss.backward();
-  optim::clip_grad_norm_(parameters_, options_.clip_norm);
+  const double norm = optim::clip_grad_norm_(parameters_, options_.clip_norm);
+  if (!std::isfinite(norm))
+    throw std::runtime_error(
+        fmt::format("the gradients' norm is {} at step {}: stopping{}", norm, losses_.size(), intact()));
   optimizer_->step();
   if (schedule_) schedule_->step();
   const auto now = std::chrono::steady_clock::now();
   seconds_ += std::chrono::duration<double>(now - clock_).count();
   clock_ = now;
+  tokens_ += tokens;
   bar_.update(losses_.size(), losses_.back(), tokens);
+}
+
+void Trainer::end_step(std::size_t step) {
+  const std::string& path = options_.run.checkpoint;
+  const bool due = options_.run.save_every > 0 && (step % options_.run.save_every == 0 || step == options_.steps);
+  if (!path.empty() && (due || interrupt_requested)) untimed([&] { save(step, path); });
+  if (interrupt_requested) {
+    const std::string program = state_.metadata.count("examples.program") ? state_.metadata.at("examples.program") : "";
+    const std::string where = path.empty() ? program + "_interrupted.safetensors" : path;
+    if (path.empty()) save(step, where);
+    bar_.finish();
+    throw Interrupted(fmt::format("interrupted after step {}: the checkpoint {} holds it; continue with {} --resume {}",
+                                  step, where, program, where));
+  }
+  current_training_step = step + 1;
+  if (const char* fault = std::getenv("ATTOGRAD_FAULT_BLOWUP_STEP"); fault && std::to_string(step + 1) == fault)
+    parameters_.front().mutable_value().fill(3e38f);  // the test hook in training.hpp
+}
+
+void Trainer::save(std::size_t step, const std::string& path) {
+  Metadata m = state_.metadata;
+  m["examples.step"] = std::to_string(step);
+  m["examples.losses"] = nlohmann::json(losses_).dump();
+  m["examples.batches"] = state_.batches ? state_.batches->state() : "";
+  m["examples.curve"] = nlohmann::json(state_.curve ? *state_.curve : ValidationCurve{}).dump();
+  m["examples.metrics"] = state_.metrics ? state_.metrics->dump() : "{}";
+  m["examples.seconds"] = fmt::format("{}", seconds_);
+  m["examples.tokens"] = std::to_string(tokens_);
+  try {
+    optim::save_training_state(path, state_.model, *optimizer_, schedule_.get(), m);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(
+        fmt::format("--checkpoint {}: {}; training stops here at step {}{}", path, e.what(), step, intact()));
+  }
+  saved_step_ = step, saved_path_ = path;
+}
+
+std::string Trainer::intact() const {
+  if (saved_step_ == 0) return "";
+  return fmt::format("; the checkpoint {} (step {}) is intact: continue with --resume {}", saved_path_, saved_step_,
+                     saved_path_);
 }
 
 bool Trainer::validation_due(std::size_t step) const {
@@ -76,7 +181,8 @@ TrainerOptions trainer_options(const CommonOptions& o, const ModelSettings& s, d
           .schedule = o.schedule,
           .clip_norm = clip_norm,
           .eval_every = can_validate ? o.eval_every : 0,
-          .profile = o.profile};
+          .profile = o.profile,
+          .run = o.run};
 }
 
 nlohmann::json initial_metrics(const std::string& task, const std::string& kind) {

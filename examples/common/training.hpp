@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +22,9 @@
 #include "progress.hpp"
 
 namespace examples {
+
+// (step, loss) points of a validation curve, step 1-based as the training loss's.
+using ValidationCurve = std::vector<std::pair<std::size_t, double>>;
 
 struct TrainerOptions {
   std::size_t steps = 0;
@@ -34,6 +39,30 @@ struct TrainerOptions {
   double clip_norm = 1.0;      // the gradients' joint norm is clipped to this
   std::size_t eval_every = 0;  // validate every N steps and after the last (0: never)
   bool profile = false;        // record where the time goes, printed by finish()
+  RunOptions run{};            // --checkpoint, --save-every, --resume, --detect-anomaly (cli.hpp)
+};
+
+// The metadata of a run's checkpoints: the program's own (the model's settings, as --save writes
+// them), the program's name and its command line (the saved run's, when resuming).
+attograd::Metadata run_metadata(const Given& given, attograd::Metadata program_metadata);
+
+// The step being trained (0 outside training), so that run_main can say where an anomaly came from.
+extern std::size_t current_training_step;
+
+// What a checkpoint holds besides the trainer's own state (optimizer, schedule, losses, clock):
+// the model, the data stream's generator, the validation curve, the metrics so far, and the
+// program's metadata (run_metadata: the model's settings and the command line).
+struct RunState {
+  attograd::StateDict model;               // Module::state_dict(): handles to the live tensors
+  attograd::Generator* batches = nullptr;  // where the training data stream is
+  ValidationCurve* curve = nullptr;
+  nlohmann::json* metrics = nullptr;
+  attograd::Metadata metadata;
+};
+
+// Thrown after Ctrl-C, once the checkpoint is written; run_main prints it and exits with 130.
+struct Interrupted : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 // The trainer's options for a run: its steps and lr, and --schedule, --eval-every (if there is a
@@ -46,10 +75,26 @@ class Trainer {
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
+  ~Trainer();  // gives Ctrl-C back to its previous handler
+
+  // What checkpoints hold from now on. With --resume, restores all of it from the file now (the
+  // model, optimizer, schedule, default and data generators, losses, curve, metrics and clock);
+  // the loop then starts at first_step(). Throws std::runtime_error naming the file if it is not
+  // a checkpoint of this run.
+  void track(RunState state);
+  std::size_t first_step() const { return losses_.size() + 1; }
+
   // One optimisation step on `loss`: fresh gradients, clipped, Adam, the schedule; then the
-  // progress bar with the tokens the step trained on. Throws std::runtime_error naming the
-  // step if the loss is not finite.
+  // progress bar with the tokens the step trained on. A loss or gradient norm that is not finite
+  // stops training: std::runtime_error names the step and the last checkpoint, which is intact.
   void step(const attograd::Tensor& loss, std::size_t tokens);
+  // Ends step `step` (after its validation): writes the checkpoint every --save-every steps and
+  // after the last; after Ctrl-C writes it and throws Interrupted. A checkpoint that cannot be
+  // written stops the run (std::runtime_error naming the path and the cause; the previous
+  // checkpoint is intact: it is replaced only by a rename once the new one is complete).
+  // Test hook: ATTOGRAD_FAULT_BLOWUP_STEP=N sets the model's first parameter to 3e38 before step
+  // N, as a weight that blew up would be, so the tests can watch a run diverge.
+  void end_step(std::size_t step);
   // Whether step `step` (1-based) ends with a validation: every eval_every steps and the last.
   bool validation_due(std::size_t step) const;
   // Runs f off the training clock, so that seconds() counts training alone.
@@ -63,15 +108,24 @@ class Trainer {
   std::size_t steps() const { return options_.steps; }
   const std::vector<double>& losses() const { return losses_; }
   double seconds() const { return seconds_; }
+  std::size_t tokens() const { return tokens_; }  // trained on so far
 
  private:
+  void save(std::size_t step, const std::string& path);
+  void restore(const std::string& path);
+  std::string intact() const;  // "; the checkpoint PATH (step N) is intact: …", or ""
+
   TrainerOptions options_;
   std::vector<attograd::Tensor> parameters_;
   std::unique_ptr<attograd::optim::Optimizer> optimizer_;
   std::unique_ptr<attograd::optim::LRScheduler> schedule_;
   ProgressBar bar_;
   std::optional<attograd::ProfileGuard> profile_;
+  std::optional<attograd::AnomalyModeGuard> anomaly_;
+  RunState state_;
   std::vector<double> losses_;
+  std::size_t tokens_ = 0, saved_step_ = 0;
+  std::string saved_path_;
   double seconds_ = 0.0;
   std::chrono::steady_clock::time_point clock_;
 };

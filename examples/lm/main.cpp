@@ -64,6 +64,7 @@ struct Options {
   float temperature = 1.0f, top_p = 1.0f;
   double weight_decay = 0.1;
   bool tie = false, no_cache = false, profile = false, dry_run = false;
+  examples::RunOptions run;  // --checkpoint, --save-every, --resume, --detect-anomaly
   std::string save, load, prompt, metrics_json, report = "lm_report";
   std::optional<std::size_t> embed, layers, heads, context, batch, steps;
   std::optional<float> dropout;
@@ -144,7 +145,7 @@ void load_model(const Options& o, const examples::Given& given, Program& p) {
       throw std::invalid_argument(
           fmt::format("{} shapes a new model; with --load {} the checkpoint's model is used as it is (leave {} out)",
                       shaping, o.load, shaping));
-  const nn::Checkpoint ckpt = nn::load(o.load);
+  const nn::Checkpoint ckpt = examples::load_model_file(o.load);
   const examples::MetadataReader read(ckpt.metadata, "lm", o.load);
   p.config = read_config(read, ckpt.state_dict);
   examples::check_model_kind(o.load, p.config.kind, o.model, given("--model"));
@@ -290,11 +291,12 @@ examples::TrainerOptions trainer_options(const Options& o, const Settings& s) {
           .beta2 = 0.99,
           .clip_norm = 1.0,
           .eval_every = o.eval_every.value_or(std::max<std::size_t>(1, s.steps / 10)),
-          .profile = o.profile};
+          .profile = o.profile,
+          .run = o.run};
 }
 
-std::vector<double> train(const Options& o, Program& p, const Settings& s, nlohmann::json& metrics,
-                          examples::ValidationCurve& curve) {
+std::vector<double> train(const Options& o, const examples::Given& given, Program& p, const Settings& s,
+                          nlohmann::json& metrics, examples::ValidationCurve& curve) {
   p.model->train();
   Generator batches(o.seed + 1);
   {
@@ -306,25 +308,27 @@ std::vector<double> train(const Options& o, Program& p, const Settings& s, nlohm
                                             p.model->loss(b.inputs, b.targets).item(), o.load));
   }
   examples::Trainer trainer(p.model->parameters(), trainer_options(o, s));  // its clock starts here
-  std::size_t tokens = 0;                                                   // trained on: inputs per step
-  for (std::size_t step = 1; step <= trainer.steps(); ++step) {
+  trainer.track({p.model->state_dict(), &batches, &curve, &metrics,
+                 examples::run_metadata(given, to_metadata(p))});  // with --resume: restored here
+  for (std::size_t step = trainer.first_step(); step <= trainer.steps(); ++step) {
     const seq::LMBatch b = training_batch(p, s.batch, batches);
-    tokens += b.inputs.size();
     trainer.step(p.model->loss(b.inputs, b.targets), b.inputs.size());
-    if (!trainer.validation_due(step)) continue;
-    trainer.untimed([&] {
-      const seq::SplitLoss v = validation_loss(p);
-      curve.emplace_back(step, v.loss);
-      metrics["validation_curve"].push_back(
-          {{"step", step}, {"train_seconds", trainer.seconds()}, {"val_loss", v.loss}});
-      fmt::print(stderr, "\nstep {}: validation loss {:.4f} ({:.3f} bits per token) after {:.1f} s of training\n", step,
-                 v.loss, v.bits_per_token, trainer.seconds());
-    });
+    if (trainer.validation_due(step))
+      trainer.untimed([&] {
+        const seq::SplitLoss v = validation_loss(p);
+        curve.emplace_back(step, v.loss);
+        metrics["validation_curve"].push_back(
+            {{"step", step}, {"train_seconds", trainer.seconds()}, {"val_loss", v.loss}});
+        fmt::print(stderr, "\nstep {}: validation loss {:.4f} ({:.3f} bits per token) after {:.1f} s of training\n",
+                   step, v.loss, v.bits_per_token, trainer.seconds());
+      });
+    trainer.end_step(step);  // --checkpoint, Ctrl-C
   }
   trainer.finish();
   metrics["steps"] = trainer.losses().size(), metrics["train_seconds"] = trainer.seconds();
-  metrics["final_loss"] = trainer.losses().back();
-  metrics["tokens_per_second"] = trainer.seconds() > 0 ? static_cast<double>(tokens) / trainer.seconds() : 0.0;
+  metrics["final_loss"] = trainer.losses().back(), metrics["losses"] = trainer.losses();
+  metrics["tokens_per_second"] =
+      trainer.seconds() > 0 ? static_cast<double>(trainer.tokens()) / trainer.seconds() : 0.0;
   return trainer.losses();
 }
 
@@ -520,7 +524,7 @@ int run(Options o, const examples::Given& given) {
   nlohmann::json metrics = examples::initial_metrics(p.task, p.config.kind);
   metrics["parameters"] = p.model->parameter_count();
   examples::Report report;
-  if (trains && s.steps > 0) report.losses = train(o, p, s, metrics, report.validation);
+  if (trains && s.steps > 0) report.losses = train(o, given, p, s, metrics, report.validation);
   if (needs_data) {
     const seq::SplitLoss v = validation_loss(p);
     metrics["val_loss"] = v.loss, metrics["val_bits_per_token"] = v.bits_per_token, metrics["val_tokens"] = v.tokens;
@@ -642,6 +646,7 @@ void add_output_options(CLI::App& app, Options& o) {
   app.add_flag_callback(
          "--no-report", [&o] { o.report.clear(); }, "write no report")
       ->excludes("--report");
+  examples::add_run_options(app, o.run);
 }
 
 }  // namespace

@@ -100,7 +100,7 @@ Setup from_metadata(const Metadata& m, const std::string& path) {
 // ---- data and model ----
 
 Program load_model(const Options& o, const examples::Given& given) {
-  const nn::Checkpoint ckpt = nn::load(o.load);
+  const nn::Checkpoint ckpt = examples::load_model_file(o.load);
   Program p;
   p.setup = from_metadata(ckpt.metadata, o.load);
   examples::check_model_kind(o.load, p.setup.config.kind, o.model, given("--model"));
@@ -252,8 +252,9 @@ double validation_loss(translate::Seq2Seq& model, const translate::Batch& held) 
 
 // The training loop: sample a batch, one step on its loss, validate now and then. Returns the
 // losses, one a step.
-std::vector<double> train(const Options& o, Program& p, const examples::ModelSettings& settings,
-                          nlohmann::json& metrics, examples::ValidationCurve& curve) {
+std::vector<double> train(const Options& o, const examples::Given& given, Program& p,
+                          const examples::ModelSettings& settings, nlohmann::json& metrics,
+                          examples::ValidationCurve& curve) {
   examples::Trainer trainer(p.model->parameters(),
                             examples::trainer_options(o, settings, 1.0, !p.data.validation.empty()));
   p.model->train();
@@ -266,14 +267,17 @@ std::vector<double> train(const Options& o, Program& p, const examples::ModelSet
                examples::sanity_text(initial, p.setup.target_vocab.size()));
   }
   const translate::Batch held = make_batch(examples::first_items(p.data.validation, 256), p.setup);
-  for (std::size_t step = 1; step <= trainer.steps(); ++step) {
+  trainer.track({p.model->state_dict(), &batches, &curve, &metrics,
+                 examples::run_metadata(given, to_metadata(p.setup))});  // with --resume: restored here
+  for (std::size_t step = trainer.first_step(); step <= trainer.steps(); ++step) {
     const translate::Batch b = sample();
     trainer.step(p.model->loss(b, o.teacher_forcing), examples::token_count(b.target_lengths));
     if (!p.data.validation.empty() && examples::curve_point_due(step, trainer.steps()))
       trainer.untimed([&] { curve.emplace_back(step, validation_loss(*p.model, held)); });
-    if (!trainer.validation_due(step)) continue;
     bool reached = false;
-    trainer.untimed([&] { reached = validate(o, p, step, trainer.seconds(), metrics); });
+    if (trainer.validation_due(step))
+      trainer.untimed([&] { reached = validate(o, p, step, trainer.seconds(), metrics); });
+    trainer.end_step(step);  // --checkpoint, Ctrl-C
     if (reached && o.stop_at_target) {
       fmt::print(stderr, "validation exact match reached --target {} at step {}: stopping\n", o.target, step);
       break;
@@ -282,7 +286,7 @@ std::vector<double> train(const Options& o, Program& p, const examples::ModelSet
   trainer.finish();
   p.model->eval();
   metrics["steps"] = trainer.losses().size(), metrics["train_seconds"] = trainer.seconds();
-  metrics["final_loss"] = trainer.losses().back();
+  metrics["final_loss"] = trainer.losses().back(), metrics["losses"] = trainer.losses();
   return trainer.losses();
 }
 
@@ -465,7 +469,7 @@ int run(const Options& o, const examples::Given& given) {
 
   nlohmann::json metrics = examples::initial_metrics(p.setup.task, p.setup.config.kind);
   examples::Report report;
-  if (settings.steps > 0) report.losses = train(o, p, settings, metrics, report.validation);
+  if (settings.steps > 0) report.losses = train(o, given, p, settings, metrics, report.validation);
   if (needs_data && !p.data.test.empty()) evaluate_test(o, p, metrics, report);
   examples::write_outputs(o.metrics_json, metrics, o.save, *p.model, to_metadata(p.setup));
   auto yours = translate_user_text(o, p);  // the user's sentences first on the page

@@ -85,6 +85,27 @@ report_page_test(translate.page_transformer translate MASKED
 report_page_test(translate.page_your_sentence translate ARGS "${tiny_translate} --save yours.safetensors"
                  THEN "--load yours.safetensors --translate abcdef" PIECES "your sentence")
 
+# Long runs survive (check_resume.cmake, check_run_failures.cmake): stopped by SIGKILL or Ctrl-C at
+# a random moment and resumed, a run is bitwise the run that was never stopped (dropout on); a
+# diverging run and files that cannot be written stop it, naming the step or the path, and leave
+# the last checkpoint intact.
+set(resume_check ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_resume.cmake)
+set(failure_check ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_run_failures.cmake)
+function(resume_test name program signal args keys)
+  add_test(NAME examples.${name} COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:${program}> -DWORK=${cli_work}/${name}
+                                         "-DARGS=${args}" -DSAVE_EVERY=25 -DSIGNAL=${signal} "-DKEYS=${keys}" -P ${resume_check})
+endfunction()
+function(run_failures_test name program args)
+  add_test(NAME examples.${name} COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:${program}> -DWORK=${cli_work}/${name}
+                                         "-DARGS=${args}" -P ${failure_check})
+endfunction()
+set(resumable_translate "--task reverse --steps 300 --train-size 200 --held-out 10 --hidden 32 --embed 16 --eval-every 100")
+resume_test(translate.resume_after_sigkill translate KILL "${resumable_translate} --model transformer --layers 1 --dropout 0.1"
+            "final_loss;exact_match;bleu;steps")
+resume_test(translate.resume_after_ctrl_c translate INT "${resumable_translate}" "final_loss;exact_match;bleu;steps")
+run_failures_test(translate.run_failures translate
+                  "--task reverse --steps 20 --train-size 100 --held-out 10 --hidden 16 --embed 8 --model transformer --layers 1")
+
 # --help's table of defaults per model is what each model uses (its start-up line says so); piped
 # output keeps its order (the start-up and sanity lines before the progress lines on stderr).
 add_test(NAME examples.translate.help_defaults_are_used
@@ -173,6 +194,10 @@ if(TARGET caption)
                    THEN "--load c.safetensors --caption ${cli_data}/digits.png" PIECES "your picture digits.png")
   report_page_test(caption.page_transformer caption CAPTION MASKED ARGS "${tiny_caption} --model transformer --layers 2"
                    ADDRESS "example=1&view=1&hover=1" PIECES "test image" "decoder self-attention")
+  resume_test(caption.resume_after_sigkill caption KILL
+              "--steps 600 --train-size 64 --held-out 8 --batch 4 --features 8 --hidden 16 --embed 8 --model transformer --layers 1 --dropout 0.1"
+              "final_loss;exact_match;bleu;steps")
+  run_failures_test(caption.run_failures caption "--steps 20 --train-size 32 --held-out 4 --batch 4 --features 8 --hidden 16 --embed 8")
   add_test(NAME examples.caption.report_and_metrics
            COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:caption> -DWORK=${cli_work}/caption_report_run
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_caption_report.cmake)

@@ -104,3 +104,11 @@ report_page_test(lm.page_text lm MASKED MAX_BYTES 2000000
                  ADDRESS "layer=3&head=2&hover=40" PIECES "causal self-attention" "a GPT on")
 report_page_test(lm.page_your_problem lm MASKED ARGS "--task sort --steps 40 --embed 16 --layers 2 --heads 2 --save s.safetensors"
                  THEN "--load s.safetensors --prompt 210210" PIECES "your problem" "held-out problem")
+
+# lm's runs survive too: the text GPT with dropout stopped by SIGKILL, sort stopped by Ctrl-C.
+resume_test(lm.resume_after_sigkill lm KILL
+            "--task text --data ${small} --context 16 --embed 16 --layers 1 --heads 2 --batch 4 --steps 600 --dropout 0.1 --eval-every 150"
+            "final_loss;val_loss;steps")
+resume_test(lm.resume_after_ctrl_c lm INT "--task sort --steps 600 --embed 16 --layers 1 --heads 2 --eval-every 150"
+            "final_loss;exact_match;val_loss;steps")
+run_failures_test(lm.run_failures lm "--task sort --steps 20 --embed 16 --layers 1 --heads 2")
