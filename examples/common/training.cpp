@@ -84,16 +84,24 @@ Metadata run_metadata(const Given& given, Metadata program_metadata) {
 
 void Trainer::restore(const std::string& path) {
   const Metadata m = optim::load_training_state(path, state_.model, *optimizer_, schedule_.get());
-  const std::size_t step = std::stoul(metadata_value(m, "examples.step", path));
-  losses_ = nlohmann::json::parse(metadata_value(m, "examples.losses", path)).get<std::vector<double>>();
-  if (losses_.size() != step)
-    throw std::runtime_error(fmt::format("--resume {}: it holds {} losses for step {}", path, losses_.size(), step));
-  if (state_.batches) state_.batches->set_state(metadata_value(m, "examples.batches", path));
-  if (state_.curve)
-    *state_.curve = nlohmann::json::parse(metadata_value(m, "examples.curve", path)).get<ValidationCurve>();
-  if (state_.metrics) *state_.metrics = nlohmann::json::parse(metadata_value(m, "examples.metrics", path));
-  seconds_ = std::stod(metadata_value(m, "examples.seconds", path));
-  tokens_ = std::stoul(metadata_value(m, "examples.tokens", path));
+  auto get = [&](const std::string& key) { return metadata_value(m, key, path); };
+  std::size_t step = 0;
+  try {  // what the file says about the run: numbers and JSON, each checked
+    step = std::stoul(get("examples.step"));
+    losses_ = nlohmann::json::parse(get("examples.losses")).get<std::vector<double>>();
+    if (state_.curve) *state_.curve = nlohmann::json::parse(get("examples.curve")).get<ValidationCurve>();
+    if (state_.metrics) *state_.metrics = nlohmann::json::parse(get("examples.metrics"));
+    seconds_ = std::stod(get("examples.seconds"));
+    tokens_ = std::stoul(get("examples.tokens"));
+    if (state_.batches) state_.batches->set_state(get("examples.batches"));
+  } catch (const std::runtime_error&) {
+    throw;  // metadata_value's own message
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("--resume {}: its record of the run is damaged ({})", path, e.what()));
+  }
+  if (losses_.size() != step || step > options_.steps)
+    throw std::runtime_error(fmt::format("--resume {}: it holds {} losses for step {} of a {}-step run", path,
+                                         losses_.size(), step, options_.steps));
   saved_step_ = step, saved_path_ = path;
   bar_.resume_at(step, seconds_);
   fmt::print("resumed from {} at step {} of {}\n", path, step, options_.steps);

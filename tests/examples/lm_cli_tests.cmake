@@ -112,3 +112,6 @@ resume_test(lm.resume_after_sigkill lm KILL
 resume_test(lm.resume_after_ctrl_c lm INT "--task sort --steps 600 --embed 16 --layers 1 --heads 2 --eval-every 150"
             "final_loss;exact_match;val_loss;steps")
 run_failures_test(lm.run_failures lm "--task sort --steps 20 --embed 16 --layers 1 --heads 2")
+lm_cli_test(resume_another_programs_checkpoint EXIT 1 STDERR "--resume run.ckpt: a checkpoint of translate, not of lm"
+            ARGS --resume run.ckpt)
+set_tests_properties(examples.lm.resume_another_programs_checkpoint PROPERTIES DEPENDS examples.translate.save_training_checkpoint)
