@@ -2,6 +2,7 @@
 #include <attograd/core/ops/creation.hpp>
 
 #include <cmath>
+#include <new>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -11,36 +12,47 @@
 
 namespace attograd {
 
-Tensor zeros(const Shape& shape, bool requires_grad) {
-  checked_numel("zeros", shape);
-  return Tensor(xt::zeros<float>(shape), requires_grad);
-}
-Tensor ones(const Shape& shape, bool requires_grad) {
-  checked_numel("ones", shape);
-  return Tensor(xt::ones<float>(shape), requires_grad);
+namespace {
+
+// A tensor's storage for `op`. When the allocator cannot give it, the error says how much was
+// asked for, as PyTorch's "tried to allocate N bytes", instead of a bare std::bad_alloc.
+Array allocate(const char* op, const Shape& shape) {
+  const std::size_t n = checked_numel(op, shape);
+  try {
+    return Array::from_shape(shape);
+  } catch (const std::bad_alloc&) {
+    const double bytes = static_cast<double>(n) * sizeof(float);
+    throw std::runtime_error(
+        fmt::format("{}: out of memory: tried to allocate {} bytes ({:.1f} GiB) for a tensor of "
+                    "shape {}",
+                    op, n * sizeof(float), bytes / (1 << 30), shape_str(shape)));
+  }
 }
 
-Tensor full(const Shape& shape, float value, bool requires_grad) {
-  checked_numel("full", shape);
-  Array a = Array::from_shape(shape);
+Tensor filled(const char* op, const Shape& shape, float value, bool requires_grad) {
+  Array a = allocate(op, shape);
   std::fill(a.begin(), a.end(), value);
   return Tensor(std::move(a), requires_grad);
 }
+
+}  // namespace
+
+Tensor zeros(const Shape& shape, bool requires_grad) { return filled("zeros", shape, 0.0f, requires_grad); }
+Tensor ones(const Shape& shape, bool requires_grad) { return filled("ones", shape, 1.0f, requires_grad); }
+Tensor full(const Shape& shape, float value, bool requires_grad) { return filled("full", shape, value, requires_grad); }
 
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape()); }
 
 Tensor randn(const Shape& shape, bool requires_grad) {
-  checked_numel("randn", shape);
-  Array a = Array::from_shape(shape);
+  Array a = allocate("randn", shape);
   Generator& gen = default_generator();
   for (float& x : a) x = gen.normal();
   return Tensor(std::move(a), requires_grad);
 }
 
 Tensor rand(const Shape& shape, bool requires_grad) {
-  checked_numel("rand", shape);
-  Array a = Array::from_shape(shape);
+  Array a = allocate("rand", shape);
   Generator& gen = default_generator();
   for (float& x : a) x = gen.uniform();
   return Tensor(std::move(a), requires_grad);

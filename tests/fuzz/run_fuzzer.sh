@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the file readers with libFuzzer, AddressSanitizer and UBSan: the safetensors reader,
-# and the optimizer-state and training-state loaders (tests/fuzz/training_state_fuzzer.cpp).
+# the optimizer-state and training-state loaders (tests/fuzz/training_state_fuzzer.cpp: the
+# state --resume reads), and the toy GPT's BPE file (tests/fuzz/bpe_fuzzer.cpp).
 #
 #   tests/fuzz/run_fuzzer.sh [SECONDS]      # default 60
 #
@@ -79,11 +80,16 @@ done
 compile "$here/training_state_fuzzer.cpp" "$work/training_state_fuzzer.o"
 "$cxx" "${flags[@]}" "$work/training_state_fuzzer.o" "${state_objects[@]}" -lfmt -lopenblas -o "$work/training_state_fuzzer"
 
-# Each harness gets SECONDS / 2 on a copy of the corpus (libFuzzer adds what it learns to it).
-run() {  # run NAME
-  local name="$1" budget=$(( seconds / 2 > 0 ? seconds / 2 : 1 ))
+# The toy GPT's BPE file reader (seq/bpe.cpp), with a corpus of its own (bpe_corpus/).
+compile "$root/seq/bpe.cpp" "$work/bpe.o"
+compile "$here/bpe_fuzzer.cpp" "$work/bpe_fuzzer.o"
+"$cxx" "${flags[@]}" "$work/bpe_fuzzer.o" "$work/bpe.o" -lfmt -o "$work/bpe_fuzzer"
+
+# Each harness gets SECONDS / 3 on a copy of its corpus (libFuzzer adds what it learns to it).
+run() {  # run NAME [CORPUS]
+  local name="$1" corpus="${2:-corpus}" budget=$(( seconds / 3 > 0 ? seconds / 3 : 1 ))
   mkdir -p "$work/corpus_$name"
-  cp "$here"/corpus/* "$work/corpus_$name/"
+  cp "$here/$corpus"/* "$work/corpus_$name/"
   echo "fuzzing $name for ${budget}s in $work"
   if "$work/$name" -max_total_time="$budget" -timeout=10 -rss_limit_mb=2048 \
        -dict="$here/safetensors.dict" -artifact_prefix="$work/${name}-" -print_final_stats=1 \
@@ -99,3 +105,4 @@ run() {  # run NAME
 }
 run safetensors_fuzzer
 run training_state_fuzzer
+run bpe_fuzzer bpe_corpus
