@@ -50,8 +50,9 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_option("--checkpoint", o.checkpoint,
                  "write the whole training state (model, optimizer, schedule, random generators, data position, "
                  "curves) to CKPT every --save-every steps, after the last, and on Ctrl-C (which then exits with "
-                 "130); each write replaces the last only once complete. A write that fails stops training, naming "
-                 "the path and the cause; the previous checkpoint stays intact");
+                 "130; without --checkpoint, Ctrl-C writes PROGRAM_interrupted.safetensors here); each write "
+                 "replaces the last only once complete. A write that fails stops training, naming the path and the "
+                 "cause; the previous checkpoint stays intact");
   app.add_option("--save-every", o.save_every, "with --checkpoint: write it every N steps (0: only after the last)")
       ->check(CLI::Range(0, 100000000));
   app.add_option("--resume", o.resume,

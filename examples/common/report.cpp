@@ -447,32 +447,35 @@ void write_metrics_json(const std::filesystem::path& path, const nlohmann::json&
   fmt::print("metrics: {}\n", path.string());
 }
 
+namespace {
+
+// Writes `text` to `file` (created or truncated); false with errno set if it could not.
+bool write_text(const std::filesystem::path& file, const std::string& text) {
+  std::FILE* out = std::fopen(file.c_str(), "wb");
+  if (!out) return false;
+  const bool written = std::fwrite(text.data(), 1, text.size(), out) == text.size() && std::fflush(out) == 0;
+  const int saved = errno;
+  const bool closed = std::fclose(out) == 0;
+  if (!written) errno = saved;
+  return written && closed;
+}
+
+}  // namespace
+
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-  auto cannot = [&](const std::filesystem::path& file) {
-    return std::runtime_error(fmt::format("cannot write {}: {}", file.string(), std::strerror(errno)));
+  auto cannot = [&] {
+    return std::runtime_error(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
   };
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
       !std::filesystem::is_directory(status)) {  // a device or pipe (/dev/full): in place, never renamed over
-    std::FILE* out = std::fopen(path.c_str(), "wb");
-    if (!out) throw cannot(path);
-    const bool written = std::fwrite(text.data(), 1, text.size(), out) == text.size() && std::fflush(out) == 0;
-    const int saved = errno;
-    std::fclose(out);
-    errno = saved;
-    if (!written) throw cannot(path);
+    if (!write_text(path, text)) throw cannot();
     return;
   }
   const std::filesystem::path tmp = path.string() + ".tmp";
-  std::FILE* out = std::fopen(tmp.c_str(), "wb");
-  if (!out) throw cannot(path);
-  const bool written = std::fwrite(text.data(), 1, text.size(), out) == text.size() && std::fflush(out) == 0;
-  const int saved = errno;
-  std::fclose(out);
-  errno = saved;
-  if (!written) {
-    const std::runtime_error error = cannot(path);
+  if (!write_text(tmp, text)) {
+    const std::runtime_error error = cannot();
     std::filesystem::remove(tmp, ec);
     throw error;
   }
