@@ -554,8 +554,10 @@ void save_safetensors(const std::filesystem::path& path, const NamedArrays& tens
   // file over it would replace the device itself.
   struct stat target {};
   if (::stat(path.c_str(), &target) == 0 && !S_ISREG(target.st_mode) && !S_ISDIR(target.st_mode)) {
-    FileDescriptor out(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    // Opened without blocking, so a pipe nobody reads is an error (ENXIO), not a hang.
+    FileDescriptor out(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK));
     if (!out.is_open()) fail(source, "cannot open it: " + errno_str());
+    ::fcntl(out.get(), F_SETFL, ::fcntl(out.get(), F_GETFL) & ~O_NONBLOCK);
     bool written = write_all(out.get(), head.data(), head.size());
     for (const auto& named : tensors)
       written = written && write_all(out.get(), named.second.data(), named.second.size() * float_bytes);

@@ -382,6 +382,7 @@ examples::ReportExample report_example(const Program& p, std::string label, cons
   if (!a.cross.empty()) {
     e.attention.push_back(examples::attention_view("cross-attention: word → picture", a.cross, written, cells));
     e.attention.back().query_title = "word written", e.attention.back().key_title = "grid cell (row, column)";
+    e.attention.back().over_picture = true;
     if (p.setup.config.kind != "transformer") e.attention.back().note = examples::one_head_note;
   }
   if (!a.decoder_self.empty()) {

@@ -320,6 +320,7 @@ nlohmann::json view_json(const AttentionView& v) {
           {"keys", v.keys},
           {"layers", s[0]},
           {"heads", s[1]},
+          {"over_picture", v.over_picture},
           {"causal", v.causal},
           {"note", v.note},
           {"weights", base64(quantised(v))}};
@@ -336,7 +337,8 @@ nlohmann::json page_data(const Report& r, std::size_t budget) {
     for (const AttentionView& v : e.attention) bytes += v.weights.numel();
     const bool fits = used + bytes <= budget;
     if (fits)
-      for (const AttentionView& v : e.attention) views.push_back(view_json(v));
+      for (const AttentionView& v : e.attention)
+        if (!v.queries.empty() && !v.keys.empty()) views.push_back(view_json(v));  // nothing to draw otherwise
     used += fits ? bytes : 0;
     nlohmann::json item = {{"label", e.label},
                            {"input", e.input},

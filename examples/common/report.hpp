@@ -37,6 +37,7 @@ struct AttentionView {
   attograd::Tensor weights;                // (layers, heads, queries, keys); each row sums to 1
   bool causal = false;                     // a query sees only the keys up to its own position: the rest are masked
   std::string note;                        // said above the views, e.g. that an RNN's attention is one "head"
+  bool over_picture = false;               // its keys are the picture's grid cells, row-major: drawn over it
 };
 
 // Every layer's self- or cross-attention as a view: `layers` [l] (1, H, Q, K) or (1, Q, K)

@@ -323,19 +323,21 @@ function drawHeatmap(panel) {
 
 // ---- captioning: the picture under the selected word's attention ----
 
+// The view drawn over the picture (its keys are the grid's cells), and its layer and head: the
+// ones chosen, as far as that view has them.
 function gridView(e) {
-  const cells = e.grid ? e.grid[0] * e.grid[1] : 0;
-  const view = currentView();
-  return view.keys.length === cells ? view : e.attention.find(v => v.keys.length === cells);
+  const view = e.grid && e.attention.find(v => v.over_picture);
+  if (!view) return null;
+  return { view, layer: Math.min(state.layer, view.layers - 1), head: state.heatHead < view.heads ? state.heatHead : -1 };
 }
 
 // The word's attention over the grid, scaled up smoothly over the picture: cells it looks at
 // lit in yellow, the others dimmed (on a dark picture dimming alone would not show).
-function drawOverlay(canvas, e, view) {
+function drawOverlay(canvas, e, { view, layer, head }) {
   const [rows, cols] = e.grid, context = canvas.getContext("2d");
-  const weights = Array.from({ length: rows * cols }, (_, k) => weight(view, state.layer, state.heatHead, state.word, k) || 0);
+  const weights = Array.from({ length: rows * cols }, (_, k) => weight(view, layer, head, state.word, k) || 0);
   const peak = Math.max(1e-9, ...weights);
-  const layer = (rgb, alpha) => {
+  const paint = (rgb, alpha) => {
     const small = document.createElement("canvas");
     small.width = cols, small.height = rows;
     const image = small.getContext("2d").createImageData(cols, rows);
@@ -347,23 +349,24 @@ function drawOverlay(canvas, e, view) {
   };
   context.clearRect(0, 0, canvas.width, canvas.height);
   context.imageSmoothingEnabled = true;
-  layer([0, 0, 0], w => 0.55 * (1 - w));
-  layer([255, 215, 0], w => 0.5 * w);
+  paint([0, 0, 0], w => 0.55 * (1 - w));
+  paint([255, 215, 0], w => 0.5 * w);
 }
 
 function drawCaption(panel) {
-  const e = currentExample(), view = gridView(e);
-  if (!view) return;
+  const e = currentExample(), grid = gridView(e);
+  if (!grid) return;
+  const view = grid.view;
   state.word = Math.min(state.word, view.queries.length - 1);
-  panel.append(el("h3", { text: `The picture under each word's attention (${view.name}, layer ${state.layer}, ` +
-    `${headName(state.heatHead)})` }));
+  panel.append(el("h3", { text: `The picture under each word's attention (${view.name}, layer ${grid.layer}, ` +
+    `${headName(grid.head)})` }));
   const canvas = el("canvas", { id: "overlay", width: "240", height: "240" });
   panel.append(el("div", { class: "overlay-box" }, [el("img", { src: e.image, alt: "the input picture" }), canvas]));
   const words = el("div", { class: "caption-words tokens" });
   const slider = el("input", { type: "range", id: "word-slider", min: "0", max: String(view.queries.length - 1),
     value: String(state.word) });
   const show = () => {
-    drawOverlay(canvas, e, view);
+    drawOverlay(canvas, e, grid);
     words.querySelectorAll("span").forEach((s, i) => s.classList.toggle("current", i === state.word));
   };
   view.queries.forEach((w, i) => words.append(el("span", { text: w, onclick: () => {
@@ -383,7 +386,7 @@ function drawViews() {
   if (chips) chips.replaceWith(headChips(currentView()));
   document.getElementById("layer-select").value = String(state.layer);
   const panel = () => { const p = el("div", { class: "panel" }); box.append(p); return p; };
-  if (e.image) drawCaption(panel());
+  if (e.image && gridView(e)) drawCaption(panel());
   drawHeadView(panel());
   drawModelView(panel());
   drawHeatmap(panel());

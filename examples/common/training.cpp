@@ -63,6 +63,7 @@ Trainer::Trainer(std::vector<Tensor> parameters, const TrainerOptions& options)
   if (options.run.detect_anomaly) anomaly_.emplace(true, true);
   interrupt_requested = 0;
   previous_handler = std::signal(SIGINT, on_interrupt);
+  if (previous_handler == SIG_IGN) std::signal(SIGINT, SIG_IGN);  // started to ignore Ctrl-C (nohup, cmd &): keep so
 }
 
 Trainer::~Trainer() {
@@ -89,7 +90,12 @@ void Trainer::restore(const std::string& path) {
   try {  // what the file says about the run: numbers and JSON, each checked
     step = std::stoul(get("examples.step"));
     losses_ = nlohmann::json::parse(get("examples.losses")).get<std::vector<double>>();
-    if (state_.curve) *state_.curve = nlohmann::json::parse(get("examples.curve")).get<ValidationCurve>();
+    if (state_.curve) {  // a non-finite loss was written as null
+      state_.curve->clear();
+      for (const auto& point : nlohmann::json::parse(get("examples.curve")))
+        state_.curve->emplace_back(point.at(0).get<std::size_t>(),
+                                   point.at(1).is_null() ? std::nan("") : point.at(1).get<double>());
+    }
     if (state_.metrics) *state_.metrics = nlohmann::json::parse(get("examples.metrics"));
     seconds_ = std::stod(get("examples.seconds"));
     tokens_ = std::stoul(get("examples.tokens"));
@@ -129,15 +135,17 @@ void Trainer::step(const Tensor& loss, std::size_t tokens) {
 
 void Trainer::end_step(std::size_t step) {
   const std::string& path = options_.run.checkpoint;
-  const bool due = options_.run.save_every > 0 && (step % options_.run.save_every == 0 || step == options_.steps);
-  if (!path.empty() && (due || interrupt_requested)) untimed([&] { save(step, path); });
-  if (interrupt_requested) {
+  const bool interrupted = interrupt_requested != 0;  // read once: Ctrl-C may come at any moment
+  const bool due = step == options_.steps || (options_.run.save_every > 0 && step % options_.run.save_every == 0);
+  if (!path.empty() && (due || interrupted)) untimed([&] { save(step, path); });
+  if (interrupted) {
     const std::string program = state_.metadata.count("examples.program") ? state_.metadata.at("examples.program") : "";
     const std::string where = path.empty() ? program + "_interrupted.safetensors" : path;
     if (path.empty()) save(step, where);
     bar_.finish();
-    throw Interrupted(fmt::format("interrupted after step {}: the checkpoint {} holds it; continue with {} --resume {}",
-                                  step, where, program, where));
+    throw Interrupted(fmt::format(
+        "interrupted after step {}: the checkpoint {} holds it; continue with {} --resume {} --checkpoint {}", step,
+        where, program, where, where));
   }
   current_training_step = step + 1;
   if (const char* fault = std::getenv("ATTOGRAD_FAULT_BLOWUP_STEP"); fault && std::to_string(step + 1) == fault)

@@ -270,6 +270,7 @@ std::vector<double> train(const Options& o, const examples::Given& given, Progra
   trainer.track({p.model->state_dict(), &batches, &curve, &metrics,
                  examples::run_metadata(given, to_metadata(p.setup))});  // with --resume: restored here
   for (std::size_t step = trainer.first_step(); step <= trainer.steps(); ++step) {
+    if (o.stop_at_target && metrics.contains("steps_to_target")) break;  // a resumed run that had stopped
     const translate::Batch b = sample();
     trainer.step(p.model->loss(b, o.teacher_forcing), examples::token_count(b.target_lengths));
     if (!p.data.validation.empty() && examples::curve_point_due(step, trainer.steps()))

@@ -23,7 +23,8 @@ if(SIGNAL STREQUAL "INT")
   set(expected_status 130)
 endif()
 execute_process(
-  COMMAND bash -c "${PROGRAM} ${args} --no-report --checkpoint b.ckpt --save-every ${SAVE_EVERY} --metrics-json b.json \
+  COMMAND bash -c "set -m  # job control: the background run does not ignore SIGINT, as a terminal's would not
+${PROGRAM} ${args} --no-report --checkpoint b.ckpt --save-every ${SAVE_EVERY} --metrics-json b.json \
 --save b.safetensors > b.out 2> b.err & pid=$!
 while [ ! -f b.ckpt ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done
 sleep 0.0${pause}; kill -${SIGNAL} $pid; wait $pid; echo $?"
