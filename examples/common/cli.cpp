@@ -2,6 +2,7 @@
 #include "cli.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -157,6 +158,22 @@ const std::set<std::string> resume_may_set = {"--resume",  "--checkpoint",    "-
                                               "--report",  "--no-report",     "--metrics-json", "--samples",
                                               "--profile", "--detect-anomaly"};
 
+// A flag given as --tie, or --tie=true, is on; --tie=false (or 0, off, no) is off.
+bool flag_on(const CLI::Option* opt) {
+  if (opt->count() == 0) return false;
+  if (opt->results().empty()) return true;
+  const std::string& v = opt->results().back();
+  return !(v == "false" || v == "0" || v == "off" || v == "no");
+}
+
+// Two values of one option: the same text, or the same number written two ways (0.001 and 1e-3).
+bool same_value(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  char *end_a = nullptr, *end_b = nullptr;
+  const double x = std::strtod(a.c_str(), &end_a), y = std::strtod(b.c_str(), &end_b);
+  return !a.empty() && !b.empty() && *end_a == '\0' && *end_b == '\0' && x == y;
+}
+
 // Every option's value as the run sees it, in --help's order, and the names of those given.
 std::pair<std::set<std::string>, Given::Values> option_values(const CLI::App& app) {
   std::set<std::string> given;
@@ -165,7 +182,7 @@ std::pair<std::set<std::string>, Given::Values> option_values(const CLI::App& ap
     if (opt->count() > 0) given.insert(opt->get_name());
     if (opt->get_name() == "--help") continue;
     const bool flag = opt->get_expected_min() == 0;
-    const std::string value = flag               ? (opt->count() > 0 ? "yes" : "no")
+    const std::string value = flag               ? (flag_on(opt) ? "yes" : "no")
                               : opt->count() > 0 ? fmt::format("{}", fmt::join(opt->results(), " "))
                                                  : opt->get_default_str();
     values.emplace_back(opt->get_name(), value);
@@ -178,6 +195,7 @@ std::vector<std::string> given_tokens(const CLI::App& app, bool outputs) {
   std::vector<std::string> tokens;
   for (const CLI::Option* opt : app.get_options())
     if (opt->count() > 0 && resume_may_set.count(opt->get_name()) == (outputs ? 1u : 0u)) {
+      if (opt->get_expected_min() == 0 && !flag_on(opt)) continue;  // --tie=false: as if not given
       tokens.push_back(opt->get_name());
       if (opt->get_expected_min() > 0) tokens.insert(tokens.end(), opt->results().begin(), opt->results().end());
     }
@@ -209,7 +227,7 @@ std::vector<std::string> parse_resumed(CLI::App& app, const std::string& program
   const auto [saved_given, saved_values] = option_values(app);
   for (std::size_t i = 0; i < now_values.size(); ++i) {
     const auto& [name, value] = now_values[i];
-    if (now_given.count(name) && !resume_may_set.count(name) && saved_values[i].second != value)
+    if (now_given.count(name) && !resume_may_set.count(name) && !same_value(saved_values[i].second, value))
       throw std::invalid_argument(fmt::format(
           "--resume {}: the saved run has {} {}, this command line {} {}; a resumed run keeps the saved "
           "run's settings (leave {} out, or start a new run without --resume)",

@@ -105,15 +105,19 @@ resume_test(translate.resume_after_sigkill translate KILL "${resumable_translate
 resume_test(translate.resume_after_ctrl_c translate INT "${resumable_translate}" "final_loss;exact_match;bleu;steps")
 # --resume refuses what would not be the same run, naming the difference.
 translate_cli_test(save_training_checkpoint EXIT 0 STDOUT "held-out|test"
-                   ARGS --task reverse --steps 4 --train-size 50 --held-out 10 --hidden 16 --embed 8 --no-report
-                        --checkpoint run.ckpt --save-every 2)
+                   ARGS --task reverse --steps 4 --train-size 50 --held-out 10 --hidden 16 --embed 8 --lr 0.001
+                        --no-report --checkpoint run.ckpt --save-every 2)
 translate_cli_test(resume_with_other_size EXIT 1
                    STDERR "--resume run.ckpt: the saved run has --hidden 16, this command line --hidden 32; a resumed run keeps"
                    ARGS --resume run.ckpt --hidden 32)
+# The same value written another way is not a difference: --lr 1e-3 for the saved 0.001.
+translate_cli_test(resume_with_the_same_value EXIT 0 STDOUT "resumed from run.ckpt at step 4 of 4"
+                   ARGS --resume run.ckpt --lr 1e-3 --no-report)
 translate_cli_test(resume_a_model_file EXIT 1 STDERR "--resume reverse_none.safetensors: not a checkpoint of a training run"
                    ARGS --resume reverse_none.safetensors)
 translate_cli_test(load_a_training_checkpoint EXIT 0 STDOUT "loaded run.ckpt" ARGS --load run.ckpt --translate abc)
 set_tests_properties(examples.translate.resume_with_other_size examples.translate.load_a_training_checkpoint
+                     examples.translate.resume_with_the_same_value
                      PROPERTIES DEPENDS examples.translate.save_training_checkpoint)
 set_tests_properties(examples.translate.resume_a_model_file PROPERTIES DEPENDS examples.translate.save_reverse)
 run_failures_test(translate.run_failures translate
