@@ -143,9 +143,7 @@ std::string startup_line(const std::string& kind, const ModelSettings& s, std::s
 }
 
 Given::Values model_setting_values(const std::string& kind, const ModelSettings& s, const Given& given) {
-  auto value = [&](const std::string& name, const auto& v) {
-    return std::pair{name, given(name) ? fmt::format("{}", v) : fmt::format("{} ({}'s default)", v, kind)};
-  };
+  auto value = [&](const std::string& name, const auto& v) { return setting_value(given, name, v, kind); };
   return {value("--hidden", s.hidden),   value("--layers", s.layers), value("--heads", s.heads), value("--ff", s.ff),
           value("--dropout", s.dropout), value("--steps", s.steps),   value("--lr", s.lr)};
 }

@@ -123,6 +123,14 @@ class Given {
   std::string program_;
 };
 
+// One option's value for the report's settings: "128", or "128 (transformer's default)" when it
+// was not given and `default_of` chose it.
+template <class T>
+std::pair<std::string, std::string> setting_value(const Given& given, const std::string& name, const T& value,
+                                                  const std::string& default_of) {
+  return {name, given(name) ? fmt::format("{}", value) : fmt::format("{} ({}'s default)", value, default_of)};
+}
+
 // The seven per-model options' values as a run uses them ("128", or "128 (transformer's default)"
 // when not given), for the report's settings.
 Given::Values model_setting_values(const std::string& kind, const ModelSettings& s, const Given& given);

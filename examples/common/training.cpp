@@ -61,6 +61,7 @@ Trainer::Trainer(std::vector<Tensor> parameters, const TrainerOptions& options)
                                                         options.min_lr);
   if (options.profile) profile_.emplace();
   if (options.run.detect_anomaly) anomaly_.emplace(true, true);
+  if (const char* fault = std::getenv("ATTOGRAD_FAULT_BLOWUP_STEP")) blowup_step_ = std::strtoull(fault, nullptr, 10);
   interrupt_requested = 0;
   previous_handler = std::signal(SIGINT, on_interrupt);
   if (previous_handler == SIG_IGN) std::signal(SIGINT, SIG_IGN);  // started to ignore Ctrl-C (nohup, cmd &): keep so
@@ -148,8 +149,7 @@ void Trainer::end_step(std::size_t step) {
         where, program, where, where));
   }
   current_training_step = step + 1;
-  if (const char* fault = std::getenv("ATTOGRAD_FAULT_BLOWUP_STEP"); fault && std::to_string(step + 1) == fault)
-    parameters_.front().mutable_value().fill(3e38f);  // the test hook in training.hpp
+  if (step + 1 == blowup_step_) parameters_.front().mutable_value().fill(3e38f);  // the test hook in training.hpp
 }
 
 void Trainer::save(std::size_t step, const std::string& path) {

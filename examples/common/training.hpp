@@ -125,6 +125,7 @@ class Trainer {
   RunState state_;
   std::vector<double> losses_;
   std::size_t tokens_ = 0, saved_step_ = 0;
+  std::size_t blowup_step_ = 0;  // ATTOGRAD_FAULT_BLOWUP_STEP, read once (0: none)
   std::string saved_path_;
   double seconds_ = 0.0;
   std::chrono::steady_clock::time_point clock_;

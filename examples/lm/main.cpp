@@ -469,10 +469,7 @@ std::optional<examples::ReportExample> show_samples(const Options& o, Program& p
 
 // The settings as used: each option (per-task defaults resolved), the model's sizes, the data.
 examples::Given::Values used_settings(const Program& p, const Settings& s, const examples::Given& given) {
-  auto value = [&](const char* name, const auto& v) {
-    return std::pair{std::string(name),
-                     given(name) ? fmt::format("{}", v) : fmt::format("{} ({}'s default)", v, p.task)};
-  };
+  auto value = [&](const char* name, const auto& v) { return examples::setting_value(given, name, v, p.task); };
   const lm::ModelConfig& c = p.config;
   examples::Given::Values used = {value("--embed", c.embed),     value("--layers", c.layers),
                                   value("--heads", c.heads),     value("--context", c.context),

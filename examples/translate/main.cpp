@@ -351,7 +351,7 @@ examples::ReportExample report_example(const Program& p, std::string label, cons
   e.output = s.target_vocab.decode(output), e.reference = reference, e.joiner = s.tokens == Tokens::Char ? "" : " ";
   const seq::TokenIds ids = s.source_vocab.encode(source);
   if (ids.empty()) return e;
-  Index batch = Index::from_shape({1, ids.size()});
+  Index batch = Index::from_shape({1, ids.size()});  // (1, S): one source
   std::copy(ids.begin(), ids.end(), batch.begin());
   const translate::Seq2Seq::AttentionMaps a = p.model->attention(batch, output);
   std::vector<std::string> written = e.output, read = {"<bos>"};  // the decoder's outputs and inputs

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -268,6 +269,23 @@ TEST_CASE("save_safetensors rejects bad tensor names and keeps the old file") {
 
   CHECK(identical(attograd::load_safetensors(path).tensors, old));
   CHECK(names_in(dir.path()) == std::vector<std::string>{"model.safetensors"});
+}
+
+TEST_CASE("save_safetensors writes a device or a pipe in place, never renaming a file over it") {
+  TempDir dir;
+  const NamedArrays x = {{"w", filled({2, 2}, 1.0f, 1.0f)}};
+  attograd::save_safetensors("/dev/null", x);  // a device takes the bytes and stays a device
+  CHECK(fs::is_character_file("/dev/null"));
+  if (fs::exists("/dev/full")) {
+    CHECK_THROWS_WITH(attograd::save_safetensors("/dev/full", x),
+                      StartsWith("/dev/full") && Contains("cannot write it: No space left on device"));
+    CHECK(fs::is_character_file("/dev/full"));
+  }
+  const fs::path fifo = dir / "pipe";  // nobody reads it: an error at once, not a hang
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(attograd::save_safetensors(fifo, x),
+                    StartsWith(fifo.string()) && Contains("cannot open it: No such device or address"));
+  CHECK(fs::is_fifo(fifo));
 }
 
 TEST_CASE("save_safetensors that fails while writing keeps the old file and removes its temp") {

@@ -77,6 +77,15 @@ TEST_CASE("a damaged or foreign checkpoint is refused, naming the file and what 
                               {"examples.tokens", "4"},
                               {"examples.batches", ""}});
   optim::save_training_state(foreign, layer.state_dict(), adam);
+  const std::string short_record = (dir.path / "short.ckpt").string();  // step 3 with 2 losses
+  optim::save_training_state(short_record, layer.state_dict(), adam, nullptr,
+                             {{"examples.step", "3"},
+                              {"examples.losses", "[1.0, 0.5]"},
+                              {"examples.curve", "[]"},
+                              {"examples.metrics", "{}"},
+                              {"examples.seconds", "1"},
+                              {"examples.tokens", "4"},
+                              {"examples.batches", ""}});
   auto resume = [&](const std::string& path) {
     examples::TrainerOptions options{.steps = 5};
     options.run.resume = path;
@@ -84,6 +93,8 @@ TEST_CASE("a damaged or foreign checkpoint is refused, naming the file and what 
     trainer.track({layer.state_dict(), nullptr, nullptr, nullptr, {}});
   };
   CHECK_THROWS_WITH(resume(damaged), Contains("--resume " + damaged + ": its record of the run is damaged"));
+  CHECK_THROWS_WITH(resume(short_record),
+                    Contains("--resume " + short_record + ": it holds 2 losses for step 3 of a 5-step run"));
   CHECK_THROWS_WITH(resume(foreign),
                     Contains("--resume " + foreign + ": not a checkpoint of a training run (no 'examples.step'"));
 }
