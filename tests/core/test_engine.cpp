@@ -40,7 +40,7 @@ TEST_CASE("gradients accumulate across backward calls until zero_grad") {
   CHECK(x.grad()() == Approx(3.0f));
 }
 
-TEST_CASE("the graph is freed after backward; a second backward through it is a clear error") {
+TEST_CASE("the graph is freed after backward, a second backward through it is a clear error") {
   Tensor x = scalar_tensor(2.0f, true);
   Tensor y = exp(x) * 2.0f;
   y.backward();
@@ -179,7 +179,7 @@ TEST_CASE("printing shows values, shape and how a tensor was made") {
   CHECK_THAT(to_string(arange(100.0f)), Catch::Contains("2.0000, ..., 97.0000"));
 }
 
-TEST_CASE("the generator: same seed, same numbers; sensible moments") {
+TEST_CASE("the generator: same seed, same numbers, sensible moments") {
   manual_seed(42);
   Tensor a = randn({1000});
   Tensor u = rand({1000});

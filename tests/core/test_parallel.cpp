@@ -14,7 +14,7 @@
 
 using namespace attograd;
 
-TEST_CASE("parallel_for cuts [0, n) into contiguous parts, each visited once") {
+TEST_CASE("parallel_for cuts 0 … n-1 into contiguous parts, each visited once") {
   for (std::size_t parts : {1, 2, 3, 7}) {
     INFO(parts << " parts");
     std::vector<int> visits(10, 0);

@@ -44,7 +44,7 @@ TEST_CASE("the profiler counts a known graph's calls and GEMM FLOPs, forward and
                         Catch::Matchers::Contains("GFLOP"));
 }
 
-TEST_CASE("a composite op counts once, under its own name; with no guard nothing is recorded") {
+TEST_CASE("a composite op counts once, under its own name, with no guard nothing is recorded") {
   const Tensor x = randn({4, 5}, true);
   {
     FusedKernelsGuard composite(false);  // softmax as exp, sum and div
@@ -82,7 +82,8 @@ TEST_CASE("GEMMs that parallel_for runs on worker threads count toward the op, a
   const double total_before = blas::gemm_flops_total();
   ProfileGuard profile;
   const Tensor y = conv2d(x, w);
-  const ProfileEntry* conv = profile.report().find("forward", "conv2d");
+  const ProfileReport report = profile.report();  // find() points into it: keep it alive
+  const ProfileEntry* conv = report.find("forward", "conv2d");
   REQUIRE(conv != nullptr);
   CHECK(conv->flops == expected);
   CHECK(blas::gemm_flops_total() - total_before == expected);

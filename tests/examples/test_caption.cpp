@@ -109,7 +109,7 @@ TEST_CASE("every caption model overfits one batch of shapes scenes") {
   }
 }
 
-TEST_CASE("sat's attention rows cover the feature grid and sum to 1; none has no attention") {
+TEST_CASE("sat's attention rows cover the feature grid and sum to 1, none has no attention") {
   const caption::SceneSplits data = caption::make_scenes("digits", 4, 2, 5);
   const Vocabulary v = vocabulary_of(data.train);
   manual_seed(1);
@@ -141,7 +141,7 @@ TEST_CASE("caption: the same seed trains the same model, bit for bit") {
   CHECK(run() == run());
 }
 
-TEST_CASE("a saved and reloaded caption model captions exactly as before; beam 1 equals greedy") {
+TEST_CASE("a saved and reloaded caption model captions exactly as before, beam 1 equals greedy") {
   const caption::SceneSplits data = caption::make_scenes("shapes", 16, 4, 2);
   const Vocabulary v = vocabulary_of(data.train);
   manual_seed(2);

@@ -321,7 +321,7 @@ TEST_CASE("caption object_cells: the feature-grid cells an object's box overlaps
       CHECK(caption::object_cells(obj, 3, 3, 48, 48) == std::vector<std::size_t>{obj.row * 3 + obj.col});
 }
 
-TEST_CASE("caption images: PNG, BMP, JPEG and PGM files load as RGB in [0, 1]", "[caption]") {
+TEST_CASE("caption images: PNG, BMP, JPEG and PGM files load as RGB from 0 to 1", "[caption]") {
   attograd::testing::TempDir dir("caption_io");
   const Image rgb = pattern(3, 5, 7);
 

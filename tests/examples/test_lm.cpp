@@ -86,7 +86,7 @@ TEST_CASE("lm's models: logits (B, T, V), and cached steps give the full causal 
   }
 }
 
-TEST_CASE("lm's GPT: per-head attention is causal and sums to one; --tie shares the embedding") {
+TEST_CASE("lm's GPT: per-head attention is causal and sums to one, --tie shares the embedding") {
   manual_seed(4);
   const auto model = lm::make_model(tiny("gpt"));
   NoGradGuard no_grad;
@@ -154,7 +154,7 @@ TEST_CASE("lm's problems: sort and add are right, and no held-out input is train
   CHECK_THROWS_WITH(lm::make_problems("text", 1), Contains("'text' is not a problem task"));
 }
 
-TEST_CASE("lm's problem batches score only the answer; prompts are parsed or refused with the expected form") {
+TEST_CASE("lm's problem batches score only the answer, prompts are parsed or refused with the expected form") {
   const lm::Problems add = lm::make_problems("add", 1);
   const seq::LMBatch b = lm::problem_batch({&add.train[0], &add.train[1]}, add.prompt_length);
   REQUIRE(b.inputs.shape()[1] == 6);
@@ -187,7 +187,7 @@ TEST_CASE("a short GPT run learns to sort: held-out exact match >= 0.99 on 5000 
   }
 }
 
-TEST_CASE("lm: the same seed gives the same losses and text; a saved model samples as before") {
+TEST_CASE("lm: the same seed gives the same losses and text, a saved model samples as before") {
   const lm::Tokenizer chars(seq::CharVocabulary{small_text});
   const TokenIds stream = chars.encode(small_text);
   const seq::GenerateOptions sampling{.max_new_tokens = 30, .sampling = {.temperature = 0.9f, .top_k = 5}};
@@ -218,7 +218,7 @@ TEST_CASE("lm: the same seed gives the same losses and text; a saved model sampl
   }
 }
 
-TEST_CASE("lm's tokenizers round-trip through their text form; read_text refuses empty, binary and missing data") {
+TEST_CASE("lm's tokenizers round-trip through their text form, read_text refuses empty, binary and missing data") {
   const lm::Tokenizer bpe(seq::ByteBPE::train(small_text, 270));
   const lm::Tokenizer back = lm::Tokenizer::from_string("bpe", bpe.to_string());
   CHECK(back.kind() == "bpe");

@@ -144,7 +144,7 @@ TEST_CASE("the page names no network address, and no token can end its script") 
   CHECK(page_data(html)["examples"][0]["input"] == "</SCRIPT> & <b>");
 }
 
-TEST_CASE("metrics under plain names with units, in a fixed order; unknown keys as words") {
+TEST_CASE("metrics under plain names with units, in a fixed order, unknown keys as words") {
   const nlohmann::json metrics = {
       {"train_seconds", 12.5}, {"exact_match", 0.75},        {"task", "dates"},
       {"new_metric", 3},       {"validation_curve", {1, 2}}, {"compositional", {{"exact_match", 0.5}}}};

@@ -149,7 +149,7 @@ TEST_CASE("checkpoint: a file whose shapes do not fit the module names the file 
                           Contains("shape mismatch for norm.bias: expected (6,), got (5,)"));
 }
 
-TEST_CASE("checkpoint: missing and unexpected keys are listed with the file name; strict=false loads the rest") {
+TEST_CASE("checkpoint: missing and unexpected keys are listed with the file name, strict=false loads the rest") {
   TempDir dir("checkpoint");
   const fs::path path = dir.path / "renamed.safetensors";
   const Array weight = random_array({4, 3});

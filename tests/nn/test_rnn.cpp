@@ -174,7 +174,7 @@ TEST_CASE("gradcheck: GRU, 2 layers, bidirectional, batch_first, h0 and lengths"
       with_parameters({random_input({3, 4, 3}), random_input({4, 3, 3})}, gru)));
 }
 
-TEST_CASE("gradcheck: LSTM, 2 layers, bidirectional, h0, c0 and lengths; one layer without bias") {
+TEST_CASE("gradcheck: LSTM, 2 layers, bidirectional, h0, c0 and lengths, one layer without bias") {
   manual_seed(16);
   nn::LSTM lstm(2, 3, {.num_layers = 2, .batch_first = false, .bidirectional = true});
   const std::vector<std::int64_t> lengths{2, 4, 1};

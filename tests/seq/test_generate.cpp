@@ -86,7 +86,7 @@ TEST_CASE("generate's cached steps give the logits of the full causal forward") 
   }
 }
 
-TEST_CASE("generate: the same seed gives the same text; errors name the values") {
+TEST_CASE("generate: the same seed gives the same text, errors name the values") {
   manual_seed(7);
   TinyGPT model;
   model.eval();

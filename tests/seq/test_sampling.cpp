@@ -98,7 +98,7 @@ TEST_CASE("sample: draws follow softmax(logits / T), and a wrong distribution fa
   }
 }
 
-TEST_CASE("sample: top_k keeps the k largest logits, renormalised; -inf is never drawn") {
+TEST_CASE("sample: top_k keeps the k largest logits, renormalised, -inf is never drawn") {
   const std::size_t n = 100000;
   // The three largest of six_logits are ids 3 (2.0), 0 (1.0), 1 (0.5).
   const std::vector<std::size_t> counts = draw_counts(six_logits, {.temperature = 0.8f, .top_k = 3}, n);
@@ -141,7 +141,7 @@ TEST_CASE("sample: top_p keeps the fewest most likely tokens whose mass reaches 
   CHECK(chi_square(draw_counts(logits, {.top_p = 0.6f}, n), expected_probs(logits, 1.0f, {1, 3}), n) < 23.9);
 }
 
-TEST_CASE("sample: the same seed gives the same draws; sample_rows is sample row by row") {
+TEST_CASE("sample: the same seed gives the same draws, sample_rows is sample row by row") {
   Generator data(11);
   Array rows = xt::zeros<float>({5, 20});
   for (float& x : rows) x = 2.0f * data.normal();

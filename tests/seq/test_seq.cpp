@@ -13,7 +13,7 @@ using namespace attograd;
 using namespace attograd::seq;
 using Catch::Matchers::Contains;
 
-TEST_CASE("pad_sequences pads to the longest and keeps the lengths; shift_right prepends BOS") {
+TEST_CASE("pad_sequences pads to the longest and keeps the lengths, shift_right prepends BOS") {
   const PaddedBatch b = pad_sequences({{5, 6, 7}, {8}, {}}, 0);
   CHECK(b.ids.shape() == Shape{3, 3});
   CHECK((b.ids == Index{{5, 6, 7}, {8, 0, 0}, {0, 0, 0}}));
@@ -81,7 +81,7 @@ class Chain : public StepModel {
 };
 }  // namespace
 
-TEST_CASE("greedy_search follows the most likely token; beam_search finds the likelier sequence") {
+TEST_CASE("greedy_search follows the most likely token, beam_search finds the likelier sequence") {
   Chain chain;
   const SearchOptions options{.bos_id = 1, .eos_id = 2, .max_length = 10, .beam = 3};
   const Hypothesis greedy = greedy_search(chain, 1, options)[0];
