@@ -31,26 +31,25 @@ Tensor cross_entropy_rows(const Tensor& logits, const Index& targets, std::int64
   const float* x = logits.value().data();
   Array loss = Array::from_shape({rows});
   Array probs = Array::from_shape({rows, classes});  // kept for the backward
+  // Row by row with the vectorised kernels (a scalar loop of exp and a double sum was 57 % of a
+  // word-level translate step with 5 000 classes): p = e^(x - m) / Σ, logp[y] = x[y] - m - log Σ.
   for (std::size_t i = 0; i < rows; ++i) {
     const float* xi = x + i * classes;
     float* pi = probs.data() + i * classes;
-    const float m = *std::max_element(xi, xi + classes);
-    double total = 0.0;
-    for (std::size_t c = 0; c < classes; ++c) total += fast::exp(xi[c] - m);
-    const float log_total = static_cast<float>(std::log(total));
-    const auto inv_total = static_cast<float>(1.0 / total);
-    double sum_logp = 0.0;
-    for (std::size_t c = 0; c < classes; ++c) {
-      pi[c] = fast::exp(xi[c] - m) * inv_total;
-      sum_logp += xi[c] - m - log_total;
-    }
+    const float m = fast::max_inline(xi, classes);
+    for (std::size_t c = 0; c < classes; ++c) pi[c] = xi[c] - m;
+    fast::exp(pi, pi, classes);
+    const float total = fast::sum(pi, classes), log_total = std::log(total), inv_total = 1.0f / total;
+    for (std::size_t c = 0; c < classes; ++c) pi[c] *= inv_total;
     const std::int64_t y = targets.data()[i];
     if (y == ignore_index) {
       loss.data()[i] = 0.0f;
       continue;
     }
     const float logp_y = xi[y] - m - log_total;
-    loss.data()[i] = -(1.0f - eps) * logp_y - uniform * static_cast<float>(sum_logp);
+    // Σ_c logp[c] = Σ_c x[c] - C (m + log Σ), needed only with label smoothing.
+    const float sum_logp = eps > 0.0f ? fast::sum(xi, classes) - static_cast<float>(classes) * (m + log_total) : 0.0f;
+    loss.data()[i] = -(1.0f - eps) * logp_y - uniform * sum_logp;
   }
   return make_result("cross_entropy", std::move(loss), {logits},
                      [probs = std::move(probs), targets, ignore = ignore_index, eps, uniform](

@@ -70,37 +70,62 @@ float channel_value(const std::array<float, 3>& colour, std::size_t channels, st
 
 }  // namespace
 
-Image load_image(const std::filesystem::path& path) {
-  auto error = [&](const std::string& problem) {
-    return std::runtime_error(fmt::format("load_image: {}: {}", path.string(), problem));
-  };
+namespace {
+
+// The file's bytes, and its header's width and height; the errors load_image documents.
+struct ImageFile {
+  std::string bytes;
+  int width = 0, height = 0, channels = 0;
+};
+
+std::runtime_error image_error(const std::filesystem::path& path, const std::string& problem) {
+  return std::runtime_error(fmt::format("load_image: {}: {}", path.string(), problem));
+}
+
+std::string stb_reason() {
+  const char* r = stbi_failure_reason();
+  return std::string(r ? r : "no reason given");
+}
+
+ImageFile read_image_file(const std::filesystem::path& path) {
   std::error_code ec;
   const std::filesystem::file_status status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) throw error("the file does not exist");
-  if (std::filesystem::is_directory(status)) throw error("is a directory, not an image file");
+  if (!std::filesystem::exists(status)) throw image_error(path, "the file does not exist");
+  if (std::filesystem::is_directory(status)) throw image_error(path, "is a directory, not an image file");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw error(fmt::format("the file cannot be read ({})", std::strerror(errno)));
+  if (!in) throw image_error(path, fmt::format("the file cannot be read ({})", std::strerror(errno)));
   const std::streamoff size = in.tellg();
-  if (size == 0) throw error("the file is empty (0 bytes)");
-  if (size < 0 || size > INT_MAX) throw error("the file's size cannot be read, or it is larger than 2 GB");
-  std::string bytes(static_cast<std::size_t>(size), '\0');
+  if (size == 0) throw image_error(path, "the file is empty (0 bytes)");
+  if (size < 0 || size > INT_MAX) throw image_error(path, "the file's size cannot be read, or it is larger than 2 GB");
+  ImageFile f;
+  f.bytes.assign(static_cast<std::size_t>(size), '\0');
   in.seekg(0);
-  if (!in.read(bytes.data(), size)) throw error("reading the file failed");
+  if (!in.read(f.bytes.data(), size)) throw image_error(path, "reading the file failed");
+  if (!stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(f.bytes.data()), static_cast<int>(f.bytes.size()),
+                             &f.width, &f.height, &f.channels))
+    throw image_error(path, fmt::format("not a PNG, JPEG, BMP or PGM/PPM image stb can read ({})", stb_reason()));
+  if (f.width <= 0 || f.height <= 0)
+    throw image_error(path, fmt::format("the image has no pixels ({}x{})", f.width, f.height));
+  if (static_cast<double>(f.width) * f.height > 1 << 28)
+    throw image_error(path, fmt::format("the image is too large ({}x{})", f.width, f.height));
+  return f;
+}
 
-  const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
-  const int length = static_cast<int>(bytes.size());
-  auto reason = [] {
-    const char* r = stbi_failure_reason();
-    return std::string(r ? r : "no reason given");
-  };
+}  // namespace
+
+std::pair<std::size_t, std::size_t> image_file_size(const std::filesystem::path& path) {
+  const ImageFile f = read_image_file(path);
+  return {static_cast<std::size_t>(f.height), static_cast<std::size_t>(f.width)};
+}
+
+Image load_image(const std::filesystem::path& path) {
+  ImageFile f = read_image_file(path);
   int w = 0, h = 0, file_channels = 0;
-  if (!stbi_info_from_memory(data, length, &w, &h, &file_channels))
-    throw error(fmt::format("not a PNG, JPEG, BMP or PGM/PPM image stb can read ({})", reason()));
-  if (w <= 0 || h <= 0) throw error(fmt::format("the image has no pixels ({}x{})", w, h));
-  if (static_cast<double>(w) * h > 1 << 28) throw error(fmt::format("the image is too large ({}x{})", w, h));
-  const std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(data, length, &w, &h, &file_channels, 3),
-                                                         stbi_image_free);
-  if (!pixels) throw error(fmt::format("the image data is truncated or corrupt ({})", reason()));
+  const std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
+      stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(f.bytes.data()), static_cast<int>(f.bytes.size()), &w, &h,
+                            &file_channels, 3),
+      stbi_image_free);
+  if (!pixels) throw image_error(path, fmt::format("the image data is truncated or corrupt ({})", stb_reason()));
 
   Image image{3, static_cast<std::size_t>(h), static_cast<std::size_t>(w), {}};
   image.pixels.resize(3 * image.height * image.width);
@@ -136,6 +161,99 @@ Image resize_image(const Image& image, std::size_t height, std::size_t width) {
           v += down[y].weights[k] * wide.at(c, down[y].first + k, x);
         out.at(c, y, x) = v;
       }
+  return out;
+}
+
+const std::vector<std::string>& fit_names() {
+  static const std::vector<std::string> names = {"letterbox", "stretch"};
+  return names;
+}
+
+Fit fit_from_name(const std::string& name) {
+  if (name == "letterbox") return Fit::Letterbox;
+  if (name == "stretch") return Fit::Stretch;
+  throw std::invalid_argument(fmt::format("unknown fit '{}'; choose letterbox or stretch", name));
+}
+
+namespace {
+
+// The mean colour of the picture's outermost pixels, per channel: what letterboxing and
+// augmentation fill with.
+std::vector<float> border_colour(const Image& image) {
+  std::vector<float> mean(image.channels, 0.0f);
+  std::size_t n = 0;
+  for (std::size_t y = 0; y < image.height; ++y)
+    for (std::size_t x = 0; x < image.width; ++x) {
+      if (y != 0 && y + 1 != image.height && x != 0 && x + 1 != image.width) continue;
+      for (std::size_t c = 0; c < image.channels; ++c) mean[c] += image.at(c, y, x);
+      ++n;
+    }
+  for (float& m : mean) m /= static_cast<float>(n);
+  return mean;
+}
+
+}  // namespace
+
+Image fit_image(const Image& image, std::size_t height, std::size_t width, Fit fit) {
+  if (fit == Fit::Stretch || image.height * width == image.width * height) return resize_image(image, height, width);
+  check_pixels(image, "fit_image");
+  // The largest size with the picture's aspect ratio that fits: one side full, the other smaller.
+  const double scale = std::min(static_cast<double>(height) / static_cast<double>(image.height),
+                                static_cast<double>(width) / static_cast<double>(image.width));
+  const auto h = std::clamp<std::size_t>(
+      static_cast<std::size_t>(std::lround(scale * static_cast<double>(image.height))), 1, height);
+  const auto w = std::clamp<std::size_t>(
+      static_cast<std::size_t>(std::lround(scale * static_cast<double>(image.width))), 1, width);
+  const Image inner = resize_image(image, h, w);
+  const std::vector<float> fill = border_colour(image);
+  Image out{image.channels, height, width, std::vector<float>(image.channels * height * width)};
+  const std::size_t top = (height - h) / 2, left = (width - w) / 2;
+  for (std::size_t c = 0; c < image.channels; ++c)
+    for (std::size_t y = 0; y < height; ++y)
+      for (std::size_t x = 0; x < width; ++x) {
+        const bool inside = y >= top && y < top + h && x >= left && x < left + w;
+        out.at(c, y, x) = inside ? inner.at(c, y - top, x - left) : fill[c];
+      }
+  return out;
+}
+
+Image augment_image(const Image& image, attograd::Generator& g) {
+  check_pixels(image, "augment_image");
+  const float scale = g.uniform(0.9f, 1.1f);
+  const float dy = g.uniform(-1.0f, 1.0f) * static_cast<float>(image.height) / 16;
+  const float dx = g.uniform(-1.0f, 1.0f) * static_cast<float>(image.width) / 16;
+  const float contrast = g.uniform(0.8f, 1.2f), brightness = g.uniform(-0.05f, 0.05f);
+  const std::vector<float> fill = border_colour(image);
+  const float cy = static_cast<float>(image.height) / 2, cx = static_cast<float>(image.width) / 2;
+  Image out{image.channels, image.height, image.width, std::vector<float>(image.pixels.size())};
+  // Each output pixel centre, mapped back through the shift and the scale, samples the input bilinearly.
+  auto sample = [&](std::size_t c, float y, float x) {
+    const float fy = std::floor(y), fx = std::floor(x);
+    float v = 0.0f;
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 2; ++j) {
+        const float yy = fy + static_cast<float>(i), xx = fx + static_cast<float>(j);
+        const float w = (i ? y - fy : 1 - (y - fy)) * (j ? x - fx : 1 - (x - fx));
+        const bool inside =
+            yy >= 0 && xx >= 0 && yy < static_cast<float>(image.height) && xx < static_cast<float>(image.width);
+        v += w * (inside ? image.at(c, static_cast<std::size_t>(yy), static_cast<std::size_t>(xx)) : fill[c]);
+      }
+    return v;
+  };
+  for (std::size_t c = 0; c < image.channels; ++c) {
+    float mean = 0.0f;
+    for (std::size_t y = 0; y < image.height; ++y)
+      for (std::size_t x = 0; x < image.width; ++x) {
+        const float sy = (static_cast<float>(y) + 0.5f - cy - dy) / scale + cy - 0.5f;
+        const float sx = (static_cast<float>(x) + 0.5f - cx - dx) / scale + cx - 0.5f;
+        out.at(c, y, x) = sample(c, sy, sx);
+        mean += out.at(c, y, x);
+      }
+    mean /= static_cast<float>(image.height * image.width);
+    for (std::size_t y = 0; y < image.height; ++y)
+      for (std::size_t x = 0; x < image.width; ++x)
+        out.at(c, y, x) = std::clamp(mean + contrast * (out.at(c, y, x) - mean) + brightness, 0.0f, 1.0f);
+  }
   return out;
 }
 

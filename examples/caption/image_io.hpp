@@ -7,7 +7,10 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <attograd/core/random.hpp>
 
 #include "scenes.hpp"
 
@@ -21,6 +24,25 @@ Image load_image(const std::filesystem::path& path);
 // Resampled to height x width, any channel count: bilinear at pixel centres, widened to a
 // triangle filter over every covered input pixel when shrinking (so shrinking averages areas).
 Image resize_image(const Image& image, std::size_t height, std::size_t width);
+
+// The pixel size of an image file, from its header (nothing decoded); the errors of load_image.
+std::pair<std::size_t, std::size_t> image_file_size(const std::filesystem::path& path);  // height, width
+
+// How a picture of another shape is brought to the model's height x width.
+enum class Fit {
+  Letterbox,  // scaled to fit inside with its aspect ratio kept, centred, the rest filled with the
+              // mean colour of the picture's border (a white background stays white)
+  Stretch,    // resized to height x width whatever its shape (objects get squashed)
+};
+const std::vector<std::string>& fit_names();  // letterbox, stretch (Fit's order)
+Fit fit_from_name(const std::string& name);   // throws std::invalid_argument naming the choices
+
+Image fit_image(const Image& image, std::size_t height, std::size_t width, Fit fit);
+
+// Light augmentation for small folders, drawn from `g`: scaled by 0.9 to 1.1 about the centre,
+// shifted by up to 1/16 of each side (bilinear; what comes in from outside is the border's mean
+// colour), contrast 0.8 to 1.2 about the picture's mean, brightness -0.05 to 0.05, clamped to [0, 1].
+Image augment_image(const Image& image, attograd::Generator& g);
 
 // PNG of an image with 1 to 4 channels (values clamped to [0, 1], rounded to 8 bits).
 std::string png_bytes(const Image& image);

@@ -51,9 +51,12 @@ namespace {
 // over a ~20-word caption). Attending "after" (the default now): exact 0.998, grounding 1.000
 // (0.992 and 0.999 measured again on 2026-12-06, after -fno-trapping-math changed the rounding).
 struct Options : examples::CommonOptions {
-  Options() { batch = 32, train_size = 30000, held_out = 500, report = "caption_report"; }
+  Options() { batch = 32, train_size = 30000, held_out = 500, report = "caption_report", best_by = "exact_match"; }
   std::string task = "shapes", images, captions, model = "sat", caption_image, sat_attention = "after";
-  std::size_t size = 0, features = 32, embed = 32;
+  std::string size, fit = "letterbox";  // with --images: "HxW" ("": from the folder), how other shapes fit
+  bool augment = false;
+  examples::SplitOptions split;  // --val-fraction, --test-fraction, --test (with --captions)
+  std::size_t features = 32, embed = 32;
   float attention_penalty = 0.0f;
   examples::ModelOverrides sizes;  // --hidden, --layers, --heads, --ff, --dropout, --steps, --lr
 };
@@ -62,6 +65,7 @@ struct Setup {
   caption::ModelConfig config;
   Vocabulary vocab;
   std::string task;
+  caption::Fit fit = caption::Fit::Stretch;  // how a picture of another shape becomes the model's input
 };
 
 // What run() builds and passes along: the setup, the model and the data.
@@ -69,6 +73,7 @@ struct Program {
   Setup setup;
   std::shared_ptr<caption::Captioner> model;
   caption::SceneSplits data;
+  std::string size_rule, split_rule;  // a user's folder: where the image size and the split came from
 };
 
 Metadata to_metadata(const Setup& s) {
@@ -84,7 +89,8 @@ Metadata to_metadata(const Setup& s) {
                                                   {"heads", c.heads},
                                                   {"ff", c.ff}})},
           {"caption.vocab", s.vocab.to_json()},
-          {"caption.sat_attention", c.sat_attention}};
+          {"caption.sat_attention", c.sat_attention},
+          {"caption.fit", caption::fit_names()[static_cast<std::size_t>(s.fit)]}};
 }
 
 Setup from_metadata(const Metadata& m, const std::string& path) {
@@ -100,6 +106,7 @@ Setup from_metadata(const Metadata& m, const std::string& path) {
   c.vocab = s.vocab.size();
   // Checkpoints written before the option existed hold a model trained to attend "before".
   c.sat_attention = read.find("sat_attention").value_or("before");
+  s.fit = caption::fit_from_name(read.find("fit").value_or("stretch"));  // before --fit: every picture stretched
   return s;
 }
 
@@ -118,26 +125,43 @@ Program load_model(const Options& o, const examples::Given& given) {
   return p;
 }
 
+// The user's images and captions: sized by a loaded model, --size or the folder, and split.
+void load_files(const Options& o, const examples::Given& given, Program& p) {
+  caption::FileOptions files{.size = {}, .fit = caption::fit_from_name(o.fit), .split = o.split, .seed = o.seed};
+  if (given("--held-out")) files.split.held_out = o.held_out;
+  if (!o.size.empty()) files.size = caption::parse_image_size(o.size);
+  if (p.model) {
+    const caption::ModelConfig& c = p.setup.config;
+    if (!o.size.empty() && (files.size.height != c.height || files.size.width != c.width))
+      throw std::invalid_argument(fmt::format("--size {}: the model in {} takes {}×{} images; leave --size out", o.size,
+                                              o.load, c.height, c.width));
+    files.size = {c.height, c.width}, files.fit = p.setup.fit;
+  }
+  caption::FileSplits read = caption::read_captioned_images(o.images, o.captions, files);
+  fmt::print("read {}: {}; skipped {} malformed lines\nimages: {}; {}\n", o.captions, read.split_rule,
+             read.skipped_malformed,
+             p.model ? fmt::format("{}×{} (the loaded model's)", read.size.height, read.size.width) : read.size_rule,
+             files.fit == caption::Fit::Letterbox ? "letterboxed: other shapes keep their proportions (--fit)"
+                                                  : "stretched to it (--fit)");
+  p.data = std::move(read.splits), p.split_rule = read.split_rule, p.size_rule = read.size_rule;
+  if (!p.model) p.setup.fit = files.fit;
+}
+
 // The splits: the user's images and captions, or generated scenes. A loaded model fixes the
-// image size; otherwise --size (files) or the task's own size.
-caption::SceneSplits load_data(const Options& o, const Program& p) {
+// image size; otherwise --size or the folder's (files) or the task's own size.
+void load_data(const Options& o, const examples::Given& given, Program& p) {
+  if (!o.images.empty()) return load_files(o, given, p);
+  if (!o.size.empty() || given("--fit") || o.augment)
+    throw std::invalid_argument(
+        "--size, --fit and --augment are for --images DIR: the generated tasks have their own size");
   std::size_t height = o.task == "digits" ? 16 : 48, width = o.task == "digits" ? 80 : 48;
   if (p.model) height = p.setup.config.height, width = p.setup.config.width;
-  if (!o.images.empty()) {
-    if (!p.model && o.size > 0) height = width = o.size;
-    const caption::FileSplits files = caption::read_captioned_images(
-        o.images, o.captions, {.height = height, .width = width, .held_out = o.held_out, .seed = o.seed});
-    fmt::print("read {}: {} training, {} validation, {} test images; skipped {} malformed lines\n", o.captions,
-               files.splits.train.size(), files.splits.validation.size(), files.splits.test.size(),
-               files.skipped_malformed);
-    return files.splits;
-  }
   caption::SceneSplits data = caption::make_scenes(o.task, o.train_size, o.held_out, o.seed);
   const caption::Image& first = data.train.front().image;
   if (p.model && (first.height != height || first.width != width))
     throw std::runtime_error(fmt::format("--load {}: the model takes {}×{} images, the {} task makes {}×{}", o.load,
                                          height, width, o.task, first.height, first.width));
-  return data;
+  p.data = std::move(data);
 }
 
 // A new model for the data: the vocabulary from its training captions, sizes from --model's
@@ -165,6 +189,22 @@ void build_model(const Options& o, Program& p) {
   p.model = caption::make_model(s.config);
 }
 
+// What of the validation and test captions the training split's vocabulary does not know
+// (read as <unk>): printed, and kept in the metrics.
+void count_unknown(const Program& p, nlohmann::json& metrics) {
+  std::vector<std::string> lines;
+  for (const auto& [name, split] : {std::pair{"validation", &p.data.validation}, {"test", &p.data.test}}) {
+    if (split->empty()) continue;
+    std::vector<const std::vector<std::string>*> captions;
+    for (const Scene& scene : *split) captions.push_back(&scene.caption);
+    const examples::UnknownTokens u = examples::count_unknown(p.setup.vocab, captions);
+    metrics[fmt::format("unknown_words_{}", name)] = u.share();
+    lines.push_back(fmt::format("{} {}", name, examples::unknown_text(u, "caption")));
+  }
+  if (!lines.empty())
+    fmt::print("unknown to the vocabulary of the training split (read as <unk>): {}\n", fmt::join(lines, "; "));
+}
+
 // Images (B, 3, H, W) from scenes, all of the model's input size.
 Tensor image_batch(const std::vector<const caption::Image*>& images) {
   const caption::Image& first = *images.front();
@@ -174,14 +214,18 @@ Tensor image_batch(const std::vector<const caption::Image*>& images) {
   return Tensor(std::move(x));
 }
 
-caption::Batch make_batch(const std::vector<const Scene*>& scenes, const Setup& s) {
+// A training or validation batch; with `augment`, each picture is a fresh variation of itself.
+caption::Batch make_batch(const std::vector<const Scene*>& scenes, const Setup& s, Generator* augment = nullptr) {
   std::vector<seq::TokenIds> captions;
+  std::vector<caption::Image> varied;
+  varied.reserve(scenes.size());
   std::vector<const caption::Image*> images;
   for (const Scene* scene : scenes) {
     seq::TokenIds ids = s.vocab.encode(scene->caption);
     ids.push_back(Vocabulary::eos);
     captions.push_back(ids);
-    images.push_back(&scene->image);
+    if (augment) varied.push_back(caption::augment_image(scene->image, *augment));
+    images.push_back(augment ? &varied.back() : &scene->image);
   }
   const seq::PaddedBatch padded = seq::pad_sequences(captions, Vocabulary::pad);
   return {image_batch(images), padded.ids, padded.lengths};
@@ -306,11 +350,14 @@ double validation_loss(caption::Captioner& model, const caption::Batch& held) {
 std::vector<double> train(const Options& o, const examples::Given& given, Program& p,
                           const examples::ModelSettings& settings, nlohmann::json& metrics,
                           examples::ValidationCurve& curve) {
-  examples::Trainer trainer(p.model->parameters(),
-                            examples::trainer_options(o, settings, 5.0, !p.data.validation.empty()));
+  examples::Trainer trainer(
+      p.model->parameters(),
+      examples::trainer_options(o, given, settings, 5.0, !p.data.validation.empty(), !o.images.empty()));
   p.model->train();
   Generator batches(o.seed + 1);
-  auto sample = [&] { return make_batch(examples::sample_batch(batches, p.data.train, o.batch), p.setup); };
+  auto sample = [&] {
+    return make_batch(examples::sample_batch(batches, p.data.train, o.batch), p.setup, o.augment ? &batches : nullptr);
+  };
   {
     NoGradGuard no_grad;
     const double initial = p.model->loss(sample()).item();
@@ -322,7 +369,7 @@ std::vector<double> train(const Options& o, const examples::Given& given, Progra
   const caption::Batch held = make_batch(examples::first_items(p.data.validation, 128), p.setup);
   trainer.track({p.model->state_dict(), &batches, &curve, &metrics,
                  examples::run_metadata(given, to_metadata(p.setup))});  // with --resume: restored here
-  for (std::size_t step = trainer.first_step(); step <= trainer.steps(); ++step) {
+  for (std::size_t step = trainer.first_step(); step <= trainer.steps() && !trainer.stopped_early(); ++step) {
     const caption::Batch b = sample();
     trainer.step(p.model->loss(b), examples::token_count(b.lengths));
     if (!p.data.validation.empty() && examples::curve_point_due(step, trainer.steps()))
@@ -333,10 +380,16 @@ std::vector<double> train(const Options& o, const examples::Given& given, Progra
         const Evaluation v = evaluate(*p.model, p.data.validation, p.setup, 1);
         p.model->train();
         fmt::print(stderr, "\nstep {}: {}\n", step, summary("validation", v.metrics));
+        metrics["validation_curve"].push_back({{"step", step},
+                                               {"train_seconds", trainer.seconds()},
+                                               {"exact_match", v.metrics["exact_match"]},
+                                               {"bleu", v.metrics["bleu"]},
+                                               {"token_accuracy", v.metrics["token_accuracy"]}});
+        trainer.keep_best(step, v.metrics[o.best_by].get<double>());
       });
     trainer.end_step(step);  // --checkpoint, Ctrl-C
   }
-  trainer.finish();
+  trainer.finish();  // with --keep best: the model is now the kept one
   p.model->eval();
   metrics["steps"] = trainer.losses().size(), metrics["train_seconds"] = trainer.seconds();
   metrics["final_loss"] = trainer.losses().back(), metrics["losses"] = trainer.losses();
@@ -417,11 +470,14 @@ void write_report(const Options& o, const examples::Given& given, const Program&
   report.metrics = examples::describe_metrics(metrics);
   const std::string source =
       o.images.empty() ? "generated (--task " + p.setup.task + ")" : o.images + ", " + o.captions;
-  const examples::SplitSizes splits{p.data.train.size(), p.data.validation.size(), p.data.test.size(), "images"};
+  const examples::SplitSizes splits{p.data.train.size(), p.data.validation.size(), p.data.test.size(), "images",
+                                    p.split_rule};
   report.settings = examples::report_settings(
-      given, examples::run_settings(given, p.setup.config.kind, settings,
-                                    {{"image size", fmt::format("{}×{}", p.setup.config.height, p.setup.config.width)}},
-                                    source, splits, p.model->parameter_count()));
+      given, examples::run_settings(
+                 given, p.setup.config.kind, settings,
+                 {{"image size", p.size_rule.empty() ? fmt::format("{}×{}", p.setup.config.height, p.setup.config.width)
+                                                     : p.size_rule}},
+                 source, splits, p.model->parameter_count()));
   report.loss_unit = "cross-entropy, nats per caption word";
   examples::publish_report(o.report, report);
   for (std::size_t i = 0; i < report.examples.size(); ++i)  // the paper's figure: a picture per word
@@ -447,8 +503,8 @@ void add_test_examples(const Program& p, const Evaluation& test, examples::Repor
 std::optional<examples::ReportExample> caption_user_image(const Options& o, const Program& p,
                                                           std::vector<caption::Image>& pictures) {
   if (o.caption_image.empty()) return std::nullopt;
-  const caption::Image image =
-      caption::resize_image(caption::load_image(o.caption_image), p.setup.config.height, p.setup.config.width);
+  const caption::Image image = caption::fit_image(caption::load_image(o.caption_image), p.setup.config.height,
+                                                  p.setup.config.width, p.setup.fit);
   const Decoded d = decode(*p.model, {&image}, p.setup, o.beam)[0];
   fmt::print("{}\n", words_text(d.words));
   pictures.insert(pictures.begin(), image);
@@ -463,18 +519,19 @@ int run(const Options& o, const examples::Given& given) {
   Program p;
   if (!o.load.empty()) p = load_model(o, given);
   const bool needs_data = o.load.empty() || given("--steps") || given("--task") || given("--images");
-  if (needs_data) p.data = load_data(o, p);
+  if (needs_data) load_data(o, given, p);
   if (needs_data && !p.model) build_model(o, p);
   if (!p.model) throw std::invalid_argument("nothing to do: give --load CKPT with --caption IMAGE, or train a model");
   const std::optional<examples::SplitSizes> sizes =
       needs_data ? std::optional(examples::SplitSizes{p.data.train.size(), p.data.validation.size(), p.data.test.size(),
-                                                      "images"})
+                                                      "images", p.split_rule})
                  : std::nullopt;
   const examples::ModelSettings settings =
       examples::announce_settings(caption::model_defaults(), p.setup.config, o.sizes, !o.load.empty(), o.batch, sizes);
   if (o.dry_run) return 0;
 
   nlohmann::json metrics = examples::initial_metrics(p.setup.task, p.setup.config.kind);
+  if (needs_data && !o.images.empty()) count_unknown(p, metrics);
   examples::Report report;
   if (settings.steps > 0) report.losses = train(o, given, p, settings, metrics, report.validation);
   const bool tested = needs_data && !p.data.test.empty();
@@ -496,8 +553,22 @@ void add_data_options(CLI::App& app, Options& o) {
   app.add_option("--images", o.images, "train on the images in DIR instead (with --captions)")
       ->check(CLI::ExistingDirectory);
   app.add_option("--captions", o.captions, "with --images: lines filename<TAB>caption")->check(CLI::ExistingFile);
-  app.add_option("--size", o.size, "with --images: resize every image to SIZE x SIZE (a multiple of 16; default 48)")
-      ->check(CLI::Range(8, 512));
+  app.add_option("--size", o.size,
+                 "with --images: the model's picture size HxW, each a multiple of 16 (32x128; one number: a square). "
+                 "Default: from the folder, its median height rounded to 16 to 48 and its median aspect ratio, "
+                 "printed at start; the feature grid is (H/16)x(W/16)")
+      ->needs("--images");
+  app.add_option("--fit", o.fit,
+                 "with --images: how a picture of another shape becomes HxW: letterbox (scaled to fit, proportions "
+                 "kept, padded with its border colour) or stretch")
+      ->check(CLI::IsMember(caption::fit_names()))
+      ->capture_default_str()
+      ->needs("--images");
+  app.add_flag("--augment", o.augment,
+               "with --images: vary each training picture a little every time it is drawn (scale 0.9-1.1, shift up to "
+               "1/16, contrast 0.8-1.2, brightness ±0.05; seeded by --seed), for small folders")
+      ->needs("--images");
+  examples::add_split_options(app, o.split, "--captions", "images");
 }
 
 void add_model_options(CLI::App& app, Options& o) {
@@ -531,7 +602,10 @@ void add_model_options(CLI::App& app, Options& o) {
 
 void add_run_options(CLI::App& app, Options& o) {
   examples::add_common_options(app, o, "images", "captions");
-  app.get_option("--held-out")->description("validation and test images each (and compositional, for shapes)");
+  app.get_option("--held-out")
+      ->description(
+          "validation and test images each (and compositional, for shapes); with --images, N each instead of the "
+          "fractions");
   app.get_option("--save")->description("write the trained model (with its vocabulary) to CKPT");
   app.add_option("--caption", o.caption_image, "caption this image file (PNG, JPEG, BMP, PGM) and print the result")
       ->check(CLI::ExistingFile);

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "report.hpp"
+#include "training.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -71,6 +72,7 @@ attograd::nn::Checkpoint load_model_file(const std::string& path) {
   });
   if (!training_state) return file;
   attograd::optim::TrainingState state = attograd::optim::read_training_state(path);
+  std::erase_if(state.model, [](const auto& named) { return named.first.rfind(kept_best_prefix, 0) == 0; });
   return {std::move(state.model), std::move(state.metadata)};
 }
 

@@ -34,7 +34,8 @@ class MetadataReader {
 };
 
 // --load PATH: a model saved with --save, or the model part of a --checkpoint file (its
-// optimizer, schedule and training metadata are left out; the program's metadata is kept).
+// optimizer, schedule, training metadata and kept-best copy are left out: it is the model of the
+// step the checkpoint was written at; the program's metadata is kept).
 attograd::nn::Checkpoint load_model_file(const std::string& path);
 
 // Throws if --model named another kind than the checkpoint holds.

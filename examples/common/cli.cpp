@@ -28,8 +28,22 @@ void add_common_options(CLI::App& app, CommonOptions& o, const std::string& item
   app.add_option("--held-out", o.held_out, "validation and test " + items + " each")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
-  app.add_option("--eval-every", o.eval_every, "every N steps, print the validation metrics (0: never)")
+  app.add_option("--eval-every", o.eval_every,
+                 "every N steps, print the validation metrics (0: never); on your own data (--data, --images) the "
+                 "default is a tenth of --steps, so that the best model is kept")
       ->check(CLI::Range(0, 10000000))
+      ->capture_default_str();
+  app.add_option("--keep", o.keep,
+                 "with --eval-every: the model the test and --save use, the one with the best validation --best-by "
+                 "(best) or the last step's (last)")
+      ->check(CLI::IsMember({"best", "last"}))
+      ->capture_default_str();
+  app.add_option("--best-by", o.best_by, "the validation metric --keep best and --patience follow (higher is better)")
+      ->check(CLI::IsMember({"exact_match", "bleu", "token_accuracy"}))
+      ->capture_default_str();
+  app.add_option("--patience", o.patience,
+                 "stop after N validations in a row without a better --best-by (0: never stop early)")
+      ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
   app.add_option("--beam", o.beam, "beam width for decoding (1: greedy)")
       ->check(CLI::Range(1, 64))

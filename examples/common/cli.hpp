@@ -30,12 +30,17 @@ void add_run_options(CLI::App& app, RunOptions& o);
 struct CommonOptions {
   std::size_t batch = 32, seed = 1, train_size = 1000, held_out = 100, eval_every = 0, beam = 1, samples = 5;
   std::string schedule = "constant";
+  // With --eval-every: the model the run ends with ("best": the one with the best validation
+  // --best-by, or "last"), and --patience validations without a better one before stopping.
+  std::string keep = "best", best_by = "bleu";
+  std::size_t patience = 0;
   bool profile = false, dry_run = false;
   std::string save, load, metrics_json, report;
   RunOptions run;
 };
 
-// --batch, --schedule, --seed, --train-size, --held-out, --eval-every, --beam, --samples, --save,
+// --batch, --schedule, --seed, --train-size, --held-out, --eval-every, --keep, --best-by, --patience, --beam,
+// --samples, --save,
 // --load, --profile, --dry-run, --metrics-json, --report and --no-report, and add_run_options'. `items` names what the
 // program trains on ("sentences", "images"), `outputs` what it writes ("translations").
 void add_common_options(CLI::App& app, CommonOptions& o, const std::string& items, const std::string& outputs);
@@ -91,6 +96,7 @@ std::string startup_line(const std::string& kind, const ModelSettings& s, std::s
 struct SplitSizes {
   std::size_t train = 0, validation = 0, test = 0;
   std::string items;  // "pairs", "images"
+  std::string rule;   // a user's file: how it was split (plan_split), "" for generated data
 };
 
 // settings_used, announced: with data (a run that trains or tests), the start-up line on stdout.

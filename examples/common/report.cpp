@@ -247,8 +247,9 @@ Given::Values run_settings(const Given& given, const std::string& kind, const Mo
   used.insert(used.end(), extra.begin(), extra.end());
   used.emplace_back("data", data);
   if (splits.train + splits.validation + splits.test > 0)
-    used.emplace_back("splits", fmt::format("{} training, {} validation, {} test {}", splits.train, splits.validation,
-                                            splits.test, splits.items));
+    used.emplace_back(
+        "splits", fmt::format("{} training, {} validation, {} test {}{}", splits.train, splits.validation, splits.test,
+                              splits.items, splits.rule.empty() ? "" : " (" + splits.rule + ")"));
   used.emplace_back("parameters", fmt::format("{}", parameters));
   return used;
 }

@@ -59,6 +59,17 @@ Trainer::Trainer(std::vector<Tensor> parameters, const TrainerOptions& options)
   if (options.schedule == "cosine")
     schedule_ = std::make_unique<optim::CosineWarmupLR>(*optimizer_, std::min(warmup, std::max(steps - 1, 0)), steps,
                                                         options.min_lr);
+  if (options.eval_every > 0 && options.steps > 0)
+    fmt::print("validating every {} steps; {}\n", options.eval_every,
+               options.keep_best_by.empty()
+                   ? std::string("the test and --save use the last step's model (--keep last)")
+                   : fmt::format("the test and --save use the model with the best validation {} (--keep best, "
+                                 "--best-by){}",
+                                 options.keep_best_by,
+                                 options.patience > 0 ? fmt::format(", stopping after {} validations without a better "
+                                                                    "one (--patience)",
+                                                                    options.patience)
+                                                      : ""));
   if (options.profile) profile_.emplace();
   if (options.run.detect_anomaly) anomaly_.emplace(true, true);
   if (const char* fault = std::getenv("ATTOGRAD_FAULT_BLOWUP_STEP")) blowup_step_ = std::strtoull(fault, nullptr, 10);
@@ -74,6 +85,8 @@ Trainer::~Trainer() {
 
 void Trainer::track(RunState state) {
   state_ = std::move(state);
+  if (!options_.keep_best_by.empty())  // the copy exists from the start, so a checkpoint always holds it
+    for (const auto& [name, t] : state_.model) best_.emplace_back(Array(t.value()));
   if (!options_.run.resume.empty()) restore(options_.run.resume);
   current_training_step = first_step();
 }
@@ -85,7 +98,7 @@ Metadata run_metadata(const Given& given, Metadata program_metadata) {
 }
 
 void Trainer::restore(const std::string& path) {
-  const Metadata m = optim::load_training_state(path, state_.model, *optimizer_, schedule_.get());
+  const Metadata m = optim::load_training_state(path, saved_tensors(), *optimizer_, schedule_.get());
   auto get = [&](const std::string& key) { return metadata_value(m, key, path); };
   std::size_t step = 0;
   try {  // what the file says about the run: numbers and JSON, each checked
@@ -101,6 +114,7 @@ void Trainer::restore(const std::string& path) {
     seconds_ = std::stod(get("examples.seconds"));
     tokens_ = std::stoul(get("examples.tokens"));
     if (state_.batches) state_.batches->set_state(get("examples.batches"));
+    if (!best_.empty()) best_record_ = nlohmann::json::parse(get("examples.best"));
   } catch (const std::runtime_error&) {
     throw;  // metadata_value's own message
   } catch (const std::exception& e) {
@@ -137,7 +151,8 @@ void Trainer::step(const Tensor& loss, std::size_t tokens) {
 void Trainer::end_step(std::size_t step) {
   const std::string& path = options_.run.checkpoint;
   const bool interrupted = interrupt_requested != 0;  // read once: Ctrl-C may come at any moment
-  const bool due = step == options_.steps || (options_.run.save_every > 0 && step % options_.run.save_every == 0);
+  const bool due =
+      step == options_.steps || stopped_early() || (options_.run.save_every > 0 && step % options_.run.save_every == 0);
   if (!path.empty() && (due || interrupted)) untimed([&] { save(step, path); });
   if (interrupted) {
     const std::string program = state_.metadata.count("examples.program") ? state_.metadata.at("examples.program") : "";
@@ -161,8 +176,9 @@ void Trainer::save(std::size_t step, const std::string& path) {
   m["examples.metrics"] = state_.metrics ? state_.metrics->dump() : "{}";
   m["examples.seconds"] = fmt::format("{}", seconds_);
   m["examples.tokens"] = std::to_string(tokens_);
+  if (!best_.empty()) m["examples.best"] = best_record_.dump();
   try {
-    optim::save_training_state(path, state_.model, *optimizer_, schedule_.get(), m);
+    optim::save_training_state(path, saved_tensors(), *optimizer_, schedule_.get(), m);
   } catch (const std::exception& e) {
     throw std::runtime_error(
         fmt::format("--checkpoint {}: {}; training stops here at step {}{}", path, e.what(), step, intact()));
@@ -180,23 +196,79 @@ bool Trainer::validation_due(std::size_t step) const {
   return options_.eval_every > 0 && (step % options_.eval_every == 0 || step == options_.steps);
 }
 
+StateDict Trainer::saved_tensors() const {
+  StateDict all = state_.model;
+  for (std::size_t i = 0; i < best_.size(); ++i) all.emplace_back(kept_best_prefix + state_.model[i].first, best_[i]);
+  return all;
+}
+
+void Trainer::keep_best(std::size_t step, double score) {
+  if (best_.empty()) return;
+  nlohmann::json& r = best_record_;
+  r["validations"] = r["validations"].get<std::size_t>() + 1;
+  r["last"] = score;
+  if (r["score"].is_null() || score > r["score"].get<double>()) {
+    for (std::size_t i = 0; i < best_.size(); ++i) best_[i].mutable_value() = state_.model[i].second.value();
+    r["step"] = step, r["score"] = score, r["since"] = 0;
+  } else {
+    r["since"] = r["since"].get<std::size_t>() + 1;
+  }
+  if (stopped_early()) {
+    r["stopped_at"] = step;
+    fmt::print(stderr, "\nno better validation {} in {} validations (--patience {}): stopping at step {}\n",
+               options_.keep_best_by, options_.patience, options_.patience, step);
+  }
+}
+
+bool Trainer::stopped_early() const {
+  return !best_.empty() && options_.patience > 0 && best_record_["since"].get<std::size_t>() >= options_.patience;
+}
+
+void Trainer::use_best() {
+  const nlohmann::json& r = best_record_;
+  if (best_.empty() || r["score"].is_null()) return;
+  for (std::size_t i = 0; i < best_.size(); ++i) state_.model[i].second.mutable_value() = best_[i].value();
+  fmt::print(
+      "keeping the model of step {} (validation {} {:.4f}, the best of {} validations; the last one's: "
+      "{:.4f}): the test and --save use it\n",
+      r["step"].get<std::size_t>(), options_.keep_best_by, r["score"].get<double>(),
+      r["validations"].get<std::size_t>(), r["last"].get<double>());
+  if (state_.metrics) {
+    nlohmann::json& m = *state_.metrics;
+    m["kept_step"] = r["step"], m["kept_validation_" + options_.keep_best_by] = r["score"];
+    if (r.contains("stopped_at")) m["stopped_early_at"] = r["stopped_at"];
+  }
+}
+
 bool curve_point_due(std::size_t step, std::size_t steps) {
   return step == steps || step % std::max<std::size_t>(1, steps / 20) == 0;
 }
 
 void Trainer::finish() {
   bar_.finish();
+  use_best();
   if (profile_)
     fmt::print(stderr, "profile of {} training steps (evaluations included):\n{}", losses_.size(),
                profile_->report().table());
 }
 
-TrainerOptions trainer_options(const CommonOptions& o, const ModelSettings& s, double clip_norm, bool can_validate) {
+TrainerOptions trainer_options(const CommonOptions& o, const Given& given, const ModelSettings& s, double clip_norm,
+                               bool can_validate, bool own_data) {
+  const std::size_t every = !can_validate                        ? 0
+                            : own_data && !given("--eval-every") ? std::max<std::size_t>(1, s.steps / 10)
+                                                                 : o.eval_every;
+  if (o.patience > 0 && every == 0)
+    throw std::invalid_argument(
+        can_validate
+            ? fmt::format("--patience {} counts validations, and this run has none: give --eval-every N", o.patience)
+            : fmt::format("--patience {}: there is no validation split to watch", o.patience));
   return {.steps = s.steps,
           .lr = s.lr,
           .schedule = o.schedule,
           .clip_norm = clip_norm,
-          .eval_every = can_validate ? o.eval_every : 0,
+          .eval_every = every,
+          .keep_best_by = every > 0 && o.keep == "best" ? o.best_by : "",
+          .patience = every > 0 ? o.patience : 0,
           .profile = o.profile,
           .run = o.run};
 }

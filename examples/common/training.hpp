@@ -38,13 +38,22 @@ struct TrainerOptions {
   double beta2 = 0.999;
   double clip_norm = 1.0;      // the gradients' joint norm is clipped to this
   std::size_t eval_every = 0;  // validate every N steps and after the last (0: never)
-  bool profile = false;        // record where the time goes, printed by finish()
-  RunOptions run{};            // --checkpoint, --save-every, --resume, --detect-anomaly (cli.hpp)
+  // Keep the best: the name of the validation metric (higher is better) whose best value's model
+  // the run ends with (keep_best below); "" keeps the last step's. `patience`: stop after this
+  // many validations in a row without a better value (0: never stop early).
+  std::string keep_best_by{};
+  std::size_t patience = 0;
+  bool profile = false;  // record where the time goes, printed by finish()
+  RunOptions run{};      // --checkpoint, --save-every, --resume, --detect-anomaly (cli.hpp)
 };
 
 // The metadata of a run's checkpoints: the program's own (the model's settings, as --save writes
 // them), the program's name and its command line (the saved run's, when resuming).
 attograd::Metadata run_metadata(const Given& given, attograd::Metadata program_metadata);
+
+// The prefix under which a checkpoint keeps Trainer::keep_best's copy of each model tensor
+// ("kept_best.encoder.weight"); load_model_file leaves these out.
+inline const std::string kept_best_prefix = "kept_best.";
 
 // The step being trained (0 outside training), so that run_main can say where an anomaly came from.
 extern std::size_t current_training_step;
@@ -66,8 +75,11 @@ struct Interrupted : std::runtime_error {
 };
 
 // The trainer's options for a run: its steps and lr, and --schedule, --eval-every (if there is a
-// validation split) and --profile.
-TrainerOptions trainer_options(const CommonOptions& o, const ModelSettings& s, double clip_norm, bool can_validate);
+// validation split), --keep, --best-by, --patience and --profile. On a user's own data
+// (`own_data`) without --eval-every given, it validates every tenth of the steps, so that the
+// best model is kept there by default; generated tasks validate only when asked.
+TrainerOptions trainer_options(const CommonOptions& o, const Given& given, const ModelSettings& s, double clip_norm,
+                               bool can_validate, bool own_data);
 
 class Trainer {
  public:
@@ -97,13 +109,23 @@ class Trainer {
   void end_step(std::size_t step);
   // Whether step `step` (1-based) ends with a validation: every eval_every steps and the last.
   bool validation_due(std::size_t step) const;
+  // After a validation at `step`: `score` is its keep_best_by metric. A score above every earlier
+  // one (ties keep the earlier model) copies the model's weights aside; checkpoints keep the copy.
+  // After `patience` validations in a row without a better score, says so and stopped_early()
+  // turns true: end_step then writes the checkpoint, and the loop ends.
+  void keep_best(std::size_t step, double score);
+  bool stopped_early() const;
   // Runs f off the training clock, so that seconds() counts training alone.
   template <class F>
   void untimed(F&& f) {
     f();
     clock_ = std::chrono::steady_clock::now();
   }
-  void finish();  // ends the progress bar; prints --profile's table
+  // Ends the progress bar; prints --profile's table. With keep_best_by, puts the kept weights back
+  // into the model and says so ("keeping the model of step 1200 (validation bleu 0.4120, the best
+  // of 10 validations; the last one's: 0.3980)"), recording kept_step and kept_validation_METRIC
+  // in the metrics (and stopped_early_at, if it did).
+  void finish();
 
   std::size_t steps() const { return options_.steps; }
   const std::vector<double>& losses() const { return losses_; }
@@ -113,7 +135,9 @@ class Trainer {
  private:
   void save(std::size_t step, const std::string& path);
   void restore(const std::string& path);
-  std::string intact() const;  // "; the checkpoint PATH (step N) is intact: …", or ""
+  attograd::StateDict saved_tensors() const;  // the model, and keep_best's copy under kept_best_prefix
+  void use_best();                            // finish's part: the kept weights back into the model
+  std::string intact() const;                 // "; the checkpoint PATH (step N) is intact: …", or ""
 
   TrainerOptions options_;
   std::vector<attograd::Tensor> parameters_;
@@ -127,6 +151,9 @@ class Trainer {
   std::size_t tokens_ = 0, saved_step_ = 0;
   std::size_t blowup_step_ = 0;  // ATTOGRAD_FAULT_BLOWUP_STEP, read once (0: none)
   std::string saved_path_;
+  // keep_best's copy of the model (one tensor per state_.model entry) and its record.
+  std::vector<attograd::Tensor> best_;
+  nlohmann::json best_record_ = {{"step", 0}, {"score", nullptr}, {"last", nullptr}, {"validations", 0}, {"since", 0}};
   double seconds_ = 0.0;
   std::chrono::steady_clock::time_point clock_;
 };

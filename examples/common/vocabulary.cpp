@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <fstream>
+#include <set>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -165,6 +166,22 @@ void read_tsv_columns(const std::string& option, const std::filesystem::path& pa
   }
   if (in.bad()) throw std::runtime_error(fmt::format("{} {}: reading failed", option, path.string()));
   if (lines == 0) throw std::runtime_error(fmt::format("{} {}: the file has no lines", option, path.string()));
+}
+
+UnknownTokens count_unknown(const Vocabulary& vocab, const std::vector<const std::vector<std::string>*>& texts) {
+  UnknownTokens u;
+  std::set<std::string> seen;
+  for (const std::vector<std::string>* text : texts)
+    for (const std::string& token : *text) {
+      ++u.total;
+      if (vocab.id(token) == Vocabulary::unk) ++u.unknown, seen.insert(token);
+    }
+  u.distinct = seen.size();
+  return u;
+}
+
+std::string unknown_text(const UnknownTokens& u, const std::string& side) {
+  return fmt::format("{:.2f} % of the {} tokens ({} distinct)", 100 * u.share(), side, u.distinct);
 }
 
 }  // namespace examples

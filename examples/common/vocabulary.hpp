@@ -45,6 +45,17 @@ class Vocabulary {
   std::map<std::string, std::int64_t> ids_;
 };
 
+// How many of a split's tokens a vocabulary (built from the training split) does not know: they
+// are read as UNK. `distinct` counts the different unknown tokens.
+struct UnknownTokens {
+  std::size_t unknown = 0, total = 0, distinct = 0;
+  double share() const { return total == 0 ? 0.0 : static_cast<double>(unknown) / static_cast<double>(total); }
+};
+UnknownTokens count_unknown(const Vocabulary& vocab, const std::vector<const std::vector<std::string>*>& texts);
+
+// "2.10 % of the source tokens (37 distinct)", for the start-up lines.
+std::string unknown_text(const UnknownTokens& u, const std::string& side);
+
 // The first two tab-separated columns of a line ("" for a missing one; further columns are
 // ignored), as both example readers take them from Tatoeba/Anki-style files.
 std::pair<std::string, std::string> first_two_columns(const std::string& line);

@@ -52,6 +52,7 @@ struct Options : examples::CommonOptions {
   float teacher_forcing = 1.0f;
   double target = 0.99;
   std::string translate_text, write_data;
+  examples::SplitOptions split;    // --val-fraction, --test-fraction, --test (with --data)
   examples::ModelOverrides sizes;  // --hidden, --layers, --heads, --ff, --dropout, --steps, --lr
 };
 
@@ -126,19 +127,18 @@ void write_splits(const Dataset& data, const std::filesystem::path& dir) {
              data.train.size(), data.validation.size(), data.test.size(), dir.string());
 }
 
-Dataset load_data(const Options& o) {
+Dataset load_data(const Options& o, const examples::Given& given) {
   Dataset data;
   if (!o.data.empty()) {
+    examples::SplitOptions split = o.split;
+    if (given("--held-out")) split.held_out = o.held_out;
     data = translate::read_tsv(o.data, {.swap = o.swap,
                                         .max_length = o.max_len,
                                         .tokens = o.tokens == "word" ? Tokens::Word : Tokens::Char,
-                                        .held_out = o.held_out,
+                                        .split = split,
                                         .seed = o.seed});
-    fmt::print(
-        "read {}: {} training, {} validation, {} test pairs; skipped {} malformed lines and {} longer than "
-        "--max-len\n",
-        o.data, data.train.size(), data.validation.size(), data.test.size(), data.skipped_malformed,
-        data.skipped_too_long);
+    fmt::print("read {}: {}; skipped {} malformed lines and {} longer than --max-len\n", o.data, data.split_rule,
+               data.skipped_malformed, data.skipped_too_long);
   } else {
     data = translate::make_task(o.task, o.train_size, o.held_out, o.seed);
   }
@@ -178,6 +178,25 @@ translate::Batch make_batch(const std::vector<const Example*>& examples, const S
   const seq::PaddedBatch src = seq::pad_sequences(sources, Vocabulary::pad);
   const seq::PaddedBatch tgt = seq::pad_sequences(targets, Vocabulary::pad);
   return {src.ids, src.lengths, tgt.ids, tgt.lengths};
+}
+
+// What of the validation and test splits the training split's vocabularies do not know (read as
+// UNK): printed, and kept in the metrics.
+void count_unknown(const Program& p, nlohmann::json& metrics) {
+  std::vector<std::string> lines;
+  for (const auto& [name, split] : {std::pair{"validation", &p.data.validation}, {"test", &p.data.test}}) {
+    if (split->empty()) continue;
+    std::vector<const std::vector<std::string>*> sources, targets;
+    for (const Example& e : *split) sources.push_back(&e.source), targets.push_back(&e.target);
+    const examples::UnknownTokens s = examples::count_unknown(p.setup.source_vocab, sources);
+    const examples::UnknownTokens t = examples::count_unknown(p.setup.target_vocab, targets);
+    metrics[fmt::format("unknown_source_{}", name)] = s.share();
+    metrics[fmt::format("unknown_target_{}", name)] = t.share();
+    lines.push_back(
+        fmt::format("{} {} and {}", name, examples::unknown_text(s, "source"), examples::unknown_text(t, "target")));
+  }
+  if (!lines.empty())
+    fmt::print("unknown to the vocabularies of the training split (read as <unk>): {}\n", fmt::join(lines, "; "));
 }
 
 // ---- decoding and scoring ----
@@ -227,18 +246,21 @@ std::pair<std::vector<Decoded>, std::vector<seq::TokenIds>> decode_split(const t
 
 // ---- training ----
 
-// Every --eval-every steps: greedy exact match on the validation split, off the training clock.
-// Returns whether --target has been reached.
-bool validate(const Options& o, Program& p, std::size_t step, double seconds, nlohmann::json& metrics) {
+// Every --eval-every steps: greedy decoding of the validation split, off the training clock.
+// Returns its metrics (exact_match, token_accuracy, bleu).
+nlohmann::json validate(const Options& o, Program& p, std::size_t step, double seconds, nlohmann::json& metrics) {
   p.model->eval();
   const auto [decoded, references] = decode_split(*p.model, p.data.validation, p.setup, 1);
   p.model->train();
-  const double exact = seq::exact_match(tokens_of(decoded), references);
-  metrics["validation_curve"].push_back({{"step", step}, {"train_seconds", seconds}, {"exact_match", exact}});
-  fmt::print(stderr, "\nstep {}: validation exact match {:.4f} after {:.1f} s of training\n", step, exact, seconds);
+  const nlohmann::json v = examples::sequence_metrics(tokens_of(decoded), references);
+  const double exact = v["exact_match"].get<double>();
+  metrics["validation_curve"].push_back(
+      {{"step", step}, {"train_seconds", seconds}, {"exact_match", exact}, {"bleu", v["bleu"]}});
+  fmt::print(stderr, "\nstep {}: validation exact match {:.4f}, BLEU-4 {:.4f} after {:.1f} s of training\n", step,
+             exact, v["bleu"].get<double>(), seconds);
   if (exact >= o.target && !metrics.contains("steps_to_target"))
     metrics["steps_to_target"] = step, metrics["seconds_to_target"] = seconds;
-  return metrics.contains("steps_to_target");
+  return v;
 }
 
 // The loss on a validation batch, with dropout off and no graph (the report's validation curve).
@@ -255,8 +277,9 @@ double validation_loss(translate::Seq2Seq& model, const translate::Batch& held) 
 std::vector<double> train(const Options& o, const examples::Given& given, Program& p,
                           const examples::ModelSettings& settings, nlohmann::json& metrics,
                           examples::ValidationCurve& curve) {
-  examples::Trainer trainer(p.model->parameters(),
-                            examples::trainer_options(o, settings, 1.0, !p.data.validation.empty()));
+  examples::Trainer trainer(
+      p.model->parameters(),
+      examples::trainer_options(o, given, settings, 1.0, !p.data.validation.empty(), !o.data.empty()));
   p.model->train();
   Generator batches(o.seed + 1);
   auto sample = [&] { return make_batch(examples::sample_batch(batches, p.data.train, o.batch), p.setup); };
@@ -270,21 +293,25 @@ std::vector<double> train(const Options& o, const examples::Given& given, Progra
   trainer.track({p.model->state_dict(), &batches, &curve, &metrics,
                  examples::run_metadata(given, to_metadata(p.setup))});  // with --resume: restored here
   for (std::size_t step = trainer.first_step(); step <= trainer.steps(); ++step) {
-    if (o.stop_at_target && metrics.contains("steps_to_target")) break;  // a resumed run that had stopped
+    if ((o.stop_at_target && metrics.contains("steps_to_target")) || trainer.stopped_early())
+      break;  // a resumed run that had stopped
     const translate::Batch b = sample();
     trainer.step(p.model->loss(b, o.teacher_forcing), examples::token_count(b.target_lengths));
     if (!p.data.validation.empty() && examples::curve_point_due(step, trainer.steps()))
       trainer.untimed([&] { curve.emplace_back(step, validation_loss(*p.model, held)); });
-    bool reached = false;
     if (trainer.validation_due(step))
-      trainer.untimed([&] { reached = validate(o, p, step, trainer.seconds(), metrics); });
+      trainer.untimed([&] {
+        const nlohmann::json v = validate(o, p, step, trainer.seconds(), metrics);
+        trainer.keep_best(step, v[o.best_by].get<double>());
+      });
     trainer.end_step(step);  // --checkpoint, Ctrl-C
-    if (reached && o.stop_at_target) {
+    if (o.stop_at_target && metrics.contains("steps_to_target")) {
       fmt::print(stderr, "validation exact match reached --target {} at step {}: stopping\n", o.target, step);
       break;
     }
+    if (trainer.stopped_early()) break;
   }
-  trainer.finish();
+  trainer.finish();  // with --keep best: the model is now the kept one
   p.model->eval();
   metrics["steps"] = trainer.losses().size(), metrics["train_seconds"] = trainer.seconds();
   metrics["final_loss"] = trainer.losses().back(), metrics["losses"] = trainer.losses();
@@ -419,7 +446,8 @@ void write_report(const Options& o, const examples::Given& given, const Program&
   report.title = report_title(o, p);
   report.metrics = examples::describe_metrics(metrics);
   const std::string data = o.data.empty() ? "generated (--task " + p.setup.task + ")" : o.data;
-  const examples::SplitSizes splits{p.data.train.size(), p.data.validation.size(), p.data.test.size(), "pairs"};
+  const examples::SplitSizes splits{p.data.train.size(), p.data.validation.size(), p.data.test.size(), "pairs",
+                                    p.data.split_rule};
   report.settings =
       examples::report_settings(given, examples::run_settings(given, p.setup.config.kind, settings,
                                                               {{"--embed", fmt::format("{}", p.setup.config.embed)}},
@@ -459,16 +487,17 @@ int run(const Options& o, const examples::Given& given) {
   Program p;
   if (!o.load.empty()) p = load_model(o, given);
   const bool needs_data = o.load.empty() || given("--steps") || given("--task") || given("--data");
-  if (needs_data) p.data = load_data(o);
+  if (needs_data) p.data = load_data(o, given);
   if (needs_data && !p.model) build_model(o, p);
   const examples::ModelSettings settings = examples::announce_settings(
       translate::model_defaults(), p.setup.config, o.sizes, !o.load.empty(), o.batch,
-      needs_data ? std::optional(
-                       examples::SplitSizes{p.data.train.size(), p.data.validation.size(), p.data.test.size(), "pairs"})
+      needs_data ? std::optional(examples::SplitSizes{p.data.train.size(), p.data.validation.size(), p.data.test.size(),
+                                                      "pairs", p.data.split_rule})
                  : std::nullopt);
   if (o.dry_run) return 0;
 
   nlohmann::json metrics = examples::initial_metrics(p.setup.task, p.setup.config.kind);
+  if (needs_data && p.data.task == "file") count_unknown(p, metrics);
   examples::Report report;
   if (settings.steps > 0) report.losses = train(o, given, p, settings, metrics, report.validation);
   if (needs_data && !p.data.test.empty()) evaluate_test(o, p, metrics, report);
@@ -493,6 +522,7 @@ void add_data_options(CLI::App& app, Options& o) {
   app.add_option("--tokens", o.tokens, "with --data: word (lowercased, punctuation split) or char")
       ->check(CLI::IsMember({"word", "char"}))
       ->capture_default_str();
+  examples::add_split_options(app, o.split, "--data", "pairs");
   app.add_option("--write-data", o.write_data, "write the splits as DIR/{train,validation,test}.tsv");
 }
 
@@ -516,10 +546,12 @@ void add_model_options(CLI::App& app, Options& o) {
 
 void add_run_options(CLI::App& app, Options& o) {
   examples::add_common_options(app, o, "sentences", "translations");
+  app.get_option("--held-out")
+      ->description("validation and test pairs each: generated tasks; with --data, N each instead of the fractions");
   app.get_option("--eval-every")
       ->description(
-          "every N steps, print the validation split's greedy exact match (0: never); the curve goes to "
-          "--metrics-json");
+          "every N steps, print the validation split's greedy exact match and BLEU-4 (0: never); the curve goes to "
+          "--metrics-json. With --data the default is a tenth of --steps, so that the best model is kept");
   app.add_option("--target", o.target, "the validation exact match that counts as learned (seconds_to_target)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();

@@ -110,29 +110,36 @@ class RecurrentSeq2Seq : public Seq2Seq {
     return s;
   }
 
-  // One decoder step: previous tokens (K,) -> logits (K, V) and attention (K, S) (or undefined).
-  std::pair<Tensor, Tensor> step(State& s, const Index& previous) const {
+  // One decoder step: previous tokens (K,) -> what the output layer reads (K, F) and the
+  // attention (K, S) (or undefined); out->forward of the first is the step's logits (K, V).
+  std::pair<Tensor, Tensor> step_features(State& s, const Index& previous) const {
     const Tensor e = target_embed->forward(previous);  // (K, E)
     if (additive) {
       const auto [context, weights] = additive->forward_projected(s.h, s.projected_keys, s.keys, s.mask);  // (K, H)
       s.h = cell->forward(cat({e, context}, -1), s.h);                                                     // (K, H)
-      return {out->forward(cat({s.h, context}, -1)), weights};
+      return {cat({s.h, context}, -1), weights};                                                           // (K, 2H)
     }
     if (location) {
       const auto [context, weights] =
           location->forward_projected(s.h, s.projected_keys, s.keys, s.alpha, s.mask);  // (K, H), (K, S)
       s.alpha = weights;
       s.h = cell->forward(cat({e, context}, -1), s.h);  // (K, H)
-      return {out->forward(cat({s.h, context}, -1)), weights};
+      return {cat({s.h, context}, -1), weights};        // (K, 2H)
     }
     if (luong) {
       s.h = cell->forward(cat({e, s.htilde}, -1), s.h);                             // (K, H)
       const auto [context, weights] = luong->forward(s.h, s.keys, s.keys, s.mask);  // (K, H), (K, S)
       s.htilde = luong->attentional_hidden(context, s.h);                           // (K, H)
-      return {out->forward(s.htilde), weights};
+      return {s.htilde, weights};
     }
     s.h = cell->forward(e, s.h);
-    return {out->forward(s.h), Tensor()};
+    return {s.h, Tensor()};
+  }
+
+  // One decoder step: previous tokens (K,) -> logits (K, V) and attention (K, S) (or undefined).
+  std::pair<Tensor, Tensor> step(State& s, const Index& previous) const {
+    const auto [features, weights] = step_features(s, previous);
+    return {out->forward(features), weights};
   }
 
   Tensor loss(const Batch& batch, float teacher_forcing) override {
@@ -140,18 +147,21 @@ class RecurrentSeq2Seq : public Seq2Seq {
     const std::size_t B = batch.target.shape()[0], T = batch.target.shape()[1];
     Index previous = Index::from_shape({B});
     std::fill(previous.begin(), previous.end(), Vocabulary::bos);
-    std::vector<Tensor> logits;
+    std::vector<Tensor> features;
     for (std::size_t t = 0; t < T; ++t) {
-      const Tensor l = step(s, previous).first;  // (B, V)
-      logits.push_back(l);
+      features.push_back(step_features(s, previous).first);  // (B, F)
       previous = seq::time_step(batch.target, t);
       if (teacher_forcing < 1.0f) {
-        const Index guess = argmax(l.detach(), -1);
+        NoGradGuard no_grad;
+        const Index guess = argmax(out->forward(features.back().detach()), -1);
         for (std::size_t b = 0; b < B; ++b)
           if (default_generator().uniform() >= teacher_forcing) previous(b) = guess(b);
       }
     }
-    return seq::sequence_cross_entropy(stack(logits, 1), batch.target, Vocabulary::pad);  // (B, T, V)
+    // The output layer once over every step: one (B·T, F) × (F, V) product instead of T small
+    // ones (what PyTorch users write; with a large vocabulary it is most of the step).
+    const Tensor logits = out->forward(stack(features, 1));  // (B, T, F) -> (B, T, V)
+    return seq::sequence_cross_entropy(logits, batch.target, Vocabulary::pad);
   }
 
   class Decoder : public seq::StepModel {

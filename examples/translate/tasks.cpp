@@ -218,35 +218,55 @@ Dataset make_task(const std::string& task, std::size_t size, std::size_t held_ou
   return d;
 }
 
-Dataset read_tsv(const std::filesystem::path& path, const FileOptions& o) {
-  Dataset d;
-  d.task = "file";
-  d.tokens = o.tokens;
+namespace {
+
+// The usable pairs of one file, each once, in file order; skipped lines counted in `d`.
+std::vector<Example> read_pairs(const std::string& option, const std::filesystem::path& path, const FileOptions& o,
+                                Dataset& d) {
   std::vector<Example> all;
   std::set<std::string> seen;
-  examples::read_tsv_columns("--data", path, [&](std::size_t, std::string a, std::string b) {
+  std::size_t malformed = 0, too_long = 0;
+  examples::read_tsv_columns(option, path, [&](std::size_t, std::string a, std::string b) {
     if (o.swap) std::swap(a, b);
     Example e;
     e.source = tokenize(a, o.tokens);
     e.target = tokenize(b, o.tokens);
     if (e.source.empty() || e.target.empty()) {
-      ++d.skipped_malformed;
+      ++malformed;
       return;
     }
     if (o.max_length > 0 && (e.source.size() > o.max_length || e.target.size() > o.max_length)) {
-      ++d.skipped_too_long;
+      ++too_long;
       return;
     }
     if (seen.insert(a + '\t' + b).second) all.push_back(std::move(e));
   });
+  if (all.empty())
+    throw std::runtime_error(
+        fmt::format("{} {}: no usable pairs ({} malformed lines without a tab or with an empty "
+                    "side, {} longer than --max-len)",
+                    option, path.string(), malformed, too_long));
+  d.skipped_malformed += malformed, d.skipped_too_long += too_long;
+  return all;
+}
+
+}  // namespace
+
+Dataset read_tsv(const std::filesystem::path& path, const FileOptions& o) {
+  Dataset d;
+  d.task = "file";
+  d.tokens = o.tokens;
+  std::vector<Example> all = read_pairs("--data", path, o, d);
   if (all.size() < 3)
     throw std::runtime_error(
         fmt::format("--data {}: only {} usable pairs ({} malformed lines without a tab or with "
                     "an empty side, {} longer than --max-len); need at least 3",
                     path.string(), all.size(), d.skipped_malformed, d.skipped_too_long));
-  attograd::Generator g(o.seed);
-  const std::size_t held_out = std::max<std::size_t>(1, std::min(o.held_out, all.size() / 5));
-  split(std::move(all), held_out, d, g);
+  const examples::SplitPlan plan = examples::plan_split(all.size(), o.split, "pairs");
+  examples::Split<Example> s = examples::split_items(std::move(all), plan, o.seed);
+  d.train = std::move(s.train), d.validation = std::move(s.validation), d.test = std::move(s.test);
+  if (!o.split.test_file.empty()) d.test = read_pairs("--test", o.split.test_file, o, d);
+  d.split_rule = plan.rule;
   return d;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "splits.hpp"
 #include "vocabulary.hpp"
 
 namespace translate {
@@ -27,7 +28,8 @@ struct Dataset {
   std::string task;
   examples::Tokens tokens = examples::Tokens::Char;
   std::vector<Example> train, validation, test;
-  std::size_t skipped_malformed = 0, skipped_too_long = 0;  // files only
+  std::size_t skipped_malformed = 0, skipped_too_long = 0;  // files only (--test's lines included)
+  std::string split_rule;  // files: how the file was split (examples::plan_split), for the start-up lines
 };
 
 const std::vector<std::string>& task_names();  // dates, reverse, toy-lang
@@ -40,13 +42,14 @@ struct FileOptions {
   bool swap = false;           // translate the second column into the first
   std::size_t max_length = 0;  // drop pairs with a side longer than this many tokens (0: keep all)
   examples::Tokens tokens = examples::Tokens::Word;
-  std::size_t held_out = 500;  // validation and test pairs each, taken from the file (at most 1/5 each)
-  std::uint64_t seed = 1;
+  examples::SplitOptions split;  // --val-fraction, --test-fraction or --held-out, --test FILE
+  std::uint64_t seed = 1;        // shuffles the pairs before the split
 };
 
-// Lines "source<TAB>target[<TAB>anything]" (Tatoeba and Anki exports). Lines without a tab or
-// with an empty side are counted and skipped; an unreadable or empty file, one with no usable
-// line, or a line that is not UTF-8 is a std::runtime_error naming the file (and the line).
+// Lines "source<TAB>target[<TAB>anything]" (Tatoeba and Anki exports), split by options.split (a
+// pair repeated in the file is kept once; with --test FILE, the test split is that file's pairs,
+// read the same way). Lines without a tab or with an empty side are counted and skipped; an unreadable or empty file,
+// one with no usable line, or a line that is not UTF-8 is a std::runtime_error naming the file (and the line).
 Dataset read_tsv(const std::filesystem::path& path, const FileOptions& options);
 
 }  // namespace translate

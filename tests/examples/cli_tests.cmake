@@ -47,7 +47,7 @@ set_tests_properties(examples.translate.interactive PROPERTIES DEPENDS examples.
 translate_cli_test(load_foreign_checkpoint EXIT 1 STDERR "not a translate checkpoint"
                    ARGS --load ${CMAKE_CURRENT_SOURCE_DIR}/tools/data/good.safetensors --translate abc)
 # Validation during training, stopping at a target, and the splits written for other tools.
-translate_cli_test(eval_every EXIT 0 STDERR "step 4: validation exact match [0-9.]+ after [0-9.]+ s of training"
+translate_cli_test(eval_every EXIT 0 STDERR "step 4: validation exact match [0-9.]+, BLEU-4 [0-9.]+ after [0-9.]+ s of training"
                    ARGS --task reverse --hidden 16 --embed 8 --steps 4 --eval-every 2 --train-size 50 --held-out 10
                         --no-report)
 translate_cli_test(stop_at_target EXIT 0 STDERR "reached --target 0 at step 2: stopping"
@@ -137,6 +137,29 @@ add_test(NAME examples.translate.output_in_order
 translate_cli_test(startup_line EXIT 0
                    STDOUT "^settings: model transformer, hidden 32, layers 2, heads 4, ff 128, dropout 0.1, steps 2000, lr 0.003, batch 64; data: 50 training, 10 validation, 10 test pairs\n$"
                    ARGS --model transformer --hidden 32 --dry-run --task reverse --train-size 50 --held-out 10)
+# A user's file: the split rule and the sizes it gives, printed; --test brings the test pairs.
+translate_cli_test(split_by_fractions EXIT 0
+                   STDOUT "read [^\n]*pairs40.tsv: 40 usable pairs, shuffled: 20 % validation \\(--val-fraction 0.2\\), 10 % test \\(--test-fraction 0.1\\);.*data: 28 training, 8 validation, 4 test pairs"
+                   ARGS --data ${cli_data}/pairs40.tsv --tokens word --val-fraction 0.2 --test-fraction 0.1 --dry-run)
+translate_cli_test(split_by_counts EXIT 0
+                   STDOUT "40 usable pairs, shuffled: 5 validation and 5 test \\(--held-out 5\\);.*data: 30 training, 5 validation, 5 test pairs"
+                   ARGS --data ${cli_data}/pairs40.tsv --tokens word --held-out 5 --dry-run)
+translate_cli_test(split_with_own_test EXIT 0
+                   STDOUT "10 % validation \\(--val-fraction 0.1\\), test from --test [^\n]*pairs40.tsv;.*data: 36 training, 4 validation, 40 test pairs"
+                   ARGS --data ${cli_data}/pairs40.tsv --tokens word --test ${cli_data}/pairs40.tsv --dry-run)
+translate_cli_test(split_option_needs_data EXIT 107 STDERR "--val-fraction requires --data" ARGS --val-fraction 0.2)
+translate_cli_test(unknown_words_counted EXIT 0
+                   STDOUT "unknown to the vocabularies of the training split \\(read as <unk>\\): validation [0-9.]+ % of the source tokens \\([0-9]+ distinct\\) and [0-9.]+ % of the target tokens"
+                   ARGS --data ${cli_data}/pairs40.tsv --tokens word --steps 1 --hidden 16 --embed 8 --no-report --samples 0)
+add_test(NAME examples.translate.keep_best
+         COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:translate> -DMETRIC=bleu -DWORK=${cli_work}/translate_keep_best
+                 "-DARGS=--task reverse --steps 60 --eval-every 5 --train-size 200 --held-out 20 --hidden 16 --embed 8 --no-report --samples 0"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_keep_best.cmake)
+add_test(NAME examples.translate.keep_best_patience
+         COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:translate> -DMETRIC=exact_match -DPATIENCE=2
+                 -DWORK=${cli_work}/translate_keep_best_patience
+                 "-DARGS=--task reverse --steps 400 --eval-every 5 --best-by exact_match --lr 0.05 --train-size 200 --held-out 20 --hidden 16 --embed 8 --no-report --samples 0"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_keep_best.cmake)
 translate_cli_test(help_per_model_default EXIT 0
                    STDOUT "--hidden [^\n]*\n[^\n]*\(default: 64 for transformer, 128 for the others\)"
                    ARGS --help)
@@ -166,8 +189,28 @@ if(TARGET caption)
   caption_cli_test(caption_file_names_missing_image EXIT 1
                    STDERR "captions_missing_image.tsv line 2: load_image: .*not_there.png"
                    ARGS --images ${cli_data} --captions ${cli_data}/captions_missing_image.tsv --steps 1)
-  caption_cli_test(size_not_multiple_of_16 EXIT 1 STDERR "multiple of 16 each way \\(four 2×2 pools\\), got 40×40"
+  caption_cli_test(size_not_multiple_of_16 EXIT 1
+                   STDERR "--size 40: 40×40 will not do: each side must be a multiple of 16 from 16 to 512 \\(the encoder pools four times by 2\\); try --size 48x48"
                    ARGS --images ${cli_data} --captions ${cli_data}/captions_ok.tsv --size 40 --steps 1 --no-report)
+  caption_cli_test(size_not_a_size EXIT 1 STDERR "--size 32by64: not a size; give HEIGHTxWIDTH in pixels \\(--size 32x128\\)"
+                   ARGS --images ${cli_data} --captions ${cli_data}/captions_ok.tsv --size 32by64 --steps 1 --no-report)
+  caption_cli_test(size_needs_images EXIT 107 STDERR "--size requires --images" ARGS --size 32x64)
+  caption_cli_test(unknown_fit EXIT 105 STDERR "--fit: crop not in \\{letterbox,stretch\\}"
+                   ARGS --images ${cli_data} --captions ${cli_data}/captions_ok.tsv --fit crop)
+  caption_cli_test(split_leaves_nothing EXIT 1
+                   STDERR "the split takes [0-9]+ validation and [0-9]+ test images of the [0-9]+ usable, leaving none to train on; give smaller --val-fraction and --test-fraction"
+                   ARGS --images ${cli_data}/mixed --captions ${cli_data}/mixed/captions.tsv --val-fraction 0.5
+                        --test-fraction 0.5 --steps 1 --no-report)
+  # A folder of mixed shapes (16x48, 24x96, 32x32; a tall test picture): the size from the folder,
+  # letterboxed, augmented, validated, the best model kept, and a report.
+  caption_cli_test(mixed_folder_trains_and_reports EXIT 0
+                   STDOUT "read [^\n]*captions.tsv: 20 usable images, shuffled: 10 % validation \\(--val-fraction 0.1\\), test from --test [^\n]*test.tsv[^\n]*\nimages: 32×96, from the folder: median height 24 px, median aspect ratio 3.00[^\n]*letterboxed.*data: 18 training, 2 validation, 4 test images.*32×96 images, a 2×6 feature grid.*keeping the model of step [0-9]+ \\(validation exact_match.*test \\(4 examples\\).*report: [^\n]*mixed_report/index.html"
+                   ARGS --images ${cli_data}/mixed --captions ${cli_data}/mixed/captions.tsv --test ${cli_data}/mixed/test.tsv
+                        --augment --steps 8 --eval-every 4 --batch 4 --features 8 --hidden 16 --embed 8 --report mixed_report)
+  add_test(NAME examples.caption.keep_best
+           COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:caption> -DMETRIC=bleu -DPATIENCE=2 -DWORK=${cli_work}/caption_keep_best
+                   "-DARGS=--task digits --steps 60 --eval-every 5 --best-by bleu --train-size 64 --held-out 16 --batch 8 --features 8 --hidden 16 --embed 8 --no-report --samples 0"
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_keep_best.cmake)
   caption_cli_test(heads_do_not_divide EXIT 1 STDERR "not divisible by nhead 4"
                    ARGS --model transformer --hidden 30 --steps 1 --train-size 16 --held-out 4 --no-report)
   caption_cli_test(save_digits EXIT 0 STDOUT "saved caption_none.safetensors"

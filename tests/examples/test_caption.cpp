@@ -189,7 +189,7 @@ TEST_CASE("a folder of PNG and JPEG files with a caption file trains and evaluat
   tsv.close();
   // Read at 32x32 (every image resized), split 5 / 5 / the rest.
   const caption::FileSplits files =
-      caption::read_captioned_images(dir.path, dir.path / "captions.tsv", {.height = 32, .width = 32, .held_out = 5});
+      caption::read_captioned_images(dir.path, dir.path / "captions.tsv", {.size = {32, 32}, .split = {.held_out = 5}});
   CHECK(files.skipped_malformed == 1);
   CHECK(files.splits.train.size() == n - 10);
   CHECK(files.splits.test.size() == 5);

@@ -9,10 +9,12 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <stb_image_write.h>
 #include <catch2/catch.hpp>
 
 #include "../support/temp_dir.hpp"
+#include "captions_file.hpp"
 #include "font.hpp"
 #include "image_io.hpp"
 #include "scenes.hpp"
@@ -484,4 +486,122 @@ TEST_CASE("caption font and figures: glyphs for letters, digits and some punctua
   CHECK(figure.at(1, 0, 4) == tiles[1].at(1, 0, 0));
   CHECK(figure.at(0, 3, 0) == tiles[2].at(0, 0, 0));
   REQUIRE_THROWS_AS(caption::tile_images({pattern(3, 2, 2), pattern(1, 2, 2)}, 2), std::invalid_argument);
+}
+
+// ---- pictures of any shape: --size, the folder's default size, letterboxing, augmentation ----
+
+TEST_CASE("caption --size: HxW or one number, each side a multiple of 16, and errors name the values") {
+  CHECK(caption::parse_image_size("32x128").height == 32);
+  CHECK(caption::parse_image_size("32x128").width == 128);
+  CHECK(caption::parse_image_size("32X64").width == 64);
+  CHECK(caption::parse_image_size("48×96").width == 96);
+  CHECK(caption::parse_image_size("48").height == 48);
+  CHECK(caption::parse_image_size("48").width == 48);
+  CHECK_THROWS_WITH(caption::parse_image_size("50x100"), Contains("--size 50x100: 50×100 will not do") &&
+                                                             Contains("multiple of 16") &&
+                                                             Contains("try --size 48x96"));
+  CHECK_THROWS_WITH(caption::parse_image_size("8"), Contains("8×8 will not do") && Contains("try --size 16x16"));
+  CHECK_THROWS_WITH(caption::parse_image_size("1024x32"), Contains("from 16 to 512") && Contains("try --size 512x32"));
+  for (const std::string bad : {"", "x", "32x", "x32", "32by64", "-16x32", "+16", "32x64x96", "3.5x16"})
+    CHECK_THROWS_WITH(caption::parse_image_size(bad),
+                      Contains("--size " + bad + ": not a size") && Contains("HEIGHTxWIDTH"));
+}
+
+TEST_CASE("caption's default size follows the folder: its median height and aspect ratio, in steps of 16") {
+  using caption::ImageSize;
+  const ImageSize strips = caption::default_image_size({{24, 72}, {24, 96}, {24, 96}, {24, 120}, {23, 100}});
+  CHECK(strips.height == 32);
+  CHECK(strips.width == 128);
+  const ImageSize photos = caption::default_image_size({{480, 640}, {600, 800}, {480, 640}});
+  CHECK(photos.height == 48);
+  CHECK(photos.width == 64);
+  const ImageSize tall = caption::default_image_size({{200, 40}, {210, 40}});
+  CHECK(tall.height == 48);
+  CHECK(tall.width == 16);
+  const ImageSize banners = caption::default_image_size({{20, 2000}});
+  CHECK(banners.height == 16);
+  CHECK(banners.width == 256);  // at most 256 wide
+  CHECK(caption::default_image_size({}).height == 48);
+}
+
+TEST_CASE("caption letterboxing keeps a picture's proportions and pads with its border colour") {
+  // A 10 x 40 white strip with a black square in the middle, into 32 x 32: scaled by 0.8 to 8 x 32,
+  // rows 12 to 19, the rest white.
+  Image strip{3, 10, 40, std::vector<float>(3 * 10 * 40, 1.0f)};
+  for (std::size_t c = 0; c < 3; ++c)
+    for (std::size_t y = 3; y < 7; ++y)
+      for (std::size_t x = 18; x < 22; ++x) strip.at(c, y, x) = 0.0f;
+  const Image boxed = caption::fit_image(strip, 32, 32, caption::Fit::Letterbox);
+  REQUIRE(boxed.height == 32);
+  REQUIRE(boxed.width == 32);
+  for (std::size_t y : {0u, 5u, 11u, 20u, 31u}) CHECK(boxed.at(0, y, 16) == Approx(1.0f));  // padding
+  CHECK(boxed.at(0, 16, 16) < 0.3f);  // the square, still square-ish in the middle
+  CHECK(boxed.at(0, 16, 4) == Approx(1.0f));
+  const Image stretched = caption::fit_image(strip, 32, 32, caption::Fit::Stretch);
+  CHECK(stretched.pixels == caption::resize_image(strip, 32, 32).pixels);
+  CHECK(stretched.at(0, 11, 16) < 0.3f);  // stretched: the square now spans row 11, which letterboxing pads
+  // The same shape: a plain resize either way.
+  CHECK(caption::fit_image(strip, 16, 64, caption::Fit::Letterbox).pixels ==
+        caption::resize_image(strip, 16, 64).pixels);
+  CHECK_THROWS_WITH(caption::fit_from_name("crop"), Contains("unknown fit 'crop'") && Contains("letterbox or stretch"));
+}
+
+TEST_CASE("caption augmentation: small seeded variations that stay pictures of the same thing") {
+  Image strip{3, 16, 64, std::vector<float>(3 * 16 * 64, 0.9f)};
+  for (std::size_t c = 0; c < 3; ++c)
+    for (std::size_t y = 4; y < 12; ++y)
+      for (std::size_t x = 28; x < 36; ++x) strip.at(c, y, x) = 0.1f;
+  attograd::Generator g1(5), g2(5), g3(6);
+  const Image a = caption::augment_image(strip, g1), b = caption::augment_image(strip, g2);
+  CHECK(a.pixels == b.pixels);  // the same seed, the same variation
+  CHECK(caption::augment_image(strip, g3).pixels != a.pixels);
+  CHECK(a.pixels != strip.pixels);
+  for (const float v : a.pixels) {
+    CHECK(v >= 0.0f);
+    CHECK(v <= 1.0f);
+  }
+  // Shifted by at most 1/16 of a side and scaled by at most 10 %: the dark square's centre stays dark.
+  CHECK(a.at(0, 8, 32) < 0.45f);
+  CHECK(a.at(0, 1, 4) > 0.55f);
+}
+
+TEST_CASE("caption folders of mixed shapes are sized from the folder, letterboxed and split as printed") {
+  attograd::testing::TempDir dir("caption_mixed");
+  std::ofstream tsv(dir.path / "captions.tsv");
+  const std::pair<std::size_t, std::size_t> shapes[] = {{16, 48}, {24, 96}, {24, 96}, {32, 32}, {24, 72}};
+  for (std::size_t i = 0; i < 25; ++i) {
+    const auto [h, w] = shapes[i % 5];
+    caption::save_png(dir.path / fmt::format("p{}.png", i), Image{3, h, w, std::vector<float>(3 * h * w, 0.5f)});
+    tsv << fmt::format("p{}.png\tpicture number {}\n", i, i % 7);
+  }
+  tsv.close();
+  caption::FileOptions o;
+  o.split.val_fraction = 0.2, o.split.test_fraction = 0.12;
+  const caption::FileSplits f = caption::read_captioned_images(dir.path, dir.path / "captions.tsv", o);
+  CHECK(f.size.height == 32);  // median height 24, median aspect 3 (48/16, 96/24, 72/24 ...)
+  CHECK(f.size.width == 96);
+  CHECK_THAT(f.size_rule, Contains("32×96, from the folder: median height 24 px, median aspect ratio 3.00"));
+  CHECK(f.splits.train.size() == 17);
+  CHECK(f.splits.validation.size() == 5);
+  CHECK(f.splits.test.size() == 3);
+  CHECK_THAT(f.split_rule, Contains("25 usable images") && Contains("20 % validation (--val-fraction 0.2)") &&
+                               Contains("12 % test (--test-fraction 0.12)"));
+  for (const auto* split : {&f.splits.train, &f.splits.validation, &f.splits.test})
+    for (const Scene& s : *split) {
+      CHECK(s.image.height == 32);
+      CHECK(s.image.width == 96);
+    }
+  // --size wins; --test brings its own test split from the same folder.
+  std::ofstream(dir.path / "test.tsv") << "p0.png\tpicture number 0\np1.png\tpicture number 1\nno tab\n";
+  o.size = {16, 64}, o.split.test_file = (dir.path / "test.tsv").string();
+  const caption::FileSplits t = caption::read_captioned_images(dir.path, dir.path / "captions.tsv", o);
+  CHECK(t.size_rule == "16×64 (--size)");
+  CHECK(t.splits.test.size() == 2);
+  CHECK(t.splits.train.size() + t.splits.validation.size() == 25);
+  CHECK(t.skipped_malformed == 1);
+  CHECK_THAT(t.split_rule, Contains("test from --test"));
+  std::ofstream(dir.path / "bad_test.tsv") << "p0.png\tpicture\nnot_there.png\tpicture\n";
+  o.split.test_file = (dir.path / "bad_test.tsv").string();
+  CHECK_THROWS_WITH(caption::read_captioned_images(dir.path, dir.path / "captions.tsv", o),
+                    Contains("--test ") && Contains("bad_test.tsv line 2") && Contains("not_there.png"));
 }

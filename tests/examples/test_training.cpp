@@ -1,6 +1,8 @@
 // The examples' Trainer as a long run needs it: a run stopped after any step and resumed from its
 // checkpoint continues bitwise (losses, weights, data position), a damaged or foreign checkpoint
 // is refused naming the file, and a loss that is not finite stops at once naming the step.
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -10,6 +12,7 @@
 #include <attograd/attograd.hpp>
 
 #include "../support/temp_dir.hpp"
+#include "checkpoint.hpp"
 #include "training.hpp"
 
 using namespace attograd;
@@ -105,4 +108,87 @@ TEST_CASE("a loss that is not finite stops training at once, naming the step") {
   trainer.step(sum(layer.forward(ones({1, 2}))), 1);
   const Tensor bad = sum(layer.forward(full({1, 2}, std::nanf(""))));
   CHECK_THROWS_WITH(trainer.step(bad, 1), Contains("the loss is nan at step 2: stopping"));
+}
+
+namespace {
+
+struct KeptRun {
+  std::vector<std::pair<std::size_t, Array>> validated;  // each validation's step and weights
+  Array final_weight;
+  std::size_t last_step = 0;
+  nlohmann::json metrics;
+};
+
+// A scalar fitted to 1 for 10 steps, then pulled to -1: the validation score -|w - 1| peaks early.
+// Validates every 2 steps, keeping the best by "score"; `stop_after` stops (as a kill) after that
+// step, `resume` continues a checkpoint.
+KeptRun keep_best_run(std::size_t patience, const std::string& checkpoint = "", const std::string& resume = "",
+                      std::size_t stop_after = 0) {
+  Tensor w(Array::from_shape({1}), true);
+  w.mutable_value()(0) = -0.5f;
+  nlohmann::json metrics = nlohmann::json::object();
+  examples::TrainerOptions options{
+      .steps = 30, .lr = 0.1, .eval_every = 2, .keep_best_by = "score", .patience = patience};
+  options.run = {.checkpoint = checkpoint, .resume = resume, .save_every = 4};
+  examples::Trainer trainer({w}, options);
+  trainer.track({{{"w", w}}, nullptr, nullptr, &metrics, {{"examples.program", "test"}}});
+  KeptRun run;
+  for (std::size_t step = trainer.first_step(); step <= trainer.steps() && !trainer.stopped_early(); ++step) {
+    const Tensor d = w - (step <= 10 ? 1.0f : -1.0f);
+    trainer.step(sum(d * d), 1);
+    if (trainer.validation_due(step)) {
+      run.validated.emplace_back(step, w.value());
+      trainer.keep_best(step, -std::abs(w.value()(0) - 1.0f));
+    }
+    trainer.end_step(step);
+    run.last_step = step;
+    if (step == stop_after) return run;
+  }
+  trainer.finish();
+  run.final_weight = w.value(), run.metrics = metrics;
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("keep best: the run ends with the weights of its best validation, not its last step's") {
+  const KeptRun run = keep_best_run(0);
+  CHECK(run.last_step == 30);
+  // The best validation is the one closest to 1: around step 10, when the pull turns to -1 (Adam's
+  // momentum carries w on towards 1 for a few steps more).
+  std::size_t best = 0;
+  float closest = 1e9f;
+  for (const auto& [step, weight] : run.validated)
+    if (std::abs(weight(0) - 1.0f) < closest) closest = std::abs(weight(0) - 1.0f), best = step;
+  CHECK(best >= 8);
+  CHECK(best <= 16);
+  const auto kept =
+      std::find_if(run.validated.begin(), run.validated.end(), [&](const auto& v) { return v.first == best; });
+  CHECK(run.final_weight == kept->second);
+  CHECK(run.final_weight(0) > 0.5f);  // the last step's weight is near -1
+  CHECK(run.metrics["kept_step"] == best);
+  CHECK(run.metrics["kept_validation_score"].get<double>() == Approx(-closest));
+  CHECK_FALSE(run.metrics.contains("stopped_early_at"));
+}
+
+TEST_CASE("keep best: --patience stops after that many validations without a better score") {
+  const KeptRun all = keep_best_run(0), stopped = keep_best_run(3);
+  const std::size_t best = all.metrics["kept_step"];
+  CHECK(stopped.last_step == best + 3 * 2);  // three more validations, 2 steps apart
+  CHECK(stopped.metrics["stopped_early_at"] == best + 6);
+  CHECK(stopped.final_weight == all.final_weight);
+}
+
+TEST_CASE("keep best: a checkpoint keeps the best weights, so a resumed run ends with them too") {
+  attograd::testing::TempDir dir("trainer_keep_best");
+  const std::string ckpt = (dir.path / "run.ckpt").string();
+  const KeptRun whole = keep_best_run(0);
+  keep_best_run(0, ckpt, "", 17);  // killed after step 17: checkpoint of step 16, after the peak
+  const KeptRun resumed = keep_best_run(0, ckpt, ckpt);
+  CHECK(resumed.final_weight == whole.final_weight);
+  CHECK(resumed.metrics["kept_step"] == whole.metrics["kept_step"]);
+  // --load of such a checkpoint reads the model of its step, without the kept copy.
+  const nn::Checkpoint loaded = examples::load_model_file(ckpt);
+  REQUIRE(loaded.state_dict.size() == 1);
+  CHECK(loaded.state_dict[0].first == "w");
 }

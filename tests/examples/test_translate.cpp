@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 
 #include "../support/temp_dir.hpp"
 #include "models.hpp"
+#include "splits.hpp"
 #include "tasks.hpp"
 #include "vocabulary.hpp"
 
@@ -211,10 +213,11 @@ TEST_CASE("the TSV reader counts malformed lines and honours --swap and --max-le
   const auto path = dir.path / "pairs.tsv";
   std::ofstream(path) << "Hello, world!\tBonjour le monde !\textra\nno tab\n\ta\nGood night.\tBonne nuit.\n"
                          "One two three four five six.\tUn deux trois quatre cinq six.\nYes.\tOui.\nNo.\tNon.\n";
-  const translate::Dataset d = translate::read_tsv(path, {.held_out = 1});
+  const translate::Dataset d = translate::read_tsv(path, {.split = {.held_out = 1}});
   CHECK(d.skipped_malformed == 2);
   CHECK(d.train.size() + d.validation.size() + d.test.size() == 5);
-  const translate::Dataset swapped = translate::read_tsv(path, {.swap = true, .max_length = 4, .held_out = 1});
+  const translate::Dataset swapped =
+      translate::read_tsv(path, {.swap = true, .max_length = 4, .split = {.held_out = 1}});
   CHECK(swapped.skipped_too_long == 1);  // the count line (7 tokens); "hello , world !" has 4, which fits
   bool found = false;
   for (const auto* split : {&swapped.train, &swapped.validation, &swapped.test})
@@ -271,4 +274,74 @@ TEST_CASE("a model's attention for the report is the attention it paid while dec
       CHECK(a.decoder_self[0].value()(0, 1, 0, 1) == 0.0f);  // causal: the first position sees only itself
     }
   }
+}
+
+TEST_CASE("a user's file is split by --val-fraction and --test-fraction, or --held-out, and says how") {
+  const examples::SplitPlan tenths = examples::plan_split(5000, {}, "pairs");
+  CHECK(tenths.train == 4000);
+  CHECK(tenths.validation == 500);
+  CHECK(tenths.test == 500);
+  CHECK(tenths.rule ==
+        "5000 usable pairs, shuffled: 10 % validation (--val-fraction 0.1), 10 % test (--test-fraction 0.1)");
+  const examples::SplitPlan small = examples::plan_split(7, {.val_fraction = 0.05, .test_fraction = 0.0}, "pairs");
+  CHECK(small.validation == 1);  // a positive share is at least one
+  CHECK(small.test == 0);
+  CHECK(small.train == 6);
+  const examples::SplitPlan counts = examples::plan_split(100, {.held_out = 30}, "images");
+  CHECK(counts.train == 40);
+  CHECK(counts.rule == "100 usable images, shuffled: 30 validation and 30 test (--held-out 30)");
+  const examples::SplitPlan own = examples::plan_split(100, {.test_file = "mine.tsv"}, "pairs");
+  CHECK(own.test == 0);
+  CHECK(own.train == 90);
+  CHECK_THAT(own.rule, Contains("test from --test mine.tsv"));
+  CHECK_THROWS_WITH(examples::plan_split(10, {.val_fraction = 0.5, .test_fraction = 0.5}, "pairs"),
+                    "the split takes 5 validation and 5 test pairs of the 10 usable, leaving none to train on; give "
+                    "smaller --val-fraction and --test-fraction (or --test FILE)");
+  CHECK_THROWS_WITH(examples::plan_split(50, {.held_out = 25}, "pairs"),
+                    Contains("leaving none to train on; give a smaller --held-out"));
+  CHECK_THROWS_WITH(examples::plan_split(50, {.val_fraction = 1.0}, "pairs"),
+                    "--val-fraction 1: a share of the pairs, from 0 up to (not including) 1");
+  CHECK_THROWS_WITH(examples::plan_split(50, {.test_fraction = -0.1}, "pairs"), Contains("--test-fraction -0.1"));
+}
+
+TEST_CASE("the split of a file is the plan's, the same for the same seed, and --test brings its own pairs") {
+  testing::TempDir dir("translate_split");
+  std::ofstream pairs(dir.path / "pairs.tsv");
+  for (int i = 0; i < 40; ++i) pairs << "source " << i << "\ttarget " << i << "\n";
+  pairs << "source 0\ttarget 0\n";  // repeated: kept once
+  pairs.close();
+  std::ofstream(dir.path / "test.tsv") << "my source\tmy target\nanother\tpair\n";
+  const translate::FileOptions o{.split = {.val_fraction = 0.2, .test_fraction = 0.1}, .seed = 3};
+  const translate::Dataset a = translate::read_tsv(dir.path / "pairs.tsv", o),
+                           b = translate::read_tsv(dir.path / "pairs.tsv", o);
+  CHECK(a.train.size() == 28);
+  CHECK(a.validation.size() == 8);
+  CHECK(a.test.size() == 4);
+  CHECK(a.validation[0].source == b.validation[0].source);
+  CHECK_THAT(a.split_rule, Contains("40 usable pairs"));
+  std::set<std::string> seen;  // no pair in two splits
+  for (const auto* split : {&a.train, &a.validation, &a.test})
+    for (const Example& e : *split) CHECK(seen.insert(examples::detokenize(e.source, examples::Tokens::Word)).second);
+  translate::FileOptions own = o;
+  own.split.test_file = (dir.path / "test.tsv").string();
+  const translate::Dataset t = translate::read_tsv(dir.path / "pairs.tsv", own);
+  REQUIRE(t.test.size() == 2);
+  CHECK(t.test[0].source == std::vector<std::string>{"my", "source"});
+  CHECK(t.train.size() == 32);
+  std::ofstream(dir.path / "empty_test.tsv") << "no tab here\n";
+  own.split.test_file = (dir.path / "empty_test.tsv").string();
+  CHECK_THROWS_WITH(translate::read_tsv(dir.path / "pairs.tsv", own),
+                    Contains("--test ") && Contains("empty_test.tsv: no usable pairs (1 malformed lines"));
+}
+
+TEST_CASE("words of the validation and test splits that the training split never had are counted") {
+  const Vocabulary v = Vocabulary::build({{"the", "cat", "sat"}});
+  const std::vector<std::string> a = {"the", "dog", "sat"}, b = {"a", "dog", "!"};
+  const examples::UnknownTokens u = examples::count_unknown(v, {&a, &b});
+  CHECK(u.total == 6);
+  CHECK(u.unknown == 4);   // dog, a, dog, !
+  CHECK(u.distinct == 3);  // dog, a, !
+  CHECK(u.share() == Approx(4.0 / 6.0));
+  CHECK(examples::unknown_text(u, "source") == "66.67 % of the source tokens (3 distinct)");
+  CHECK(examples::count_unknown(v, {}).share() == 0.0);
 }
