@@ -223,12 +223,7 @@ def main():
         opt.zero_grad(); m.loss(src, lengths, tgt).backward(); opt.step()
     start = time.perf_counter()
     for _ in range(a.steps):
-        src, lengths, tgt = batch(a.batch)
-        opt.zero_grad()
-        loss = m.loss(src, lengths, tgt)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
-        opt.step()
+        train_step(m, opt, *batch(a.batch))
     torch_step = (time.perf_counter() - start) / a.steps * 1000
     start = time.perf_counter()
     m.eval()
@@ -250,6 +245,17 @@ def main():
     print(f"{'':24}{'attograd':>10}{'pytorch':>10}{'ratio':>8}")
     print(f"{'ms per training step':24}{att_step:10.2f}{torch_step:10.2f}{att_step / torch_step:8.3f}")
     print(f"{'greedy decode 1000, s':24}{m_att['decode_seconds']:10.3f}{torch_decode:10.3f}{m_att['decode_seconds'] / torch_decode:8.3f}")
+
+
+def train_step(m, opt, src, lengths, tgt):
+    """One Adam step on a batch, gradients clipped to norm 1.0 as translate does; returns the loss."""
+    import torch
+    opt.zero_grad()
+    loss = m.loss(src, lengths, tgt)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+    opt.step()
+    return loss
 
 
 def to_target(a, env):
@@ -290,12 +296,7 @@ def to_target(a, env):
     while steps < a.max_steps and reached is None:
         start = time.perf_counter()
         picked = torch.randint(0, len(train), (a.batch,), generator=gen).tolist()
-        src, lengths, tgt = tensors([train[i] for i in picked])
-        opt.zero_grad()
-        loss = m.loss(src, lengths, tgt)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
-        opt.step()
+        train_step(m, opt, *tensors([train[i] for i in picked]))
         seconds += time.perf_counter() - start
         steps += 1
         if steps % a.eval_every == 0:
@@ -436,12 +437,7 @@ def on_data(a, env):
     for step in range(1, a.steps + 1):
         start = time.perf_counter()
         picked = torch.randint(0, len(train_ids), (a.batch,), generator=gen).tolist()
-        src, lengths, tgt = tensors([train_ids[i] for i in picked])
-        opt.zero_grad()
-        loss_t = m.loss(src, lengths, tgt)
-        loss_t.backward()
-        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
-        opt.step()
+        loss_t = train_step(m, opt, *tensors([train_ids[i] for i in picked]))
         seconds += time.perf_counter() - start
         loss = loss_t.item()
         if step % a.eval_every == 0 or step == a.steps:  # Trainer::validation_due

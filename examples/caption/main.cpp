@@ -125,6 +125,11 @@ Program load_model(const Options& o, const examples::Given& given) {
   return p;
 }
 
+std::string fit_text(caption::Fit fit) {
+  return fit == caption::Fit::Letterbox ? "letterboxed: other shapes keep their proportions"
+                                        : "stretched to the model's shape";
+}
+
 // The user's images and captions: sized by a loaded model, --size or the folder, and split.
 void load_files(const Options& o, const examples::Given& given, Program& p) {
   caption::FileOptions files{.size = {}, .fit = caption::fit_from_name(o.fit), .split = o.split, .seed = o.seed};
@@ -135,25 +140,23 @@ void load_files(const Options& o, const examples::Given& given, Program& p) {
     if (!o.size.empty() && (files.size.height != c.height || files.size.width != c.width))
       throw std::invalid_argument(fmt::format("--size {}: the model in {} takes {}×{} images; leave --size out", o.size,
                                               o.load, c.height, c.width));
+    if (given("--fit") && files.fit != p.setup.fit)
+      throw std::invalid_argument(fmt::format("--fit {}: the model in {} was trained on pictures {}; leave --fit out",
+                                              o.fit, o.load, fit_text(p.setup.fit)));
     files.size = {c.height, c.width}, files.fit = p.setup.fit;
   }
   caption::FileSplits read = caption::read_captioned_images(o.images, o.captions, files);
-  fmt::print("read {}: {}; skipped {} malformed lines\nimages: {}; {}\n", o.captions, read.split_rule,
-             read.skipped_malformed,
-             p.model ? fmt::format("{}×{} (the loaded model's)", read.size.height, read.size.width) : read.size_rule,
-             files.fit == caption::Fit::Letterbox ? "letterboxed: other shapes keep their proportions (--fit)"
-                                                  : "stretched to it (--fit)");
-  p.data = std::move(read.splits), p.split_rule = read.split_rule, p.size_rule = read.size_rule;
+  p.size_rule = p.model ? fmt::format("{}×{} (the loaded model's)", read.size.height, read.size.width) : read.size_rule;
+  fmt::print("read {}: {}; skipped {} malformed lines\nimages: {}; {} (--fit)\n", o.captions, read.split_rule,
+             read.skipped_malformed, p.size_rule, fit_text(files.fit));
+  p.data = std::move(read.splits), p.split_rule = read.split_rule;
   if (!p.model) p.setup.fit = files.fit;
 }
 
 // The splits: the user's images and captions, or generated scenes. A loaded model fixes the
 // image size; otherwise --size or the folder's (files) or the task's own size.
 void load_data(const Options& o, const examples::Given& given, Program& p) {
-  if (!o.images.empty()) return load_files(o, given, p);
-  if (!o.size.empty() || given("--fit") || o.augment)
-    throw std::invalid_argument(
-        "--size, --fit and --augment are for --images DIR: the generated tasks have their own size");
+  if (!o.images.empty()) return load_files(o, given, p);  // --size, --fit and --augment need --images
   std::size_t height = o.task == "digits" ? 16 : 48, width = o.task == "digits" ? 80 : 48;
   if (p.model) height = p.setup.config.height, width = p.setup.config.width;
   caption::SceneSplits data = caption::make_scenes(o.task, o.train_size, o.held_out, o.seed);

@@ -167,35 +167,52 @@ std::vector<std::vector<float>> head_mean(const AttentionView& view, std::size_t
 
 // ---- metrics, settings, choosing examples ----
 
+namespace {
+
+// The metrics the programs write: key, plain name, unit; in the order the page shows them.
+const std::vector<std::array<std::string, 3>> plain_metric_names = {
+    {"task", "task", ""},
+    {"model", "model", ""},
+    {"steps", "training steps", "steps"},
+    {"train_seconds", "training time", "s"},
+    {"final_loss", "final training loss", "nats per token"},
+    {"exact_match", "exact match", "fraction of the held-out outputs"},
+    {"token_accuracy", "token accuracy", "fraction of the held-out output tokens"},
+    {"bleu", "BLEU-4", "0 to 1"},
+    {"alignment_accuracy", "alignment accuracy", "fraction of date characters attending to their field"},
+    {"bleu_longest_quarter", "BLEU-4 on the longest quarter of sources", "0 to 1"},
+    {"exact_match_longest_quarter", "exact match on the longest quarter of sources", "fraction"},
+    {"decode_seconds", "time to decode the test split", "s"},
+    {"test_examples", "test examples", "examples"},
+    {"examples", "test examples", "images"},
+    {"steps_to_target", "steps to reach --target", "steps"},
+    {"seconds_to_target", "time to reach --target", "s"},
+    {"grounding_accuracy", "grounding accuracy", "fraction of object words attending to their object"},
+    {"grounded_words", "object words scored", "words"},
+    {"rightward_fraction", "attention moving right from word to word", "fraction of word pairs"},
+    {"parameters", "parameters", "numbers"},
+    {"tokens_per_second", "training speed", "tokens/s"},
+    {"val_loss", "validation loss", "nats per token"},
+    {"val_bits_per_token", "validation loss", "bits per token"},
+    {"val_tokens", "validation tokens", "tokens"},
+    {"held_out_problems", "held-out problems", "problems"},
+    {"generation_tokens_per_second", "generation speed", "tokens/s"},
+    {"kept_step", "model kept from step (the best validation)", "step"},
+    {"kept_validation_exact_match", "its validation exact match", "fraction"},
+    {"kept_validation_bleu", "its validation BLEU-4", "0 to 1"},
+    {"kept_validation_token_accuracy", "its validation token accuracy", "fraction"},
+    {"stopped_early_at", "stopped early (--patience) at step", "step"},
+    {"unknown_source_validation", "validation source tokens unknown to the training split", "fraction"},
+    {"unknown_target_validation", "validation target tokens unknown to the training split", "fraction"},
+    {"unknown_source_test", "test source tokens unknown to the training split", "fraction"},
+    {"unknown_target_test", "test target tokens unknown to the training split", "fraction"},
+    {"unknown_words_validation", "validation caption words unknown to the training split", "fraction"},
+    {"unknown_words_test", "test caption words unknown to the training split", "fraction"}};
+
+}  // namespace
+
 std::vector<Metric> describe_metrics(const nlohmann::json& metrics) {
-  static const std::vector<std::array<std::string, 3>> plain = {
-      // key, name, unit; in the order shown
-      {"task", "task", ""},
-      {"model", "model", ""},
-      {"steps", "training steps", "steps"},
-      {"train_seconds", "training time", "s"},
-      {"final_loss", "final training loss", "nats per token"},
-      {"exact_match", "exact match", "fraction of the held-out outputs"},
-      {"token_accuracy", "token accuracy", "fraction of the held-out output tokens"},
-      {"bleu", "BLEU-4", "0 to 1"},
-      {"alignment_accuracy", "alignment accuracy", "fraction of date characters attending to their field"},
-      {"bleu_longest_quarter", "BLEU-4 on the longest quarter of sources", "0 to 1"},
-      {"exact_match_longest_quarter", "exact match on the longest quarter of sources", "fraction"},
-      {"decode_seconds", "time to decode the test split", "s"},
-      {"test_examples", "test examples", "examples"},
-      {"examples", "test examples", "images"},
-      {"steps_to_target", "steps to reach --target", "steps"},
-      {"seconds_to_target", "time to reach --target", "s"},
-      {"grounding_accuracy", "grounding accuracy", "fraction of object words attending to their object"},
-      {"grounded_words", "object words scored", "words"},
-      {"rightward_fraction", "attention moving right from word to word", "fraction of word pairs"},
-      {"parameters", "parameters", "numbers"},
-      {"tokens_per_second", "training speed", "tokens/s"},
-      {"val_loss", "validation loss", "nats per token"},
-      {"val_bits_per_token", "validation loss", "bits per token"},
-      {"val_tokens", "validation tokens", "tokens"},
-      {"held_out_problems", "held-out problems", "problems"},
-      {"generation_tokens_per_second", "generation speed", "tokens/s"}};
+  const auto& plain = plain_metric_names;
   auto text = [](const nlohmann::json& value) {
     return value.is_number_float() ? fmt::format("{:.4f}", value.get<double>())
            : value.is_string()     ? value.get<std::string>()

@@ -360,8 +360,13 @@ function drawCaption(panel) {
   state.word = Math.min(state.word, view.queries.length - 1);
   panel.append(el("h3", { text: `The picture under each word's attention (${view.name}, layer ${grid.layer}, ` +
     `${headName(grid.head)})` }));
-  const canvas = el("canvas", { id: "overlay", width: "240", height: "240" });
-  panel.append(el("div", { class: "overlay-box" }, [el("img", { src: e.image, alt: "the input picture" }), canvas]));
+  // The picture keeps its shape (the grid's, as each cell is 16 x 16 pixels): 240 px high for a
+  // square or a tall one, up to 480 px wide for a wide strip.
+  const aspect = e.grid[1] / e.grid[0], w = Math.round(Math.min(480, 240 * aspect)), h = Math.round(w / aspect);
+  const size = `width:${w}px;height:${h}px`;
+  const canvas = el("canvas", { id: "overlay", width: String(w), height: String(h), style: size });
+  panel.append(el("div", { class: "overlay-box" },
+    [el("img", { src: e.image, alt: "the input picture", style: size }), canvas]));
   const words = el("div", { class: "caption-words tokens" });
   const slider = el("input", { type: "range", id: "word-slider", min: "0", max: String(view.queries.length - 1),
     value: String(state.word) });

@@ -158,10 +158,19 @@ class RecurrentSeq2Seq : public Seq2Seq {
           if (default_generator().uniform() >= teacher_forcing) previous(b) = guess(b);
       }
     }
-    // The output layer once over every step: one (B·T, F) × (F, V) product instead of T small
-    // ones (what PyTorch users write; with a large vocabulary it is most of the step).
-    const Tensor logits = out->forward(stack(features, 1));  // (B, T, F) -> (B, T, V)
-    return seq::sequence_cross_entropy(logits, batch.target, Vocabulary::pad);
+    // The output layer once, over the real target tokens of every step: one (N, F) × (F, V)
+    // product instead of T small ones, and none for padding, whose loss would be ignored anyway
+    // (with a large vocabulary this product is most of the step). The same mean cross-entropy
+    // over the N real tokens as seq::sequence_cross_entropy of all B·T logits.
+    std::vector<std::size_t> real;  // row b·T + t of (B·T, F) for each real target token
+    std::vector<std::int64_t> words;
+    for (std::size_t b = 0; b < B; ++b)
+      for (std::size_t t = 0; t < T; ++t)
+        if (batch.target(b, t) != Vocabulary::pad) real.push_back(b * T + t), words.push_back(batch.target(b, t));
+    Index targets = Index::from_shape({words.size()});  // (N,)
+    std::copy(words.begin(), words.end(), targets.begin());
+    const Tensor all = reshape(stack(features, 1), {static_cast<std::int64_t>(B * T), -1});  // (B·T, F)
+    return cross_entropy(out->forward(seq::select_rows(all, real)), targets);                // (N, V) against (N)
   }
 
   class Decoder : public seq::StepModel {

@@ -451,7 +451,8 @@ def parse_args(argv):
                         "the checkpoint's task with --train-size, --held-out and --seed")
     p.add_argument("--swap", action="store_true", help="with --data: the second column is the source")
     p.add_argument("--train-size", type=int, default=20000, help="generated training pairs (translate's default)")
-    p.add_argument("--held-out", type=int, default=1000, help="validation and test pairs each (translate's default)")
+    p.add_argument("--held-out", type=int, help="validation and test pairs each (translate's default: 1000 for a "
+                   "generated task; with --data, translate's --val-fraction and --test-fraction, 10 %% each)")
     p.add_argument("--seed", type=int, default=1, help="translate's --seed: data split and batch order")
     p.add_argument("--check", type=int, default=100, metavar="N", help="test sources whose greedy translations "
                    "must agree (default 100)")
@@ -472,7 +473,7 @@ def parse_args(argv):
                    help="save the trained model as a translate checkpoint (translate --load PATH), and check it")
     a = p.parse_args(argv)
     for name in ("train_size", "held_out", "check", "batch"):
-        if getattr(a, name) < 1:
+        if getattr(a, name) is not None and getattr(a, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(a, name)}")
     if a.steps < 0:
         p.error(f"--steps must be at least 0, got {a.steps}")
@@ -519,8 +520,9 @@ def main(argv):
                 if a.data else ["--task", setup["task"], "--train-size", a.train_size])
         metrics_path = os.path.join(tmp, "metrics.json")
         start = time.perf_counter()
+        held_out = ["--held-out", a.held_out] if a.held_out is not None else [] if a.data else ["--held-out", 1000]
         run_translate(a.translate_bin, ["--load", a.checkpoint, "--steps", 1, "--lr", 1e-6, "--batch", a.batch,
-                                        "--seed", a.seed, "--held-out", a.held_out, "--write-data", tmp,
+                                        "--seed", a.seed] + held_out + ["--write-data", tmp,
                                         "--metrics-json", metrics_path, "--no-report", "--samples", 0] + data)
         with open(metrics_path) as f:
             attograd_loss = json.load(f)["final_loss"]
