@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -33,6 +35,9 @@ thread_local bool in_parallel_for = false;  // a part that calls parallel_for ag
 // tens of microseconds to wake (futex, then the scheduler), so a short spin loses every wake-up.
 // 1 ms beat 50 µs and 10 ms gained nothing more (docs/performance.md, "One pool of threads").
 constexpr auto spin_before_sleep = std::chrono::milliseconds(1);
+// For the first 50 µs the spin only pauses (a quiet machine's next job comes sooner); after that
+// it yields the core on every round (a busy machine's other programs get it, not a spin).
+constexpr auto spin_before_yield = std::chrono::microseconds(50);
 
 // Tells the CPU this is a spin-wait loop (it slows the loop down and frees resources for the
 // other hyperthread); elsewhere, a plain re-check.
@@ -43,15 +48,25 @@ inline void cpu_relax() {
 }
 
 // Waits until `value` differs from `old`: spinning first (see above), then sleeping on a futex
-// (std::atomic::wait), so an idle pool costs nothing.
+// (std::atomic::wait), so an idle pool costs nothing. After the first few rounds the spin yields
+// the core: on a quiet machine sched_yield returns at once, but on a busy one (a learner's browser,
+// another build) a spinning thread would otherwise keep the core from the thread it waits for.
 template <class T>
 T wait_for_change(const std::atomic<T>& value, T old) {
-  const auto give_up = std::chrono::steady_clock::now() + spin_before_sleep;
+  const auto start = std::chrono::steady_clock::now();
+  bool yielding = false;
   for (unsigned i = 1;; ++i) {
     const T now = value.load(std::memory_order_acquire);
     if (now != old) return now;
-    if (i % 64 == 0 && std::chrono::steady_clock::now() > give_up) break;
-    cpu_relax();
+    if (i % 64 == 0) {
+      const auto waited = std::chrono::steady_clock::now() - start;
+      if (waited > spin_before_sleep) break;
+      yielding = waited > spin_before_yield;
+    }
+    if (yielding)
+      std::this_thread::yield();
+    else
+      cpu_relax();
   }
   for (;;) {
     value.wait(old, std::memory_order_acquire);
@@ -60,57 +75,71 @@ T wait_for_change(const std::atomic<T>& value, T old) {
   }
 }
 
+// One job: its parts, the next part nobody has taken yet, and how many workers are inside it.
+struct Job {
+  const std::function<void(std::size_t)>* part = nullptr;
+  std::size_t parts = 0;
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> inside{0};
+};
+
+// part(p) for every part p not yet taken, by whichever thread gets to it first. next and inside
+// are sequentially consistent (the default): a thread counts itself inside before it takes a
+// part, so once the caller has seen next pass the end and then inside at 0, no thread can still
+// take a part of this job and call part, whose function lives on the caller's stack.
+void take_parts(Job& job) {
+  for (std::size_t p = job.next.fetch_add(1); p < job.parts; p = job.next.fetch_add(1)) (*job.part)(p);
+}
+
 class Pool {
  public:
   // The workers are never joined: the pool lives until the process ends (see pool()).
   explicit Pool(std::size_t workers) {
     for (std::size_t w = 0; w < workers; ++w) std::thread([this] { work(); }).detach();
-    workers_ = workers;
   }
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
   // part(p) for every p in [0, parts), shared out among the caller and the workers as each
-  // becomes free; returns once all are done and every worker is idle again.
+  // becomes free; returns once all are done. The caller waits only for workers inside a part: a
+  // worker the OS has not run yet (the machine is busy) finds the caller has taken every part
+  // itself, and the caller never waits for it (waiting for every worker to check in made a
+  // training step 3 to 8 times slower with one other busy program on two cores).
   void run(std::size_t parts, const std::function<void(std::size_t)>& part) {
-    job_ = &part;
-    parts_ = parts;
-    next_.store(0, std::memory_order_relaxed);
-    idle_wanted_.store(workers_, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);  // publishes the job to the workers
+    auto job = std::make_shared<Job>();
+    job->part = &part, job->parts = parts;
+    {
+      const std::lock_guard<std::mutex> published(job_mutex_);
+      job_ = job;
+    }
+    generation_.fetch_add(1, std::memory_order_release);
     generation_.notify_all();
-    take_parts();
-    for (std::size_t left = idle_wanted_.load(std::memory_order_acquire); left != 0;)
-      left = wait_for_change(idle_wanted_, left);
+    take_parts(*job);
+    for (std::size_t inside = job->inside.load(); inside != 0;) inside = wait_for_change(job->inside, inside);
   }
   std::mutex& busy() { return busy_; }
 
  private:
-  void take_parts() {
-    for (std::size_t p = next_.fetch_add(1, std::memory_order_relaxed); p < parts_;
-         p = next_.fetch_add(1, std::memory_order_relaxed))
-      (*job_)(p);
-  }
-
   void work() {
     in_parallel_for = true;
     std::uint64_t seen = 0;
     for (;;) {
       seen = wait_for_change(generation_, seen);
-      take_parts();
-      // The caller waits for every worker to get here, so none is still inside this job when
-      // the next one is published.
-      if (idle_wanted_.fetch_sub(1, std::memory_order_acq_rel) == 1) idle_wanted_.notify_one();
+      std::shared_ptr<Job> job;  // kept alive here even after the caller has returned
+      {
+        const std::lock_guard<std::mutex> published(job_mutex_);
+        job = job_;
+      }
+      job->inside.fetch_add(1);
+      take_parts(*job);
+      if (job->inside.fetch_sub(1) == 1) job->inside.notify_one();
     }
   }
 
-  std::size_t workers_ = 0;
   std::atomic<std::uint64_t> generation_{0};  // one more per job
-  std::atomic<std::size_t> next_{0};          // the next part nobody has taken yet
-  std::atomic<std::size_t> idle_wanted_{0};   // workers not yet done with the current job
-  const std::function<void(std::size_t)>* job_ = nullptr;
-  std::size_t parts_ = 0;
-  std::mutex busy_;  // one job at a time: a second caller meanwhile runs its loop serially
+  std::mutex job_mutex_;                      // guards job_
+  std::shared_ptr<Job> job_;                  // the latest job
+  std::mutex busy_;                           // one job at a time: a second caller meanwhile runs its loop serially
 };
 
 bool forked_child = false;  // set in a child of fork(), which has none of the workers

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -73,4 +74,26 @@ TEST_CASE("parallel_for still works in a child of fork(), which has none of the 
   REQUIRE(waitpid(child, &status, 0) == child);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
+}
+
+// The pool's caller waits only for workers inside a part: a worker that wakes late must find no
+// part left of a job that has returned (whose function is gone), and never run a part twice.
+// Thousands of tiny jobs back to back, with a third thread keeping a core busy as another
+// program would, so that workers are descheduled at every point of the protocol.
+TEST_CASE("parallel_for: thousands of small jobs back to back, each part run once, on a busy machine") {
+  std::atomic<bool> stop{false};
+  std::thread busy([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+    }
+  });
+  std::size_t wrong = 0;
+  for (int job = 0; job < 5000; ++job) {
+    const std::size_t parts = 2 + job % 5;
+    std::vector<std::atomic<int>> runs(parts);
+    parallel_for(parts * 3, parts, [&](std::size_t part, std::size_t, std::size_t) { runs[part].fetch_add(1); });
+    for (const auto& r : runs) wrong += r.load() != 1;
+  }
+  stop = true;
+  busy.join();
+  CHECK(wrong == 0);
 }
