@@ -151,6 +151,9 @@ translate_cli_test(split_option_needs_data EXIT 107 STDERR "--val-fraction requi
 translate_cli_test(unknown_words_counted EXIT 0
                    STDOUT "unknown to the vocabularies of the training split \\(read as <unk>\\): validation [0-9.]+ % of the source tokens \\([0-9]+ distinct\\) and [0-9.]+ % of the target tokens"
                    ARGS --data ${cli_data}/pairs40.tsv --tokens word --steps 1 --hidden 16 --embed 8 --no-report --samples 0)
+translate_cli_test(patience_without_validation EXIT 1
+                   STDERR "--patience 3 counts validations, and this run has none: give --eval-every N"
+                   ARGS --task reverse --patience 3 --steps 2 --train-size 20 --held-out 5 --hidden 16 --embed 8 --no-report)
 add_test(NAME examples.translate.keep_best
          COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:translate> -DMETRIC=bleu -DWORK=${cli_work}/translate_keep_best
                  "-DARGS=--task reverse --steps 60 --eval-every 5 --train-size 200 --held-out 20 --hidden 16 --embed 8 --no-report --samples 0"
@@ -207,6 +210,21 @@ if(TARGET caption)
                    STDOUT "read [^\n]*captions.tsv: 20 usable images, shuffled: 10 % validation \\(--val-fraction 0.1\\), test from --test [^\n]*test.tsv[^\n]*\nimages: 32×96, from the folder: median height 24 px, median aspect ratio 3.00[^\n]*letterboxed.*data: 18 training, 2 validation, 4 test images.*32×96 images, a 2×6 feature grid.*keeping the model of step [0-9]+ \\(validation exact_match.*test \\(4 examples\\).*report: [^\n]*mixed_report/index.html"
                    ARGS --images ${cli_data}/mixed --captions ${cli_data}/mixed/captions.tsv --test ${cli_data}/mixed/test.tsv
                         --augment --steps 8 --eval-every 4 --batch 4 --features 8 --hidden 16 --embed 8 --report mixed_report)
+  # A model trained on a folder keeps its size and fit: another --size or --fit is refused.
+  set(mixed --images ${cli_data}/mixed --captions ${cli_data}/mixed/captions.tsv)
+  caption_cli_test(save_mixed EXIT 0 STDOUT "saved caption_mixed.safetensors"
+                   ARGS ${mixed} --steps 2 --batch 4 --features 8 --hidden 16 --embed 8 --no-report
+                        --save caption_mixed.safetensors)
+  caption_cli_test(load_with_other_size EXIT 1
+                   STDERR "--size 16x64: the model in caption_mixed.safetensors takes 32×96 images; leave --size out"
+                   ARGS --load caption_mixed.safetensors ${mixed} --size 16x64 --steps 1 --no-report)
+  caption_cli_test(load_with_other_fit EXIT 1
+                   STDERR "--fit stretch: the model in caption_mixed.safetensors was trained on pictures letterboxed: other shapes keep their proportions; leave --fit out"
+                   ARGS --load caption_mixed.safetensors ${mixed} --fit stretch --steps 1 --no-report)
+  caption_cli_test(load_keeps_size_and_fit EXIT 0 STDOUT "images: 32×96 \\(the loaded model's\\); letterboxed"
+                   ARGS --load caption_mixed.safetensors ${mixed} --steps 1 --no-report --samples 0)
+  set_tests_properties(examples.caption.load_with_other_size examples.caption.load_with_other_fit
+                       examples.caption.load_keeps_size_and_fit PROPERTIES DEPENDS examples.caption.save_mixed)
   add_test(NAME examples.caption.keep_best
            COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:caption> -DMETRIC=bleu -DPATIENCE=2 -DWORK=${cli_work}/caption_keep_best
                    "-DARGS=--task digits --steps 60 --eval-every 5 --best-by bleu --train-size 64 --held-out 16 --batch 8 --features 8 --hidden 16 --embed 8 --no-report --samples 0"
