@@ -478,7 +478,8 @@ void write_report(const Options& o, const examples::Given& given, const Program&
   report.settings = examples::report_settings(
       given, examples::run_settings(
                  given, p.setup.config.kind, settings,
-                 {{"image size", p.size_rule.empty() ? fmt::format("{}×{}", p.setup.config.height, p.setup.config.width)
+                 {examples::eval_every_setting(o, given, settings.steps, !o.images.empty()),
+                  {"image size", p.size_rule.empty() ? fmt::format("{}×{}", p.setup.config.height, p.setup.config.width)
                                                      : p.size_rule}},
                  source, splits, p.model->parameter_count()));
   report.loss_unit = "cross-entropy, nats per caption word";

@@ -254,9 +254,7 @@ void Trainer::finish() {
 
 TrainerOptions trainer_options(const CommonOptions& o, const Given& given, const ModelSettings& s, double clip_norm,
                                bool can_validate, bool own_data) {
-  const std::size_t every = !can_validate                        ? 0
-                            : own_data && !given("--eval-every") ? std::max<std::size_t>(1, s.steps / 10)
-                                                                 : o.eval_every;
+  const std::size_t every = can_validate ? eval_every_used(o, given, s.steps, own_data) : 0;
   if (o.patience > 0 && every == 0)
     throw std::invalid_argument(
         can_validate
@@ -271,6 +269,19 @@ TrainerOptions trainer_options(const CommonOptions& o, const Given& given, const
           .patience = every > 0 ? o.patience : 0,
           .profile = o.profile,
           .run = o.run};
+}
+
+std::size_t eval_every_used(const CommonOptions& o, const Given& given, std::size_t steps, bool own_data) {
+  if (given("--eval-every") || !own_data) return o.eval_every;
+  return steps == 0 ? 0 : std::max<std::size_t>(1, steps / 10);
+}
+
+std::pair<std::string, std::string> eval_every_setting(const CommonOptions& o, const Given& given, std::size_t steps,
+                                                       bool own_data) {
+  const std::size_t every = eval_every_used(o, given, steps, own_data);
+  return {"--eval-every", own_data && !given("--eval-every")
+                              ? fmt::format("{} (a tenth of --steps, on your own data)", every)
+                              : fmt::format("{}", every)};
 }
 
 nlohmann::json initial_metrics(const std::string& task, const std::string& kind) {

@@ -81,6 +81,14 @@ struct Interrupted : std::runtime_error {
 TrainerOptions trainer_options(const CommonOptions& o, const Given& given, const ModelSettings& s, double clip_norm,
                                bool can_validate, bool own_data);
 
+// The validation interval such a run uses (when it has a validation split): --eval-every if
+// given, a tenth of the steps on a user's own data, else --eval-every's default (0: none).
+std::size_t eval_every_used(const CommonOptions& o, const Given& given, std::size_t steps, bool own_data);
+
+// --eval-every as the report's settings show it: "240 (a tenth of --steps, on your own data)".
+std::pair<std::string, std::string> eval_every_setting(const CommonOptions& o, const Given& given, std::size_t steps,
+                                                       bool own_data);
+
 class Trainer {
  public:
   Trainer(std::vector<attograd::Tensor> parameters, const TrainerOptions& options);

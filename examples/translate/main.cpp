@@ -448,10 +448,11 @@ void write_report(const Options& o, const examples::Given& given, const Program&
   const std::string data = o.data.empty() ? "generated (--task " + p.setup.task + ")" : o.data;
   const examples::SplitSizes splits{p.data.train.size(), p.data.validation.size(), p.data.test.size(), "pairs",
                                     p.data.split_rule};
-  report.settings =
-      examples::report_settings(given, examples::run_settings(given, p.setup.config.kind, settings,
-                                                              {{"--embed", fmt::format("{}", p.setup.config.embed)}},
-                                                              data, splits, p.model->parameter_count()));
+  report.settings = examples::report_settings(
+      given, examples::run_settings(given, p.setup.config.kind, settings,
+                                    {{"--embed", fmt::format("{}", p.setup.config.embed)},
+                                     examples::eval_every_setting(o, given, settings.steps, !o.data.empty())},
+                                    data, splits, p.model->parameter_count()));
   report.loss_unit = "cross-entropy, nats per target token";
   examples::publish_report(o.report, report);
   for (std::size_t i = 0; i < report.examples.size(); ++i) {  // each cross-attention as an SVG, for slides
