@@ -15,7 +15,6 @@
 // Built only with -DATTOGRAD_BUILD_LIBTORCH_BENCH=ON when libtorch-dev is installed
 // (bench/CMakeLists.txt).
 #include <dlfcn.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,6 +32,8 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "peak_rss.hpp"
+
 namespace F = torch::nn::functional;
 
 namespace {
@@ -41,21 +42,6 @@ struct Settings {
   int iters = 20;
   int warmup = 3;
 };
-
-// VmHWM, as attograd-bench and compare_torch.py measure it.
-double peak_rss_mb() {
-  if (std::FILE* status = std::fopen("/proc/self/status", "r")) {
-    char line[256];
-    double kib = -1.0;
-    while (std::fgets(line, sizeof line, status) != nullptr)
-      if (std::sscanf(line, "VmHWM: %lf kB", &kib) == 1) break;
-    std::fclose(status);
-    if (kib >= 0.0) return kib / 1024.0;
-  }
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
-}
 
 double median(std::vector<double> times) {
   std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());

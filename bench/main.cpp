@@ -12,8 +12,6 @@
 // OpenBLAS sgemm on 512³ measured in the same process just after. peak_rss_mb is the
 // process's peak resident memory so far (VmHWM) (run one workload per process to compare memory, as
 // bench/compare_torch.py does). bench/compare_torch.py runs the same workloads in PyTorch.
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -31,6 +29,7 @@
 #include <attograd/core/kernels/blas.hpp>
 
 #include "openblas_sgemm.hpp"
+#include "peak_rss.hpp"
 
 #if ATTOGRAD_BENCH_CAPTION
 #include "captioners.hpp"  // examples/caption: the captioning models
@@ -53,23 +52,6 @@ struct Settings {
 // keeps its report as the timed steps end (before the roofline's raw sgemm runs).
 ProfileGuard* profile_guard = nullptr;
 ProfileReport timed_steps_profile;
-
-// The process's peak resident memory: VmHWM from /proc/self/status, which starts afresh at
-// exec (getrusage's ru_maxrss does not: it would report a large parent's peak, e.g. a Python
-// process with PyTorch loaded that started this one). Falls back to ru_maxrss elsewhere.
-double peak_rss_mb() {
-  if (std::FILE* status = std::fopen("/proc/self/status", "r")) {
-    char line[256];
-    double kib = -1.0;
-    while (std::fgets(line, sizeof line, status) != nullptr)
-      if (std::sscanf(line, "VmHWM: %lf kB", &kib) == 1) break;
-    std::fclose(status);
-    if (kib >= 0.0) return kib / 1024.0;
-  }
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
-}
 
 double median(std::vector<double> times) {
   std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());

@@ -63,17 +63,15 @@ Index time_step(const Index& ids, std::size_t t) {
 }
 
 Tensor sequence_cross_entropy(const Tensor& logits, const Index& targets, std::int64_t pad_id) {
-  const bool rows = logits.dim() == 2 && targets.dimension() == 2 && logits.shape()[0] == targets.size();
-  if (!rows && (logits.dim() != 3 || targets.dimension() != 2 || logits.shape()[0] != targets.shape()[0] ||
-                logits.shape()[1] != targets.shape()[1]))
+  if (logits.dim() != 3 || targets.dimension() != 2 || logits.shape()[0] != targets.shape()[0] ||
+      logits.shape()[1] != targets.shape()[1])
     throw std::invalid_argument(
-        fmt::format("sequence_cross_entropy: expected logits (B, T, V) or (B·T, V) and targets (B, T), got {} and {}",
+        fmt::format("sequence_cross_entropy: expected logits (B, T, V) and targets (B, T), got {} and {}",
                     shape_str(logits.shape()), shape_str(targets.shape())));
   const auto BT = static_cast<std::int64_t>(targets.size());
   Index flat = targets;
   flat.reshape({targets.size()});
-  const Tensor flat_logits = rows ? logits : reshape(logits, {BT, -1});  // (B·T, V)
-  return cross_entropy(flat_logits, flat, {.ignore_index = pad_id});     // against (B·T)
+  return cross_entropy(reshape(logits, {BT, -1}), flat, {.ignore_index = pad_id});  // (B·T, V) against (B·T)
 }
 
 Tensor select_rows(const Tensor& t, const std::vector<std::size_t>& rows) {

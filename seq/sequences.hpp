@@ -35,9 +35,7 @@ Index time_step(const Index& ids, std::size_t t);
 // The mean cross-entropy per scored token of logits (B, T, V) against targets (B, T): a language
 // model's loss (every next token of a batch of windows), or a decoder's over padded targets.
 // Targets equal to pad_id add no loss and no gradient (cross_entropy with ignore_index), so -1
-// can mark positions not to score (examples/lm scores only the answers of its problems). The
-// logits may also come as (B·T, V), row b·T + t for step t of sequence b: no copy is then made
-// (with a large vocabulary, reshaping (B, T, V) costs as much as the loss itself).
+// can mark positions not to score (examples/lm scores only the answers of its problems).
 Tensor sequence_cross_entropy(const Tensor& logits, const Index& targets, std::int64_t pad_id);
 
 // Rows rows[0], rows[1], … of t along dim 0 (index_select), for StepModel::reorder; an undefined

@@ -44,21 +44,27 @@ ImageSize parse_image_size(const std::string& text) {
   return s;
 }
 
-ImageSize default_image_size(std::vector<ImageSize> sizes) {
-  if (sizes.empty()) return {48, 48};
-  auto median = [](std::vector<double> v) {
+FolderShape folder_shape(const std::vector<ImageSize>& sizes) {
+  if (sizes.empty()) return {};
+  auto median = [](std::vector<double> v) {  // the upper one of an even count
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
     return v[v.size() / 2];
   };
   std::vector<double> heights, aspects;
-  for (const ImageSize& s : sizes)
-    heights.push_back(static_cast<double>(s.height)),
-        aspects.push_back(static_cast<double>(s.width) / static_cast<double>(s.height));
+  for (const ImageSize& s : sizes) {
+    heights.push_back(static_cast<double>(s.height));
+    aspects.push_back(static_cast<double>(s.width) / static_cast<double>(s.height));
+  }
+  return {median(heights), median(aspects)};
+}
+
+ImageSize default_image_size(const std::vector<ImageSize>& sizes) {
+  const FolderShape shape = folder_shape(sizes);
   auto multiple_of_16 = [](double v, double low, double high) {
     return static_cast<std::size_t>(std::clamp(16.0 * std::round(v / 16.0), low, high));
   };
-  const std::size_t height = multiple_of_16(median(heights), 16, 48);
-  return {height, multiple_of_16(static_cast<double>(height) * median(aspects), 16, 256)};
+  const std::size_t height = multiple_of_16(shape.height, 16, 48);
+  return {height, multiple_of_16(static_cast<double>(height) * shape.aspect, 16, 256)};
 }
 
 namespace {
@@ -114,16 +120,10 @@ std::pair<ImageSize, std::string> choose_size(const std::filesystem::path& image
       throw std::runtime_error(fmt::format("--captions {} line {}: {}", captions.string(), l.number, e.what()));
     }
   const ImageSize chosen = default_image_size(sizes);
-  std::vector<ImageSize> by_height = sizes;
-  const auto mid = by_height.begin() + static_cast<std::ptrdiff_t>(by_height.size() / 2);
-  std::nth_element(by_height.begin(), mid, by_height.end(),
-                   [](const ImageSize& a, const ImageSize& b) { return a.height < b.height; });
-  std::vector<double> aspects;
-  for (const ImageSize& s : sizes) aspects.push_back(static_cast<double>(s.width) / static_cast<double>(s.height));
-  std::nth_element(aspects.begin(), aspects.begin() + static_cast<std::ptrdiff_t>(aspects.size() / 2), aspects.end());
-  return {chosen, fmt::format("{}×{}, from the folder: median height {} px, median aspect ratio {:.2f} (--size HxW "
-                              "to choose)",
-                              chosen.height, chosen.width, mid->height, aspects[aspects.size() / 2])};
+  const FolderShape shape = folder_shape(sizes);
+  return {chosen, fmt::format("{}×{}, from the folder: median height {:.0f} px, median aspect ratio {:.2f} (--size "
+                              "HxW to choose)",
+                              chosen.height, chosen.width, shape.height, shape.aspect)};
 }
 
 }  // namespace

@@ -29,7 +29,14 @@ ImageSize parse_image_size(const std::string& text);
 // rounded to a multiple of 16 (16 to 48), and that height times the median aspect ratio (width /
 // height), rounded to a multiple of 16 (16 to 256). A folder of 24 × 96 strips gets 32 × 128 (a
 // 2 × 8 feature grid); of 480 × 640 photographs, 48 × 64.
-ImageSize default_image_size(std::vector<ImageSize> sizes);
+ImageSize default_image_size(const std::vector<ImageSize>& sizes);
+
+// The folder's median height (pixels) and median aspect ratio (width / height), which
+// default_image_size follows; {48, 1} for no pictures.
+struct FolderShape {
+  double height = 48, aspect = 1;
+};
+FolderShape folder_shape(const std::vector<ImageSize>& sizes);
 
 struct FileOptions {
   ImageSize size;  // 0 × 0: default_image_size of the folder

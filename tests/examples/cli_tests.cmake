@@ -151,6 +151,10 @@ translate_cli_test(split_option_needs_data EXIT 107 STDERR "--val-fraction requi
 translate_cli_test(unknown_words_counted EXIT 0
                    STDOUT "unknown to the vocabularies of the training split \\(read as <unk>\\): validation [0-9.]+ % of the source tokens \\([0-9]+ distinct\\) and [0-9.]+ % of the target tokens"
                    ARGS --data ${cli_data}/pairs40.tsv --tokens word --steps 1 --hidden 16 --embed 8 --no-report --samples 0)
+translate_cli_test(patience_without_validation_split EXIT 1
+                   STDERR "--patience 2: there is no validation split to watch"
+                   ARGS --data ${cli_data}/pairs40.tsv --tokens word --val-fraction 0 --patience 2 --steps 2
+                        --hidden 16 --embed 8 --no-report)
 translate_cli_test(patience_without_validation EXIT 1
                    STDERR "--patience 3 counts validations, and this run has none: give --eval-every N"
                    ARGS --task reverse --patience 3 --steps 2 --train-size 20 --held-out 5 --hidden 16 --embed 8 --no-report)

@@ -512,6 +512,8 @@ TEST_CASE("caption's default size follows the folder: its median height and aspe
   const ImageSize strips = caption::default_image_size({{24, 72}, {24, 96}, {24, 96}, {24, 120}, {23, 100}});
   CHECK(strips.height == 32);
   CHECK(strips.width == 128);
+  CHECK(caption::folder_shape({{24, 72}, {24, 96}, {24, 96}, {24, 120}, {23, 100}}).height == 24.0);
+  CHECK(caption::folder_shape({{24, 72}, {24, 96}, {24, 96}, {24, 120}, {23, 100}}).aspect == 4.0);
   const ImageSize photos = caption::default_image_size({{480, 640}, {600, 800}, {480, 640}});
   CHECK(photos.height == 48);
   CHECK(photos.width == 64);
@@ -600,6 +602,10 @@ TEST_CASE("caption folders of mixed shapes are sized from the folder, letterboxe
   CHECK(t.splits.train.size() + t.splits.validation.size() == 25);
   CHECK(t.skipped_malformed == 1);
   CHECK_THAT(t.split_rule, Contains("test from --test"));
+  std::ofstream(dir.path / "no_usable.tsv") << "no tab on this line\n";
+  o.split.test_file = (dir.path / "no_usable.tsv").string();
+  CHECK_THROWS_WITH(caption::read_captioned_images(dir.path, dir.path / "captions.tsv", o),
+                    Contains("--test ") && Contains("no_usable.tsv: no usable lines (filename<TAB>caption)"));
   std::ofstream(dir.path / "bad_test.tsv") << "p0.png\tpicture\nnot_there.png\tpicture\n";
   o.split.test_file = (dir.path / "bad_test.tsv").string();
   CHECK_THROWS_WITH(caption::read_captioned_images(dir.path, dir.path / "captions.tsv", o),
