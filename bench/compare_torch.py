@@ -2,12 +2,14 @@
 """Runs attograd-bench and the same workloads in PyTorch on this machine, side by side.
 
     /usr/bin/python3 bench/compare_torch.py [--bench build/release/bench/attograd-bench]
-                                            [--iters 20] [--repeat 3] [workload ...]
+                                            [--iters 20] [--repeat 3] [--threads N] [workload ...]
 
 Each workload runs in its own process on both sides (so peak RSS is per workload), PyTorch
-with torch.set_num_threads(os.cpu_count()). Prints one line per workload with both figures and
-the ratio attograd / PyTorch (lower is better for times and memory; for matmul, attograd's
-GFLOP/s over raw OpenBLAS sgemm, higher is better). Shared machines drift by tens of percent
+with torch.set_num_threads(os.cpu_count()), or with --threads N: OPENBLAS_NUM_THREADS and
+OMP_NUM_THREADS set to N before torch is imported, and torch.set_num_threads(N) (attograd-bench
+is left as it is). Prints one line per workload with both figures and the ratio attograd /
+PyTorch (lower is better for times and memory; for matmul, attograd's GFLOP/s over raw OpenBLAS
+sgemm, higher is better; for generate, milliseconds per generated token). Shared machines drift by tens of percent
 from minute to minute, so each workload runs --repeat times on each side, alternating, and
 every figure is the median over those runs (the ratio is the median of the per-run ratios).
 Each run starts after --settle seconds, so that tearing down the previous process (PyTorch
@@ -28,7 +30,7 @@ from blas_kernels import match_attograd  # noqa: E402
 
 match_attograd()  # before torch is imported: the same OpenBLAS kernels on both sides
 
-WORKLOADS = ["matmul", "mha", "seq2seq", "transformer", "conv", "caption", "tiny"]
+WORKLOADS = ["matmul", "mha", "seq2seq", "transformer", "conv", "caption", "lm", "generate", "tiny"]
 
 # conv: FLOPs per step from the shapes, as bench/main.cpp counts them at its BLAS door:
 # 2·N·O·OH·OW·C·KH·KW per conv forward; the backward adds one of each for the weight gradients
@@ -48,12 +50,71 @@ def median_ms(step, iters, warmup):
     return statistics.median(times)
 
 
-def torch_workload(name, iters, warmup):
+def cached_gpt(V, C, E, L, H):
+    """examples/lm's GPT (bench/lm_torch.py's build_gpt, no dropout) written by hand for generation
+    with a key/value cache, as a PyTorch user writes one (nn.TransformerEncoder has none): each
+    block's attention keeps its keys and values (B, H, S, E/H) and appends the new positions with
+    torch.cat (as Hugging Face's GPT-2 past_key_values). Same math: pre-LN blocks with a causal
+    self-attention (one in_proj of 3E with bias, out_proj) and a GELU MLP of 4E, a final LayerNorm,
+    a bias-free head."""
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
 
-    torch.set_num_threads(os.cpu_count())
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm1, self.norm2 = nn.LayerNorm(E), nn.LayerNorm(E)
+            self.in_proj, self.out_proj = nn.Linear(E, 3 * E), nn.Linear(E, E)
+            self.linear1, self.linear2 = nn.Linear(E, 4 * E), nn.Linear(4 * E, E)
+
+        def forward(self, x, cache):  # x (B, t, E), the new positions; cache: [] or [keys, values]
+            B, t, _ = x.shape
+            q, k, v = (z.view(B, t, H, E // H).transpose(1, 2) for z in self.in_proj(self.norm1(x)).split(E, -1))
+            if cache:
+                k, v = torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2)
+            cache[:] = [k, v]
+            S = k.shape[2]
+            scores = (q @ k.transpose(-2, -1)) * (E // H) ** -0.5  # (B, H, t, S)
+            if t > 1:  # the prefill: position S - t + i sees keys 0 .. S - t + i
+                scores = scores.masked_fill(torch.ones(t, S, dtype=torch.bool).triu(S - t + 1), float("-inf"))
+            x = x + self.out_proj((scores.softmax(-1) @ v).transpose(1, 2).reshape(B, t, E))
+            return x + self.linear2(F.gelu(self.linear1(self.norm2(x))))
+
+    class CachedGPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tokens, self.positions = nn.Embedding(V, E), nn.Embedding(C, E)
+            self.blocks = nn.ModuleList(Block() for _ in range(L))
+            self.norm = nn.LayerNorm(E)
+            self.head = nn.Linear(E, V, bias=False)
+
+        def forward(self, ids, caches):  # ids (B, t) after the cached positions -> logits (B, t, V)
+            start = caches[0][0].shape[2] if caches[0] else 0
+            x = self.tokens(ids) + self.positions(torch.arange(start, start + ids.shape[1]))
+            for block, cache in zip(self.blocks, caches):
+                x = block(x, cache)
+            return self.head(self.norm(x))
+
+        def generate(self, prompt, new_tokens):
+            """Greedy, as seq::generate at temperature 0: the prompt in one forward, then one
+            position per step (new_tokens forwards in all)."""
+            caches, text, new = [[] for _ in self.blocks], [prompt], prompt
+            for _ in range(new_tokens):
+                new = self(new, caches)[:, -1].argmax(-1, keepdim=True)  # (B, 1)
+                text.append(new)
+            return torch.cat(text, 1)
+
+    return CachedGPT()
+
+
+def torch_workload(name, iters, warmup, threads=0, as_installed=False):
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    if not as_installed:  # as_installed: PyTorch's own default (its intra-op threads = physical cores)
+        torch.set_num_threads(threads or os.cpu_count())
     torch.manual_seed(0)
     result = {"workload": name}
     if name == "matmul":
@@ -202,6 +263,34 @@ def torch_workload(name, iters, warmup):
             adam.step()
 
         result["ms_per_step"] = median_ms(step, iters, warmup)
+    elif name == "lm":
+        # One training step of lm's GPT at nanoGPT's CPU shape (bench/main.cpp's bench_lm), the
+        # model of lm_torch.py: AdamW with weight decay on every parameter, as attograd-bench's.
+        from types import SimpleNamespace
+        from lm_torch import build_gpt
+        V, B, T = 65, 12, 64
+        model = build_gpt(V, SimpleNamespace(context=T, embed=128, layers=4, heads=4, dropout=0.0))
+        model.train()
+        adamw = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.1)
+        inputs, targets = torch.randint(0, V, (B, T)), torch.randint(0, V, (B, T))
+
+        def step():
+            adamw.zero_grad(set_to_none=True)  # as attograd's zero_grad
+            F.cross_entropy(model(inputs).flatten(0, 1), targets.flatten()).backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            adamw.step()
+
+        result["ms_per_step"] = median_ms(step, iters, warmup)
+        result["parameters"] = sum(p.numel() for p in model.parameters())  # 818 176, as attograd's
+    elif name == "generate":
+        # bench/main.cpp's bench_generate, cached: context 512, a random 64-token prompt, 256 new
+        # tokens greedy; the median of min(iters, 3) generations after one, per new token.
+        model = cached_gpt(65, 512, 128, 4, 4).eval()
+        prompt = torch.randint(0, 65, (1, 64))
+        with torch.inference_mode():
+            ms = median_ms(lambda: model.generate(prompt, 256), min(iters, 3), 1)
+        result.update(ms_per_token=ms / 256, cached_ms=ms, cached_tokens_per_second=256 / (ms / 1000))
+        result["parameters"] = sum(p.numel() for p in model.parameters())  # 875 520, as attograd's
     elif name == "tiny":
         x = torch.randn(16, requires_grad=True)
 
@@ -213,6 +302,7 @@ def torch_workload(name, iters, warmup):
             y.sum().backward()
 
         result["us_per_op"] = median_ms(step, iters, warmup) * 1000.0 / 2000
+    result["threads"] = torch.get_num_threads()
     result["peak_rss_mb"] = peak_rss_mb()
     return result
 
@@ -236,19 +326,28 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--settle", type=float, default=2.0,
                         help="seconds to wait before each run (default 2)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="PyTorch's threads: OPENBLAS_NUM_THREADS and OMP_NUM_THREADS before torch is "
+                             "imported, and torch.set_num_threads (default: torch.set_num_threads(os.cpu_count()) "
+                             "and no environment)")
+    parser.add_argument("--as-installed", action="store_true",
+                        help="PyTorch's own thread defaults: no torch.set_num_threads (for side_by_side.py)")
     parser.add_argument("--torch-only", metavar="WORKLOAD", help=argparse.SUPPRESS)
     parser.add_argument("workloads", nargs="*", default=WORKLOADS)
     args = parser.parse_args()
-    if args.iters < 1 or args.warmup < 0 or args.repeat < 1 or args.settle < 0:
-        sys.exit(f"compare_torch.py: --iters and --repeat must be at least 1, --warmup and --settle at least 0; "
-                 f"got --iters {args.iters} --warmup {args.warmup} --repeat {args.repeat} --settle {args.settle}")
+    if args.iters < 1 or args.warmup < 0 or args.repeat < 1 or args.settle < 0 or args.threads < 0:
+        sys.exit(f"compare_torch.py: --iters and --repeat must be at least 1, --warmup, --settle and --threads at "
+                 f"least 0; got --iters {args.iters} --warmup {args.warmup} --repeat {args.repeat} "
+                 f"--settle {args.settle} --threads {args.threads}")
     # Checked in a child process: importing torch here would also raise the peak-memory figures
     # of every process started from this one.
     if subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode != 0:
         sys.exit(f"compare_torch.py: PyTorch is not importable by {sys.executable}; "
                  "install Debian's python3-torch (apt-get install python3-torch) and run it with /usr/bin/python3")
     if args.torch_only:
-        print(json.dumps(torch_workload(args.torch_only, args.iters, args.warmup)))
+        if args.threads:  # before torch (and OpenBLAS with it) is loaded, so both read them
+            os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(args.threads)
+        print(json.dumps(torch_workload(args.torch_only, args.iters, args.warmup, args.threads, args.as_installed)))
         return 0
     for w in args.workloads:
         if w not in WORKLOADS:
@@ -266,13 +365,13 @@ def main():
             time.sleep(args.settle)
             theirs = json.loads(subprocess.check_output(
                 [sys.executable, __file__, "--torch-only", w, "--iters", str(args.iters), "--warmup",
-                 str(args.warmup)], text=True).strip())
+                 str(args.warmup), "--threads", str(args.threads)], text=True).strip())
             runs.append((ours, theirs))
         if w == "matmul":
             metric, label = "gflops", "vs sgemm"
             pairs = [(o["gflops"], o["openblas_gflops"]) for o, _ in runs]
         else:
-            metric, label = ("us_per_op" if w == "tiny" else "ms_per_step"), ""
+            metric, label = {"tiny": "us_per_op", "generate": "ms_per_token"}.get(w, "ms_per_step"), ""
             pairs = [(o[metric], t[metric]) for o, t in runs]
         a = statistics.median(p[0] for p in pairs)
         b = statistics.median(p[1] for p in pairs)

@@ -2,12 +2,16 @@
 // (Debian 12's libtorch-dev 1.13), one JSON object per line, for comparing attograd with PyTorch
 // without Python's overhead.
 //
-//   libtorch-bench [mha] [transformer] [seq2seq] [conv] [caption] [--iters N] [--warmup N] [--threads N]
+//   libtorch-bench [mha] [transformer] [seq2seq] [conv] [caption] [lm] [generate] [--iters N] [--warmup N]
+//                  [--threads N]
 //
 // Each workload mirrors bench/main.cpp and bench/compare_torch.py: the same model, sizes, batch,
-// loss, optimizer (Adam, same learning rate) and gradient clipping, written as a libtorch user
-// would (torch::nn modules where libtorch has them; Bahdanau additive attention, which it lacks,
-// from tensor ops). The figure is the median wall time of --iters steps after --warmup steps.
+// loss, optimizer (Adam or AdamW, same learning rate) and gradient clipping, written as a libtorch
+// user would (torch::nn modules where libtorch has them; Bahdanau additive attention, which it
+// lacks, from tensor ops; the GPT's pre-LN block, which 1.13's TransformerEncoderLayer cannot be,
+// from MultiheadAttention, Linear and LayerNorm). The figure is the median wall time of --iters
+// steps after --warmup steps; generate's is the median of min(iters, 3) whole generations after
+// one, over the 256 new tokens (ms_per_token), as attograd-bench's.
 // --threads N calls torch::set_num_threads(N) and at::set_num_interop_threads(1) before anything
 // else; without it libtorch keeps its defaults. libtorch on Debian does its GEMMs in OpenBLAS,
 // which has threads of its own: set OPENBLAS_NUM_THREADS as well to control those.
@@ -24,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -71,19 +76,25 @@ int64_t count(const std::vector<torch::Tensor>& parameters) {
   return n;
 }
 
-void print_step(const char* name, int64_t parameters, double ms, double flops = 0.0) {
-  std::string extra;
-  if (flops > 0.0) {
-    char buf[128];
-    std::snprintf(buf, sizeof buf, ", \"flops_per_step\": %.0f, \"gflops\": %.2f", flops, flops / ms / 1e6);
-    extra = buf;
-  }
+// One JSON line: the workload, its figures (already formatted, "key": value, …), and the settings
+// and the model it ran with.
+void print_json(const char* name, const std::string& figures, int64_t parameters) {
   std::printf(
-      "{\"workload\": \"%s\", \"ms_per_step\": %.3f%s, \"threads\": %d, \"interop_threads\": %d, "
-      "\"openblas_core\": \"%s\", \"parameters\": %lld, \"peak_rss_mb\": %.1f}\n",
-      name, ms, extra.c_str(), torch::get_num_threads(), at::get_num_interop_threads(), blas_corename(),
+      "{\"workload\": \"%s\", %s, \"threads\": %d, \"interop_threads\": %d, \"openblas_core\": \"%s\", "
+      "\"parameters\": %lld, \"peak_rss_mb\": %.1f}\n",
+      name, figures.c_str(), torch::get_num_threads(), at::get_num_interop_threads(), blas_corename(),
       static_cast<long long>(parameters), peak_rss_mb());
   std::fflush(stdout);
+}
+
+void print_step(const char* name, int64_t parameters, double ms, double flops = 0.0) {
+  char buf[160];
+  if (flops > 0.0)
+    std::snprintf(buf, sizeof buf, "\"ms_per_step\": %.3f, \"flops_per_step\": %.0f, \"gflops\": %.2f", ms, flops,
+                  flops / ms / 1e6);
+  else
+    std::snprintf(buf, sizeof buf, "\"ms_per_step\": %.3f", ms);
+  print_json(name, buf, parameters);
 }
 
 // mha: MultiheadAttention(256, 8) self-attention on 16 sequences of 64, forward, mean(out²),
@@ -312,6 +323,142 @@ void bench_caption(const Settings& s) {
              }));
 }
 
+// lm and generate: examples/lm's GPT (kind gpt, untied, no dropout), as compare_torch.py writes it:
+// token + learned position embeddings, L pre-LN blocks x + attn(LN(x)), then x + MLP(LN(x)) with a
+// GELU MLP of 4E, a final LayerNorm, a bias-free Linear head. 1.13's TransformerEncoderLayer has no
+// norm_first, so each block is built from MultiheadAttention, Linear and LayerNorm. Training runs
+// sequence first, as MultiheadAttention takes it, with a float causal mask (-inf above the
+// diagonal). Generation cannot use MultiheadAttention::forward with a cache (it projects every key
+// and value it is given), so forward_step runs the same block on the new positions only: its
+// in_proj_weight/bias for q, k, v, keys and values of the earlier positions kept per layer and
+// grown with torch::cat, its out_proj, as a user writes a key/value cache (HF's GPT-2 past_key_values).
+// Parameters at V 65, E 128, 4 layers: 818 176 with context 64 (lm), 875 520 with context 512
+// (generate), as attograd's lm reports (tokens V·E, positions C·E, per layer 12E² + 13E, final
+// norm 2E, head E·V).
+struct GPTBlockImpl : torch::nn::Module {
+  int64_t E, H;
+  torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
+  torch::nn::MultiheadAttention self_attn{nullptr};
+  torch::nn::Linear linear1{nullptr}, linear2{nullptr};
+
+  GPTBlockImpl(int64_t embed, int64_t heads) : E(embed), H(heads) {
+    norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({E})));
+    self_attn = register_module("self_attn", torch::nn::MultiheadAttention(E, H));
+    norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({E})));
+    linear1 = register_module("linear1", torch::nn::Linear(E, 4 * E));
+    linear2 = register_module("linear2", torch::nn::Linear(4 * E, E));
+  }
+
+  torch::Tensor mlp(const torch::Tensor& x) {
+    return x + linear2->forward(F::gelu(linear1->forward(norm2->forward(x))));
+  }
+
+  // Training: x (T, B, E), mask (T, T).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask) {
+    const torch::Tensor h = norm1->forward(x);
+    return mlp(x + std::get<0>(self_attn->forward(h, h, h, {}, /*need_weights=*/false, mask)));
+  }
+
+  // Generation: x (B, t, E), the new positions only; keys and values (B, H, S, E/H) of the S
+  // positions before (undefined at first) get these t appended.
+  torch::Tensor forward_step(const torch::Tensor& x, torch::Tensor& keys, torch::Tensor& values) {
+    const int64_t B = x.size(0), t = x.size(1), D = E / H;
+    const torch::Tensor qkv = F::linear(norm1->forward(x), self_attn->in_proj_weight, self_attn->in_proj_bias)
+                                  .view({B, t, 3, H, D})
+                                  .permute({2, 0, 3, 1, 4});  // (3, B, H, t, D)
+    keys = keys.defined() ? torch::cat({keys, qkv[1]}, 2) : qkv[1];
+    values = values.defined() ? torch::cat({values, qkv[2]}, 2) : qkv[2];
+    const int64_t S = keys.size(2);
+    torch::Tensor scores = torch::matmul(qkv[0], keys.transpose(-2, -1)) / std::sqrt(static_cast<double>(D));
+    if (t > 1)  // the prefill: position S - t + i sees keys 0 … S - t + i
+      scores = scores.masked_fill(torch::ones({t, S}, torch::kBool).triu(S - t + 1),
+                                  -std::numeric_limits<float>::infinity());
+    const torch::Tensor y = torch::matmul(scores.softmax(-1), values).transpose(1, 2).reshape({B, t, E});
+    return mlp(x + self_attn->out_proj->forward(y));
+  }
+};
+TORCH_MODULE(GPTBlock);
+
+struct GPTImpl : torch::nn::Module {
+  torch::nn::Embedding tokens{nullptr}, positions{nullptr};
+  std::vector<GPTBlock> blocks;
+  torch::nn::LayerNorm norm{nullptr};
+  torch::nn::Linear head{nullptr};
+
+  GPTImpl(int64_t V, int64_t C, int64_t E, int64_t L, int64_t H) {
+    tokens = register_module("tokens", torch::nn::Embedding(V, E));
+    positions = register_module("positions", torch::nn::Embedding(C, E));
+    for (int64_t l = 0; l < L; ++l) blocks.push_back(register_module("block" + std::to_string(l), GPTBlock(E, H)));
+    norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({E})));
+    head = register_module("head", torch::nn::Linear(torch::nn::LinearOptions(E, V).bias(false)));
+  }
+
+  // ids (T, B) -> logits (T, B, V); mask (T, T).
+  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask) {
+    torch::Tensor x = tokens->forward(ids) + positions->forward(torch::arange(ids.size(0))).unsqueeze(1);
+    for (GPTBlock& block : blocks) x = block->forward(x, mask);
+    return head->forward(norm->forward(x));
+  }
+
+  // ids (B, t) at the positions after the cached ones -> logits (B, t, V); keys and values: one
+  // per layer, grown by t.
+  torch::Tensor forward_step(const torch::Tensor& ids, std::vector<torch::Tensor>& keys,
+                             std::vector<torch::Tensor>& values) {
+    const int64_t start = keys[0].defined() ? keys[0].size(2) : 0;
+    torch::Tensor x = tokens->forward(ids) + positions->forward(torch::arange(start, start + ids.size(1)));
+    for (size_t l = 0; l < blocks.size(); ++l) x = blocks[l]->forward_step(x, keys[l], values[l]);
+    return head->forward(norm->forward(x));
+  }
+};
+TORCH_MODULE(GPT);
+
+// lm: one training step of the GPT at nanoGPT's CPU shape: 4 layers, 4 heads, E 128, context 64,
+// V 65, batch 12 of random ids and random targets; gradients set to none, mean cross-entropy over
+// all B·T positions, backward, clip_grad_norm_(1.0), AdamW (lr 1e-3, betas 0.9/0.99, eps 1e-8,
+// weight decay 0.1 on every parameter). The ids are laid out (T, B) once, outside the step.
+void bench_lm(const Settings& s) {
+  constexpr int64_t B = 12, T = 64, V = 65;
+  GPT model(V, T, 128, 4, 4);
+  model->train();
+  torch::optim::AdamW adamw(
+      model->parameters(),
+      torch::optim::AdamWOptions(1e-3).betas(std::make_tuple(0.9, 0.99)).eps(1e-8).weight_decay(0.1));
+  const torch::Tensor inputs = torch::randint(0, V, {B, T}).t().contiguous();  // (T, B)
+  const torch::Tensor targets = torch::randint(0, V, {B, T}).t().contiguous();
+  const torch::Tensor mask = torch::nn::TransformerImpl::generate_square_subsequent_mask(T);
+  print_step("lm", count(model->parameters()), median_ms(s, [&] {
+               model->zero_grad(/*set_to_none=*/true);  // as attograd's zero_grad
+               F::cross_entropy(model->forward(inputs, mask).reshape({-1, V}), targets.reshape({-1})).backward();
+               torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0);
+               adamw.step();
+             }));
+}
+
+// generate: the GPT with a context of 512 in eval mode under InferenceMode (no grad); a random
+// 64-token prompt, then 256 new tokens greedy (argmax) with the key/value cache: one prefill of
+// the prompt, then one position per step (256 forwards in all, as seq::generate). The figure is the
+// median of min(iters, 3) generations after one, over the 256 tokens, prefill included.
+void bench_generate(const Settings& s) {
+  constexpr int64_t V = 65, layers = 4, new_tokens = 256;
+  GPT model(V, 512, 128, layers, 4);
+  model->eval();
+  const torch::Tensor prompt = torch::randint(0, V, {1, 64});
+  const double ms = median_ms({std::min(s.iters, 3), 1}, [&] {
+    c10::InferenceMode no_grad;
+    std::vector<torch::Tensor> keys(layers), values(layers), text{prompt};
+    torch::Tensor next = prompt;
+    for (int64_t i = 0; i < new_tokens; ++i) {
+      next = model->forward_step(next, keys, values).select(1, -1).argmax(-1, /*keepdim=*/true);  // (1, 1)
+      text.push_back(next);
+    }
+    torch::cat(text, 1);  // (1, 64 + 256): the text, as seq::generate returns it
+  });
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "\"ms_per_token\": %.3f, \"cached_ms\": %.1f, \"cached_tokens_per_second\": %.0f",
+                ms / new_tokens, ms, new_tokens / (ms / 1000.0));
+  print_json("generate", buf, count(model->parameters()));
+}
+
 // As attograd's blas::use_cpu_kernels: Debian 12's OpenBLAS 0.3.21 falls back to its Prescott
 // (SSE3) kernels on CPUs newer than it; run again with the kernels attograd uses, so both sides
 // do their GEMMs in the same code. Set OPENBLAS_CORETYPE or ATTOGRAD_KEEP_BLAS=1 to choose.
@@ -343,12 +490,11 @@ int parse_count(const std::string& flag, const char* text) {
 
 int main(int argc, char** argv) {
   use_cpu_kernels(argv);  // may run this program again, with OPENBLAS_CORETYPE set
-  const std::vector<std::string> order{"mha", "transformer", "seq2seq", "conv", "caption"};
-  const std::map<std::string, std::function<void(const Settings&)>> workloads{{"mha", bench_mha},
-                                                                              {"transformer", bench_transformer},
-                                                                              {"seq2seq", bench_seq2seq},
-                                                                              {"conv", bench_conv},
-                                                                              {"caption", bench_caption}};
+  const std::vector<std::string> order{"mha", "transformer", "seq2seq", "conv", "caption", "lm", "generate"};
+  const std::map<std::string, std::function<void(const Settings&)>> workloads{
+      {"mha", bench_mha},          {"transformer", bench_transformer}, {"seq2seq", bench_seq2seq},
+      {"conv", bench_conv},        {"caption", bench_caption},         {"lm", bench_lm},
+      {"generate", bench_generate}};
   std::string names;
   for (const std::string& name : order) names += (names.empty() ? "" : " ") + name;
   Settings settings;

@@ -1,6 +1,7 @@
 // attograd-bench: times the workloads attograd is built for, one JSON object per line.
 //
-//   attograd-bench [matmul] [mha] [seq2seq] [transformer] [conv] [caption] [lm] [generate] [tiny] [--iters N] [--warmup N]
+//   attograd-bench [matmul] [mha] [seq2seq] [transformer] [conv] [memory] [caption] [lm] [generate] [tiny] [--iters N]
+//   [--warmup N]
 //   [--profile]
 //
 // caption, lm and generate need the caption and lm examples' models (targets caption_core, lm_core):
@@ -12,6 +13,8 @@
 // OpenBLAS sgemm on 512³ measured in the same process just after. peak_rss_mb is the
 // process's peak resident memory so far (VmHWM) (run one workload per process to compare memory, as
 // bench/compare_torch.py does). bench/compare_torch.py runs the same workloads in PyTorch.
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -245,6 +248,43 @@ void bench_transformer(const Settings& s) {
              }));
 }
 
+// The resident memory a process grows by (VmHWM after, over VmRSS before) while running f:
+// free memory is first handed back to the system (malloc_trim) and the peak reset to the
+// present (/proc/self/clear_refs 5), so each figure is its own run's, not an earlier one's.
+double memory_growth_mb(const std::function<void()>& f) {
+  malloc_trim(0);
+  if (std::FILE* refs = std::fopen("/proc/self/clear_refs", "w")) {
+    std::fputs("5", refs);
+    std::fclose(refs);
+  }
+  const double before = peak_rss_mb();
+  f();
+  return peak_rss_mb() - before;
+}
+
+// Memory of one causal self-attention forward + backward against the context length T: one
+// sequence through MultiheadAttention(128, 4), no weights asked (as a GPT's blocks), for
+// T = 256, 1024, 4096, with fused kernels on (the streaming heads: linear in T) and off (the
+// composite path, which keeps the (H, T, T) scores several times: quadratic, 2.8 GB at 4096, so
+// it stops at 2048 here; the smoke test runs every workload, under AddressSanitizer too).
+void bench_memory(const Settings&) {
+  nn::MultiheadAttention mha(128, 4);
+  for (const bool fused_on : {true, false}) {
+    const FusedKernelsGuard fused(fused_on);
+    std::string figures;
+    for (const std::size_t T : {256, 1024, fused_on ? 4096 : 2048}) {
+      const double mb = memory_growth_mb([&] {
+        const Tensor x = randn({1, T, 128}, true);  // (B, T, E)
+        const nn::AttentionMask causal = nn::AttentionMask::causal(T, T, nn::CausalAlignment::TopLeft);
+        const Tensor out = mha.forward(x, x, x, causal, false).output;  // (B, T, E)
+        sum(out * out).backward();
+      });
+      figures += fmt::format("{}\"T{}_mb\": {:.1f}", figures.empty() ? "" : ", ", T, mb);
+    }
+    fmt::print("{{\"workload\": \"memory\", \"fused\": {}, {}}}\n", fused_on, figures);
+  }
+}
+
 // Per-op overhead: 1 000 × (y * 1.0001 + 0.001) on 16 floats, then sum and backward.
 void bench_tiny(const Settings& s) {
   Tensor x = randn({16}, true);
@@ -317,8 +357,8 @@ void bench_caption(const Settings& s) {
 // parameter: which ones decay does not change the time).
 void bench_lm(const Settings& s) {
   constexpr std::size_t B = 12, T = 64, V = 65;
-  const std::shared_ptr<lm::LanguageModel> model = lm::make_model(
-      {.kind = "gpt", .vocab = V, .context = T, .embed = 128, .layers = 4, .heads = 4, .dropout = 0.0f});
+  const std::shared_ptr<lm::LanguageModel> model =
+      lm::make_model({.kind = "gpt", .vocab = V, .context = T, .embed = 128, .layers = 4, .heads = 4, .dropout = 0.0f});
   model->train();
   optim::AdamW adamw(model->parameters(), {.lr = 1e-3, .beta2 = 0.99, .weight_decay = 0.1});
   Generator gen(6);
@@ -375,9 +415,11 @@ int parse_count(const char* flag, const char* text) {
 int main(int argc, char** argv) {
   blas::use_cpu_kernels(argv);  // OpenBLAS's fastest kernels for this CPU (core/kernels/blas.hpp)
   std::map<std::string, std::function<void(const Settings&)>> workloads{
-      {"matmul", bench_matmul},           {"mha", bench_mha},   {"seq2seq", bench_seq2seq},
-      {"transformer", bench_transformer}, {"conv", bench_conv}, {"tiny", bench_tiny}};
-  std::vector<std::string> order{"matmul", "mha", "seq2seq", "transformer", "conv", "tiny"};
+      {"matmul", bench_matmul},   {"mha", bench_mha},
+      {"seq2seq", bench_seq2seq}, {"transformer", bench_transformer},
+      {"conv", bench_conv},       {"memory", bench_memory},
+      {"tiny", bench_tiny}};
+  std::vector<std::string> order{"matmul", "mha", "seq2seq", "transformer", "conv", "memory", "tiny"};
 #if ATTOGRAD_BENCH_CAPTION
   workloads.emplace("caption", bench_caption);
   order.insert(order.end() - 1, "caption");  // before tiny, which the smoke test looks for last

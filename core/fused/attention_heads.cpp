@@ -1,5 +1,6 @@
 // Fused multi-head attention (see the header for the equations and what it fuses).
 #include <attograd/core/fused/attention_heads.hpp>
+#include <attograd/core/fused/heads_layout.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -19,6 +20,10 @@
 namespace attograd::fused {
 
 using blas::gemm;
+using heads::for_each_head;
+using heads::head;
+using heads::Layout;
+using heads::Operand;
 
 namespace {
 void check_heads(std::size_t E, std::size_t num_heads, const std::string& who) {
@@ -80,45 +85,6 @@ void softmax_backward_in_place(const float* p, float* dp, std::size_t T, std::si
   for (std::size_t i = 0; i < T; ++i) softmax_backward_row(dp + i * S, p + i * S, dp + i * S, S);
 }
 
-// Below this many multiply-adds per head product, splitting each GEMM over the threads costs
-// more than it saves (as in batched matmul): the heads themselves are shared out instead.
-constexpr std::size_t small_head_product = 64 * 64 * 64;
-
-// f(b, h) for every head of every batch. Small heads are shared out over the threads, each
-// running its GEMMs single-threaded (parallel_for); large ones run in turn, each GEMM on every
-// thread. The heads write disjoint columns, so either order gives the same result.
-template <class F>
-void for_each_head(const HeadsSizes& z, F&& f) {
-  const std::size_t n = z.B * z.H;
-  const auto run = [&](std::size_t, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) f(i / z.H, i % z.H);
-  };
-  if (z.T * z.S * z.D > small_head_product) {
-    run(0, 0, n);
-    return;
-  }
-  const double work = 2.0 * static_cast<double>(n) * static_cast<double>(z.T * z.S * z.D);
-  parallel_for(n, parallel_parts(n, work), run);
-}
-
-// Where Q, K or V lives: which input of the op, its first column, and its row stride. Separate
-// projections are (i, 0, E); a packed (B, L, 3E) projection holds Q, K, V at columns 0, E, 2E.
-struct Operand {
-  std::size_t input, column, ld;
-};
-struct Layout {
-  Operand q, k, v;
-};
-
-// Head h of batch b of an operand with L rows per batch, read in place from `x` (the operand's
-// input or its gradient, which share a shape): the (L, D) block at rows b·L.., columns
-// column + h·D.., with the operand's row stride.
-template <class Float>
-blas::MatrixView<Float> head(Float* x, const Operand& o, const HeadsSizes& z, std::size_t L, std::size_t b,
-                             std::size_t h) {
-  return {x + b * L * o.ld + o.column + h * z.D, L, z.D, o.ld};
-}
-
 // One head's (T, S) block of P, dP or dS, stored densely.
 template <class Float>
 blas::MatrixView<Float> scores_of(Float* p, const HeadsSizes& z) {
@@ -141,6 +107,9 @@ void accumulate_all(const std::vector<Tensor>& in, std::vector<Array>& grads) {
 
 void check_mask(const HeadsMask& mask, const HeadsSizes& z, const HeadsOptions& o) {
   const Shape scores_shape{z.B, z.H, z.T, z.S};
+  if (mask.padded_keys && mask.padded_keys->shape() != Shape{z.B, z.S})
+    throw std::invalid_argument(fmt::format("{}: the padded keys must be (B, S) = ({}, {}), got {}", o.who, z.B, z.S,
+                                            shape_str(mask.padded_keys->shape())));
   if (mask.blocked && mask.blocked->shape() != scores_shape)
     throw std::invalid_argument(fmt::format("{}: the blocked positions must be (B, H, T, S) = {}, got {}", o.who,
                                             shape_str(scores_shape), shape_str(mask.blocked->shape())));
@@ -149,10 +118,28 @@ void check_mask(const HeadsMask& mask, const HeadsSizes& z, const HeadsOptions& 
                                             shape_str(scores_shape), shape_str(mask.bias->shape())));
 }
 
-// The fused op over any layout (see the header).
-HeadsOutput fused_heads(const std::vector<Tensor>& inputs, const Layout& at, const HeadsSizes& z, const HeadsMask& mask,
-                        const HeadsOptions& options) {
-  check_mask(mask, z, options);
+// The causal and padded-key parts of a mask spelled out into its (B, H, T, S) blocked positions,
+// for the path that keeps P.
+HeadsMask spelled_out(const HeadsMask& mask, const HeadsSizes& z) {
+  if (!mask.causal_shift && !mask.padded_keys) return mask;
+  HeadsMask out{.blocked = mask.blocked, .bias = mask.bias, .causal_shift = {}, .padded_keys = {}};
+  if (!out.blocked) out.blocked = Mask(xt::zeros<bool>(Shape{z.B, z.H, z.T, z.S}));
+  bool* blocked = out.blocked->data();
+  for (std::size_t b = 0; b < z.B; ++b)
+    for (std::size_t h = 0; h < z.H; ++h)
+      for (std::size_t i = 0; i < z.T; ++i)
+        for (std::size_t j = 0; j < z.S; ++j, ++blocked) {
+          const bool future =
+              mask.causal_shift && static_cast<std::int64_t>(j) > static_cast<std::int64_t>(i) + *mask.causal_shift;
+          const bool padding = mask.padded_keys && (*mask.padded_keys)(b, j);
+          *blocked = *blocked || future || padding;
+        }
+  return out;
+}
+
+// P_h kept for the backward (and the weights), every head's (T, S) scores at once.
+HeadsOutput stored_heads(const std::vector<Tensor>& inputs, const Layout& at, const HeadsSizes& z,
+                         const HeadsMask& mask, const HeadsOptions& options) {
   const Shape scores_shape{z.B, z.H, z.T, z.S};
   const float scale = 1.0f / std::sqrt(static_cast<float>(z.D));
   const std::size_t per_head = z.T * z.S;
@@ -226,6 +213,15 @@ HeadsOutput fused_heads(const std::vector<Tensor>& inputs, const Layout& at, con
                     accumulate_all(in, grads);
                   });
   return {output, weights_out};
+}
+
+// The fused op over any layout (see the header): streaming when it can be, else keeping P.
+HeadsOutput fused_heads(const std::vector<Tensor>& inputs, const Layout& at, const HeadsSizes& z, const HeadsMask& mask,
+                        const HeadsOptions& options) {
+  check_mask(mask, z, options);
+  const bool streams = !options.need_weights && !mask.blocked && !mask.bias && z.T * z.S >= options.streaming_from;
+  if (streams) return {heads::streaming_heads(inputs, at, z, mask), {}};
+  return stored_heads(inputs, at, z, spelled_out(mask, z), options);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // AttentionMask: building masks by name and resolving them against attention scores.
 #include <attograd/nn/attention/mask.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -69,19 +70,19 @@ AttentionMask AttentionMask::blocked(Mask may_not_attend) {
 }
 
 // TopLeft: key j is blocked for query i when j > i.  BottomRight: when j > i + (S - T).
+// Kept as the shift alone: the (T, S) positions are spelled out only where a layer needs them.
 AttentionMask AttentionMask::causal(std::size_t T, std::size_t S, CausalAlignment alignment) {
   const std::int64_t shift =
       alignment == CausalAlignment::TopLeft ? 0 : static_cast<std::int64_t>(S) - static_cast<std::int64_t>(T);
-  Mask future = Mask::from_shape({T, S});  // (T, S)
-  for (std::size_t i = 0; i < T; ++i)
-    for (std::size_t j = 0; j < S; ++j)
-      future(i, j) = static_cast<std::int64_t>(j) > static_cast<std::int64_t>(i) + shift;
   AttentionMask m;
   m.terms_.push_back(
       {Kind::Causal,
-       std::move(future),
        {},
-       fmt::format("causal(T={}, S={}, {})", T, S, alignment == CausalAlignment::TopLeft ? "TopLeft" : "BottomRight")});
+       {},
+       fmt::format("causal(T={}, S={}, {})", T, S, alignment == CausalAlignment::TopLeft ? "TopLeft" : "BottomRight"),
+       shift,
+       T,
+       S});
   return m;
 }
 
@@ -145,25 +146,60 @@ std::string AttentionMask::describe() const {
   return out;
 }
 
+void AttentionMask::check_causal(const Term& t, const Shape& scores, const std::string& who) {
+  if (t.T != scores[scores.size() - 2] || t.S != scores.back())
+    throw std::invalid_argument(
+        fmt::format("{}: {} mask does not match {}: it was built for T = {} queries and S = {} keys", who,
+                    t.description, scores_str(scores), t.T, t.S));
+}
+
+// B must equal the scores' first dim, as in PyTorch: a padding mask built for one batch never
+// stretches over another.
+void AttentionMask::check_key_padding(const Term& t, const Shape& scores, const std::string& who) {
+  if (t.blocked.shape()[0] != scores[0] || t.blocked.shape()[1] != scores.back())
+    throw std::invalid_argument(fmt::format("{}: {} mask (B = {}, S = {}) does not match {}", who, t.description,
+                                            t.blocked.shape()[0], t.blocked.shape()[1], scores_str(scores)));
+}
+
+std::optional<AttentionMask::Compact> AttentionMask::compact(const Shape& scores, const std::string& who) const {
+  Compact out;
+  for (const Term& t : terms_) {
+    if (t.kind == Kind::Causal) {
+      check_causal(t, scores, who);
+      out.causal_shift = std::min(out.causal_shift.value_or(t.shift), t.shift);
+    } else if (t.kind == Kind::KeyPadding) {
+      check_key_padding(t, scores, who);
+      if (!out.padded_keys) {
+        out.padded_keys = t.blocked;
+      } else {
+        for (std::size_t i = 0; i < t.blocked.size(); ++i)
+          out.padded_keys->data()[i] = out.padded_keys->data()[i] || t.blocked.data()[i];
+      }
+    } else {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
 // Where one term blocks, as a mask of the scores' shape (…, T, S).
 Mask AttentionMask::term_positions(const Term& t, const Shape& scores, const std::string& who) {
   const std::size_t T = scores[scores.size() - 2], S = scores.back();
   switch (t.kind) {
     case Kind::Blocked:
       return expand_to(t.blocked, scores, who, t.description + " mask");
-    case Kind::Causal:
-      if (t.blocked.shape()[0] != T || t.blocked.shape()[1] != S)
-        throw std::invalid_argument(
-            fmt::format("{}: {} mask does not match {}: it was built for T = {} queries and S = {} keys", who,
-                        t.description, scores_str(scores), t.blocked.shape()[0], t.blocked.shape()[1]));
-      return expand_to(t.blocked, scores, who, t.description + " mask");
+    case Kind::Causal: {
+      check_causal(t, scores, who);
+      Mask future = Mask::from_shape({T, S});  // (T, S)
+      for (std::size_t i = 0; i < T; ++i)
+        for (std::size_t j = 0; j < S; ++j)
+          future(i, j) = static_cast<std::int64_t>(j) > static_cast<std::int64_t>(i) + t.shift;
+      return expand_to(future, scores, who, t.description + " mask");
+    }
     case Kind::KeyPadding: {
-      // (B, S) -> (B, 1, …, 1, S) with the scores' rank, so B meets the scores' first dim. B must
-      // equal it, as in PyTorch: a padding mask built for one batch never stretches over another.
+      // (B, S) -> (B, 1, …, 1, S) with the scores' rank, so B meets the scores' first dim.
+      check_key_padding(t, scores, who);
       const std::size_t B = t.blocked.shape()[0];
-      if (B != scores[0] || t.blocked.shape()[1] != S)
-        throw std::invalid_argument(fmt::format("{}: {} mask (B = {}, S = {}) does not match {}", who, t.description, B,
-                                                t.blocked.shape()[1], scores_str(scores)));
       Mask padding = t.blocked;
       Shape shape(scores.size(), 1);
       shape.front() = B;

@@ -29,6 +29,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,17 +70,31 @@ class AttentionMask {
   // The additive terms, each checked to broadcast to `scores` (empty if there are none).
   std::vector<Tensor> additive_biases(const Shape& scores, const std::string& who) const;
 
+  // When the mask is only causal and key-padding terms: the causal shift (query i may not look at
+  // keys j > i + shift; the smallest of several) and the padded keys (B, S), checked against
+  // `scores` as blocked_positions checks them, without spelling out (…, T, S). What the
+  // streaming attention kernel takes (core/fused/attention_heads.hpp). Otherwise nullopt.
+  struct Compact {
+    std::optional<std::int64_t> causal_shift;
+    std::optional<Mask> padded_keys;  // (B, S) true = padding
+  };
+  std::optional<Compact> compact(const Shape& scores, const std::string& who) const;
+
   friend AttentionMask combine(const AttentionMask& a, const AttentionMask& b);
 
  private:
   enum class Kind { Blocked, Causal, KeyPadding, Additive };
   struct Term {
     Kind kind;
-    Mask blocked;  // Blocked: any shape; Causal: (T, S); KeyPadding: (B, S) true = padding
+    Mask blocked;  // Blocked: any shape; KeyPadding: (B, S) true = padding
     Tensor bias;   // Additive only
     std::string description;
+    std::int64_t shift = 0;    // Causal: key j is blocked for query i when j > i + shift …
+    std::size_t T = 0, S = 0;  // … in scores of T queries and S keys
   };
   static Mask term_positions(const Term& t, const Shape& scores, const std::string& who);
+  static void check_causal(const Term& t, const Shape& scores, const std::string& who);
+  static void check_key_padding(const Term& t, const Shape& scores, const std::string& who);
 
   std::vector<Term> terms_;
 };

@@ -57,7 +57,8 @@ struct Projected {
 };
 
 // Step 2 of forward by the fused twin (core/fused/attention_heads.hpp), which reads each head in
-// place (no split or merge copies) and keeps only the weights for its backward. It cannot apply
+// place (no split or merge copies) and keeps only the weights for its backward, or, without
+// need_weights and with a causal or key-padding mask (or none), only a log-sum-exp per row. It cannot apply
 // dropout to the weights or differentiate a learned additive mask: then it returns nothing and
 // forward runs the composite form.
 functional::AttentionOutput fused_heads(const Projected& p, const AttentionMask& mask, std::size_t num_heads,
@@ -70,7 +71,11 @@ functional::AttentionOutput fused_heads(const Projected& p, const AttentionMask&
   const std::size_t S = p.qkv.defined() ? T : p.k.shape()[1];
   const Shape scores_shape{B, num_heads, T, S};
   fused::HeadsMask resolved;
-  if (!mask.empty()) {
+  const std::optional<AttentionMask::Compact> compact = mask.compact(scores_shape, o.who);
+  if (compact) {  // causal and/or key padding: never spelled out per score (linear memory in T)
+    resolved.causal_shift = compact->causal_shift;
+    resolved.padded_keys = compact->padded_keys;
+  } else {
     const std::vector<Tensor> biases = mask.additive_biases(scores_shape, o.who);
     const auto learned = [](const Tensor& b) { return b.requires_grad(); };
     if (is_grad_enabled() && std::any_of(biases.begin(), biases.end(), learned)) return {};

@@ -1,6 +1,8 @@
 // The fused nn ops against their composite forms: same values, same gradients, a gradient
 // check of their own, and their shape errors. (The layers built on them are also checked
 // against PyTorch in test_nn_golden.cpp and test_attention_families.cpp.)
+#include <malloc.h>
+
 #include <functional>
 #include <vector>
 
@@ -197,6 +199,107 @@ TEST_CASE("MultiheadAttention's fused heads equal its composite path: output, we
   }
 }
 
+TEST_CASE("MultiheadAttention's streaming heads (no weights asked) equal its composite path, every mask") {
+  // Without need_weights the fused path streams over blocks of 64 queries and 256 keys
+  // (core/fused/streaming_heads.cpp) for causal and key-padding masks from 256² scores per head
+  // on, and keeps P otherwise; the lengths here cross both block sizes, with partial last blocks.
+  const std::size_t B = 2, H = 2, D = 3, E = H * D;
+  const auto mha = identity_heads(E, H);
+  for (const auto& [T, S] : std::vector<std::pair<std::size_t, std::size_t>>{{3, 3}, {70, 1000}, {260, 260}}) {
+    auto cases = head_mask_cases(B, T, S);
+    Index lengths = Index::from_shape({B});
+    lengths(0) = static_cast<std::int64_t>(S / 3), lengths(1) = static_cast<std::int64_t>(S);
+    cases.emplace_back("causal and key padding", nn::AttentionMask::causal(T, S, nn::CausalAlignment::BottomRight) &
+                                                     nn::AttentionMask::key_padding(lengths, S));
+    cases.emplace_back("two causal masks", nn::AttentionMask::causal(T, S, nn::CausalAlignment::TopLeft) &
+                                               nn::AttentionMask::causal(T, S, nn::CausalAlignment::BottomRight));
+    for (const auto& [name, mask] : cases) {
+      INFO("T = " << T << ", S = " << S << ", mask " << name);
+      const auto op = [&, m = mask](const Ts& in) { return mha->forward(in[0], in[1], in[2], m, false).output; };
+      check_same_as_composite(op, [&](const Ts& in) { return composite_path([&] { return op(in); }); },
+                              {{B, T, E}, {B, S, E}, {B, S, E}});
+    }
+  }
+  SECTION("self-attention, packed, causal, over several blocks of queries and keys") {
+    const auto op = [&](const Ts& in) {
+      return mha->forward(in[0], in[0], in[0], nn::AttentionMask::causal(300, 300, nn::CausalAlignment::TopLeft), false)
+          .output;
+    };
+    check_same_as_composite(op, [&](const Ts& in) { return composite_path([&] { return op(in); }); }, {{B, 300, E}});
+  }
+}
+
+TEST_CASE("gradcheck: fused::attention_heads streaming, under a causal shift and padded keys") {
+  fused::HeadsMask mask;
+  mask.causal_shift = 1;  // query i sees keys j <= i + 1
+  Mask padded = Mask(xt::zeros<bool>(Shape{2, 4}));
+  padded(1, 3) = true;
+  mask.padded_keys = padded;
+  const fused::HeadsOptions options{.num_heads = 2, .need_weights = false, .streaming_from = 0};
+  CHECK(check_gradients([&](const Ts& in) { return fused::attention_heads(in[0], in[1], in[2], mask, options).output; },
+                        {random_input({2, 3, 4}), random_input({2, 4, 4}), random_input({2, 4, 4})}));
+  CHECK(check_gradients([&](const Ts& in) { return fused::attention_heads_packed(in[0], {}, options).output; },
+                        {random_input({2, 3, 12})}));
+}
+
+TEST_CASE("fused::attention_heads streaming: a fully blocked row gives zeros and finite zero gradients") {
+  Tensor q = random_input({2, 3, 4}), k = random_input({2, 2, 4}), v = random_input({2, 2, 4});
+  fused::HeadsMask mask;
+  mask.padded_keys = Mask(xt::zeros<bool>(Shape{2, 2}));
+  (*mask.padded_keys)(0, 0) = (*mask.padded_keys)(0, 1) = true;  // sequence 0: every key padding
+  mask.causal_shift = -1;                                        // and query 0 sees no key at all
+  AnomalyModeGuard anomaly;
+  const auto r = fused::attention_heads(q, k, v, mask, {.num_heads = 2, .need_weights = false, .streaming_from = 0});
+  CHECK_FALSE(r.weights.defined());
+  sum(r.output * r.output).backward();
+  for (std::size_t i = 0; i < 3 * 4; ++i) CHECK(r.output.value().data()[i] == 0.0f);  // sequence 0
+  for (std::size_t i = 0; i < 4; ++i) CHECK(r.output.value()(1, 0, i) == 0.0f);       // query 0 of sequence 1
+  for (const Tensor& t : {q, k, v})
+    for (const float g : t.grad()) CHECK(std::isfinite(g));
+  for (std::size_t i = 0; i < 3 * 4; ++i) CHECK(q.grad().data()[i] == 0.0f);
+}
+
+namespace {
+// Bytes malloc has handed out and not taken back (glibc), or 0 where that is not known (under
+// AddressSanitizer, whose allocator glibc's statistics do not see).
+std::size_t bytes_in_use() {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  const struct mallinfo2 info = mallinfo2();
+  return info.uordblks + info.hblkhd;
+#else
+  return 0;
+#endif
+}
+}  // namespace
+
+TEST_CASE("the streaming heads keep no (T, S) matrix for the backward: what a forward holds is linear in T") {
+  // 1 sequence, 2 heads of 8, T = S = 2048, causal: P would be 2·2048² floats = 32 MiB; the
+  // streaming kernel keeps the output (2048·16 floats) and one log-sum-exp per row and head.
+  const std::size_t T = 2048;
+  Tensor qkv = random_input({1, T, 48});
+  fused::HeadsMask mask;
+  mask.causal_shift = 0;
+  const fused::HeadsOptions options{.num_heads = 2, .need_weights = false};
+  const std::size_t before = bytes_in_use();
+  Tensor out = fused::attention_heads_packed(qkv, mask, options).output;
+  const std::size_t held = bytes_in_use() - before;
+  if (before == 0) {
+    WARN("malloc statistics unavailable here (sanitizer allocator?): the memory is not checked");
+  } else {
+    INFO("bytes held by the forward: " << held);
+    CHECK(held < 4 * T * 16 * 4);  // a few times the output, nothing like 32 MiB
+  }
+  CHECK(out.shape() == Shape{1, T, 16});
+  sum(out).backward();
+  CHECK(qkv.grad().shape() == Shape{1, T, 48});
+  // The path that keeps P, with the mask spelled out, gives the same output.
+  Tensor qkv2(qkv.value(), true);
+  fused::HeadsMask full;
+  full.blocked = nn::AttentionMask::causal(T, T, nn::CausalAlignment::TopLeft).blocked_positions({1, 2, T, T}, "test");
+  const Tensor stored = fused::attention_heads_packed(qkv2, full, options).output;
+  CHECK(allclose(out.value(), stored.value(), 1e-5f, 1e-6f));
+}
+
 TEST_CASE("MultiheadAttention's fused heads handle empty batches, queries and keys like its composite path") {
   const auto mha = identity_heads(4, 2);
   for (const auto& [B, T, S] : std::vector<std::array<std::size_t, 3>>{{2, 3, 0}, {2, 0, 3}, {0, 3, 3}}) {
@@ -260,4 +363,9 @@ TEST_CASE("fused::attention_heads names the shapes it cannot use") {
                     Contains("MyLayer: expected query (B, T, E), key (B, S, E) and value (B, S, E), got"));
   CHECK_THROWS_WITH(attention_heads(random_input({2, 3, 5}), random_input({2, 5, 5}), random_input({2, 5, 5}), {}, two),
                     Contains("MyLayer: E = 5 does not split into num_heads = 2 heads"));
+  fused::HeadsMask padded;
+  padded.padded_keys = Mask(xt::zeros<bool>(Shape{2, 4}));
+  CHECK_THROWS_WITH(
+      attention_heads(random_input({2, 3, 4}), random_input({2, 5, 4}), random_input({2, 5, 4}), padded, two),
+      Contains("MyLayer: the padded keys must be (B, S) = (2, 5), got (2, 4)"));
 }

@@ -61,8 +61,8 @@ TEST_CASE("TransformerEncoderLayer matches PyTorch in both norm orders") {
     const nn::TransformerOutput with = layer.forward_with_attention(
         src, AttentionMask::key_padding(fixture_index(std::string(c) + "/input/lengths"), 5));
     CHECK(with.self_attention.size() == 1);
-    CHECK(with.self_attention[0].shape() == Shape{2, 2, 5, 5});  // (B, H, T, T)
-    CHECK(with.output.value() == out.value());
+    CHECK(with.self_attention[0].shape() == Shape{2, 2, 5, 5});       // (B, H, T, T)
+    CHECK(allclose(with.output.value(), out.value(), 1e-5f, 1e-6f));  // the weights' path: same up to rounding
   }
 }
 
@@ -86,9 +86,9 @@ TEST_CASE("TransformerDecoderLayer matches PyTorch in both norm orders") {
     require_matches_pytorch("grad of memory", memory.grad(), fixture(p + "/input_grad/memory"));
     const nn::TransformerOutput with =
         layer.forward_with_attention(tgt, memory, tgt_mask, memory_mask, nn::AttentionWeights::Averaged);
-    CHECK(with.self_attention[0].shape() == Shape{2, 4, 4});   // (B, T, T)
-    CHECK(with.cross_attention[0].shape() == Shape{2, 4, 5});  // (B, T, S)
-    CHECK(with.output.value() == out.value());
+    CHECK(with.self_attention[0].shape() == Shape{2, 4, 4});          // (B, T, T)
+    CHECK(with.cross_attention[0].shape() == Shape{2, 4, 5});         // (B, T, S)
+    CHECK(allclose(with.output.value(), out.value(), 1e-5f, 1e-6f));  // the weights' path: same up to rounding
   }
 }
 
@@ -242,7 +242,9 @@ TEST_CASE("Transformer layers return each layer's attention weights as values, p
 
   const nn::TransformerOutput per_head = encoder.forward_with_attention(x, padding);
   REQUIRE(per_head.self_attention.size() == 2);
-  CHECK(per_head.output.value() == none.output.value());
+  // Asking for the weights takes the fused path that keeps them (the other streams): same
+  // output up to rounding.
+  CHECK(allclose(per_head.output.value(), none.output.value(), 1e-5f, 1e-6f));
   // Layer 0's weights are its self_attn's on the stack's input (post-norm: no norm before it).
   const auto direct = (*encoder.layers)[0].self_attn->forward(x, x, x, padding, true, false);
   CHECK(allclose(per_head.self_attention[0].value(), direct.weights.value(), 1e-6f, 1e-7f));
