@@ -413,7 +413,7 @@ int parse_count(const char* flag, const char* text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  blas::use_cpu_kernels(argv);  // OpenBLAS's fastest kernels for this CPU (core/kernels/blas.hpp)
+  configure_process(argv);  // OpenBLAS's fastest kernels, malloc, threads (core/process.hpp)
   std::map<std::string, std::function<void(const Settings&)>> workloads{
       {"matmul", bench_matmul},   {"mha", bench_mha},
       {"seq2seq", bench_seq2seq}, {"transformer", bench_transformer},

@@ -1,6 +1,6 @@
 // Everything in attograd's core: the Tensor, the engine, every op, the fused kernels and their
-// switch, the generator, gradcheck, safetensors I/O, and the BLAS door's process-wide calls
-// (blas::use_cpu_kernels; its header declares functions only).
+// switch, the generator, gradcheck, safetensors I/O, and the process-wide settings
+// (configure_process, core/process.hpp).
 #pragma once
 
 #include <attograd/core/autograd.hpp>
@@ -17,6 +17,7 @@
 #include <attograd/core/ops/linalg.hpp>
 #include <attograd/core/ops/reduction.hpp>
 #include <attograd/core/ops/shape_ops.hpp>
+#include <attograd/core/process.hpp>
 #include <attograd/core/profiler.hpp>
 #include <attograd/core/random.hpp>
 #include <attograd/core/safetensors.hpp>

@@ -9,16 +9,11 @@
 #include <fmt/format.h>
 
 #include <attograd/core/autograd.hpp>
-#include <attograd/core/kernels/allocator.hpp>
 
 namespace attograd {
 
 namespace {
 std::atomic<std::uint64_t> next_node_id{1};
-
-// Once per process, before the first tensor: glibc's allocator tuned for training loops
-// (core/kernels/allocator.cpp says why and how to opt out).
-[[maybe_unused]] const bool allocator_configured = (configure_allocator(), true);
 
 const Node& checked(const std::shared_ptr<Node>& node, const char* what) {
   if (!node) throw std::logic_error(fmt::format("Tensor::{}: the tensor is undefined (default-constructed)", what));

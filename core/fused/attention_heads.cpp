@@ -58,25 +58,33 @@ std::size_t check_packed_heads(const Tensor& qkv, const HeadsOptions& o) {
 
 namespace {
 
-// Scores (T, S) to weights in place, row by row. Blocked keys take the most negative finite
-// float, as in masked_softmax; a row with every key blocked becomes zeros.
-void softmax_rows_in_place(float* p, const bool* blocked, std::size_t T, std::size_t S) {
-  if (S == 0) return;
+// Head (b, ·)'s scores (T, S) to weights in place, row by row. Blocked keys (by the head's (T, S)
+// block of mask.blocked at `blocked`, by padding, or past the causal shift) get weight 0, as in
+// masked_softmax; a row with every key blocked becomes zeros.
+void softmax_rows_in_place(float* p, const bool* blocked, const HeadsMask& mask, std::size_t b, std::size_t T,
+                           std::size_t S) {
+  const bool* padded = mask.padded_keys ? mask.padded_keys->data() + b * S : nullptr;
   for (std::size_t i = 0; i < T; ++i) {
     float* row = p + i * S;
-    if (blocked != nullptr) {
-      const bool* row_blocked = blocked + i * S;
-      bool all_blocked = true;
-      for (std::size_t j = 0; j < S; ++j) {
-        if (row_blocked[j]) row[j] = std::numeric_limits<float>::lowest();
-        all_blocked = all_blocked && row_blocked[j];
-      }
-      if (all_blocked) {
-        std::fill(row, row + S, 0.0f);
-        continue;
+    std::size_t open = S;  // keys [0, open) are not in the future of query i
+    if (mask.causal_shift)
+      open = static_cast<std::size_t>(std::clamp<std::int64_t>(static_cast<std::int64_t>(i) + *mask.causal_shift + 1, 0,
+                                                               static_cast<std::int64_t>(S)));
+    bool any_open = open > 0;
+    if (blocked != nullptr || padded != nullptr) {
+      any_open = false;
+      for (std::size_t j = 0; j < open; ++j) {
+        const bool shut = (blocked != nullptr && blocked[i * S + j]) || (padded != nullptr && padded[j]);
+        if (shut) row[j] = std::numeric_limits<float>::lowest();
+        any_open = any_open || !shut;
       }
     }
-    softmax_row(row, row, S);
+    std::fill(row + open, row + S, 0.0f);
+    if (any_open) {
+      softmax_row(row, row, open);
+    } else {
+      std::fill(row, row + open, 0.0f);
+    }
   }
 }
 
@@ -118,25 +126,6 @@ void check_mask(const HeadsMask& mask, const HeadsSizes& z, const HeadsOptions& 
                                             shape_str(scores_shape), shape_str(mask.bias->shape())));
 }
 
-// The causal and padded-key parts of a mask spelled out into its (B, H, T, S) blocked positions,
-// for the path that keeps P.
-HeadsMask spelled_out(const HeadsMask& mask, const HeadsSizes& z) {
-  if (!mask.causal_shift && !mask.padded_keys) return mask;
-  HeadsMask out{.blocked = mask.blocked, .bias = mask.bias, .causal_shift = {}, .padded_keys = {}};
-  if (!out.blocked) out.blocked = Mask(xt::zeros<bool>(Shape{z.B, z.H, z.T, z.S}));
-  bool* blocked = out.blocked->data();
-  for (std::size_t b = 0; b < z.B; ++b)
-    for (std::size_t h = 0; h < z.H; ++h)
-      for (std::size_t i = 0; i < z.T; ++i)
-        for (std::size_t j = 0; j < z.S; ++j, ++blocked) {
-          const bool future =
-              mask.causal_shift && static_cast<std::int64_t>(j) > static_cast<std::int64_t>(i) + *mask.causal_shift;
-          const bool padding = mask.padded_keys && (*mask.padded_keys)(b, j);
-          *blocked = *blocked || future || padding;
-        }
-  return out;
-}
-
 // P_h kept for the backward (and the weights), every head's (T, S) scores at once.
 HeadsOutput stored_heads(const std::vector<Tensor>& inputs, const Layout& at, const HeadsSizes& z,
                          const HeadsMask& mask, const HeadsOptions& options) {
@@ -159,7 +148,7 @@ HeadsOutput stored_heads(const std::vector<Tensor>& inputs, const Layout& at, co
     gemm(p_h, q_h, k_h.T(), scale);                                 // S_h = Q_h K_hᵀ / √D
     if (mask.bias)
       for (std::size_t j = 0; j < per_head; ++j) p_h.data[j] += mask.bias->data()[offset + j];
-    softmax_rows_in_place(p_h.data, mask.blocked ? mask.blocked->data() + offset : nullptr, z.T, z.S);
+    softmax_rows_in_place(p_h.data, mask.blocked ? mask.blocked->data() + offset : nullptr, mask, b, z.T, z.S);
     gemm(head(out.data(), merged, z, z.T, b, h), p_h, v_h);  // O_h = P_h V_h
   });
 
@@ -221,7 +210,7 @@ HeadsOutput fused_heads(const std::vector<Tensor>& inputs, const Layout& at, con
   check_mask(mask, z, options);
   const bool streams = !options.need_weights && !mask.blocked && !mask.bias && z.T * z.S >= options.streaming_from;
   if (streams) return {heads::streaming_heads(inputs, at, z, mask), {}};
-  return stored_heads(inputs, at, z, spelled_out(mask, z), options);
+  return stored_heads(inputs, at, z, mask, options);
 }
 
 }  // namespace

@@ -4,12 +4,7 @@
 #include <attograd/core/profiler.hpp>
 
 #include <cblas.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -108,23 +103,5 @@ void gemm(Matrix c, ConstMatrix a, ConstMatrix b, float alpha, float beta) {
 }
 
 const char* kernel_name() { return openblas_get_corename(); }
-
-void use_cpu_kernels(char** argv) {
-  if (std::getenv("OPENBLAS_CORETYPE") != nullptr || std::getenv("ATTOGRAD_KEEP_BLAS") != nullptr) return;
-  if (std::strcmp(openblas_get_corename(), "Prescott") != 0) return;  // OpenBLAS knew this CPU
-  const char* better = __builtin_cpu_supports("avx512f") ? "SkylakeX"
-                       : __builtin_cpu_supports("avx2")  ? "Haswell"
-                                                         : nullptr;
-  if (better == nullptr) return;  // an old CPU: Prescott is right
-  std::fprintf(stderr,
-               "attograd: OpenBLAS did not recognise this CPU and chose its Prescott (SSE3) kernels; running again "
-               "with OPENBLAS_CORETYPE=%s (set OPENBLAS_CORETYPE or ATTOGRAD_KEEP_BLAS=1 to choose yourself)\n",
-               better);
-  std::fflush(stderr);
-  setenv("OPENBLAS_CORETYPE", better, 1);
-  execv("/proc/self/exe", argv);
-  std::fprintf(stderr, "attograd: could not run again (%s); going on with the Prescott kernels\n",
-               std::strerror(errno));
-}
 
 }  // namespace attograd::blas

@@ -43,7 +43,8 @@ void gemm(Matrix c, ConstMatrix a, ConstMatrix b, float alpha = 1.0f, float beta
 double gemm_flops_total();
 
 // The number of threads attograd runs on: the number OpenBLAS would have used
-// (OPENBLAS_NUM_THREADS, else the cores). The first call sets OpenBLAS itself to one thread.
+// (OPENBLAS_NUM_THREADS, else the cores). The first call sets OpenBLAS itself to one thread
+// (configure_process makes that call: core/process.hpp).
 std::size_t max_threads();
 
 // The threads a product started here may use: 1 inside a parallel_for part, else max_threads().
@@ -51,14 +52,5 @@ std::size_t threads_here();
 
 // The kernel family OpenBLAS chose when it loaded ("Haswell", "SkylakeX", …).
 const char* kernel_name();
-
-// Debian 12's OpenBLAS (0.3.21) picks its kernels once, when it loads, from the CPU's model
-// number. A CPU newer than that release (the 2-core VMs this was measured on report "Intel Xeon
-// Processor", family 6 model 207) falls back to "Prescott", its SSE3 kernels: a 512³ sgemm ran at
-// 17 GFLOP/s there against about 100 with the AVX-512 kernels. Called first thing in main():
-// if OpenBLAS fell back so on a CPU that has AVX-512 (or AVX2), runs the program again, once,
-// with OPENBLAS_CORETYPE=SkylakeX (or Haswell), and says so on stderr. Does nothing when
-// OPENBLAS_CORETYPE is already set (your choice wins), or when ATTOGRAD_KEEP_BLAS=1.
-void use_cpu_kernels(char** argv);
 
 }  // namespace attograd::blas

@@ -175,7 +175,7 @@ void parallel_for(std::size_t n, std::size_t parts,
   const auto begin_of = [n, parts](std::size_t part) { return n * part / parts; };
   std::vector<std::exception_ptr> errors(parts);
   std::vector<double> flops(parts, 0.0);  // each worker's GEMM FLOPs, for a ProfileGuard on this thread
-  workers->run(parts, [&](std::size_t part) {
+  const auto run_part = [&](std::size_t part) {
     const bool was_in_part = in_parallel_for;
     in_parallel_for = true;
     const profiler::WorkerFlops counted;  // on any thread: added to the caller's op below
@@ -186,7 +186,15 @@ void parallel_for(std::size_t n, std::size_t parts,
     }
     flops[part] = counted.flops();
     in_parallel_for = was_in_part;
-  });
+  };
+#if defined(ATTOGRAD_OPENMP)
+  // The alternative measured against the pool (CMake -DATTOGRAD_OPENMP=ON, docs/performance.md):
+  // the parts run by an OpenMP team; the pool's workers then stay asleep.
+#pragma omp parallel for num_threads(static_cast <int>(parts)) schedule(static, 1)
+  for (std::size_t part = 0; part < parts; ++part) run_part(part);
+#else
+  workers->run(parts, run_part);
+#endif
   for (const double f_part : flops) profiler::add_flops(f_part);
   for (const std::exception_ptr& e : errors)
     if (e) std::rethrow_exception(e);

@@ -618,7 +618,7 @@ void add_run_options(CLI::App& app, Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  blas::use_cpu_kernels(argv);  // OpenBLAS's fastest kernels for this CPU (core/kernels/blas.hpp)
+  configure_process(argv);  // OpenBLAS's fastest kernels, malloc, threads (core/process.hpp)
   Options o;
   CLI::App app{
       "caption: train a toy image-captioning model with visual attention, evaluate it, and draw where it looked.\n"

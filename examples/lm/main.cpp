@@ -649,7 +649,7 @@ void add_output_options(CLI::App& app, Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  blas::use_cpu_kernels(argv);  // OpenBLAS's fastest kernels for this CPU (core/kernels/blas.hpp)
+  configure_process(argv);  // OpenBLAS's fastest kernels, malloc, threads (core/process.hpp)
   Options o;
   CLI::App app{
       "lm: train a toy GPT (a decoder-only Transformer) or a baseline without attention, then sample from it.\n"

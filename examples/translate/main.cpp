@@ -565,7 +565,7 @@ void add_run_options(CLI::App& app, Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  blas::use_cpu_kernels(argv);  // OpenBLAS's fastest kernels for this CPU (core/kernels/blas.hpp)
+  configure_process(argv);  // OpenBLAS's fastest kernels, malloc, threads (core/process.hpp)
   Options o;
   CLI::App app{
       "translate: train a toy translation model with attention, evaluate it, and draw where it looked.\n"
