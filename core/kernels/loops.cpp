@@ -106,8 +106,11 @@ Array sum_to(Array grad, const Shape& shape) {
   broadcast_shapes("sum_to", shape, grad.shape());
   const float* pg = grad.data();
   float* po = out.data();
-  if (grad.dimension() == 0) {
-    po[0] += pg[0];
+  if (out.size() == 1) {  // everything into one element (a loss's sum): blocks of 4096, not rows
+    double total = 0.0;   // the blocks' float sums added in double, so a long sum stays accurate
+    for (std::size_t i = 0; i < grad.size(); i += 4096)
+      total += fast::sum(pg + i, std::min<std::size_t>(4096, grad.size() - i));
+    po[0] = static_cast<float>(total);
     return out;
   }
   // Row by row along the last dim: either it was broadcast (stride 0: the row sums into one
@@ -137,6 +140,10 @@ Array expand_array(const Array& a, const Shape& shape) {
   Array out = Array::from_shape(shape);
   const float* pa = a.data();
   float* po = out.data();
+  if (a.size() == 1) {  // one value everywhere (a loss's gradient): a fill, not an element at a time
+    std::fill(po, po + out.size(), pa[0]);
+    return out;
+  }
   std::size_t i = 0;
   for_each_offset<1>(shape, {broadcast_strides(a.shape(), shape)}, {0},
                      [&](const std::array<std::size_t, 1>& at) { po[i++] = pa[at[0]]; });
