@@ -248,9 +248,9 @@ void bench_transformer(const Settings& s) {
              }));
 }
 
-// The resident memory a process grows by (VmHWM after, over VmRSS before) while running f:
-// free memory is first handed back to the system (malloc_trim) and the peak reset to the
-// present (/proc/self/clear_refs 5), so each figure is its own run's, not an earlier one's.
+// The resident memory a process grows by while running f: free memory is first handed back to
+// the system (malloc_trim) and the peak (VmHWM) reset to the present resident size
+// (/proc/self/clear_refs 5), so the peak after f, less the peak before it, is f's own.
 double memory_growth_mb(const std::function<void()>& f) {
   malloc_trim(0);
   if (std::FILE* refs = std::fopen("/proc/self/clear_refs", "w")) {

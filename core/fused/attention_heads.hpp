@@ -52,10 +52,10 @@ struct HeadsOutput {
 };
 
 // Without need_weights, with no (B, H, T, S) mask and from options.streaming_from scores per
-// head on, the heads are computed in blocks of keys
-// with a streaming softmax (streaming_heads.cpp, after FlashAttention): no (T, S) matrix is kept
-// for the backward, which recomputes each block from the row's log-sum-exp instead, so the
-// memory of a forward and backward is linear in T and S. Otherwise P is kept (attention_heads.cpp).
+// head on, the heads are computed in blocks of keys with a streaming softmax
+// (streaming_heads.cpp, after FlashAttention): no (T, S) matrix is kept for the backward, which
+// recomputes each block from the row's log-sum-exp instead, so the memory of a forward and
+// backward is linear in T and S. Otherwise P is kept (attention_heads.cpp).
 // Both are timed by a ProfileGuard as "attention_heads" (CallSite), like every public op.
 HeadsOutput attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, const HeadsMask& mask,
                             const HeadsOptions& options, Where caller = Where::current());

@@ -57,10 +57,10 @@ struct Projected {
 };
 
 // Step 2 of forward by the fused twin (core/fused/attention_heads.hpp), which reads each head in
-// place (no split or merge copies) and keeps only the weights for its backward, or, without
-// need_weights and with a causal or key-padding mask (or none), only a log-sum-exp per row. It cannot apply
-// dropout to the weights or differentiate a learned additive mask: then it returns nothing and
-// forward runs the composite form.
+// place (no split or merge copies) and keeps only the weights for its backward; for long
+// sequences without need_weights, under a causal or key-padding mask (or none), only a
+// log-sum-exp per row (streaming). It cannot apply dropout to the weights or differentiate a
+// learned additive mask: then it returns nothing and forward runs the composite form.
 functional::AttentionOutput fused_heads(const Projected& p, const AttentionMask& mask, std::size_t num_heads,
                                         bool need_weights, bool average, bool dropout_active) {
   if (!fused_kernels_enabled() || dropout_active) return {};

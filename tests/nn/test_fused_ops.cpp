@@ -229,7 +229,7 @@ TEST_CASE("MultiheadAttention's streaming heads (no weights asked) equal its com
   }
 }
 
-TEST_CASE("gradcheck: fused::attention_heads streaming, under a causal shift and padded keys") {
+TEST_CASE("gradcheck: fused::attention_heads under a causal shift and padded keys, streaming and keeping P") {
   fused::HeadsMask mask;
   mask.causal_shift = 1;  // query i sees keys j <= i + 1
   Mask padded = Mask(xt::zeros<bool>(Shape{2, 4}));
@@ -240,6 +240,17 @@ TEST_CASE("gradcheck: fused::attention_heads streaming, under a causal shift and
                         {random_input({2, 3, 4}), random_input({2, 4, 4}), random_input({2, 4, 4})}));
   CHECK(check_gradients([&](const Ts& in) { return fused::attention_heads_packed(in[0], {}, options).output; },
                         {random_input({2, 3, 12})}));
+  // The same mask through the path that keeps P (weights asked), which reads it row by row.
+  const fused::HeadsOptions stored{.num_heads = 2, .average_weights = false};
+  for (const bool through_weights : {false, true}) {
+    INFO((through_weights ? "through the weights" : "through the output"));
+    CHECK(check_gradients(
+        [&](const Ts& in) {
+          const auto r = fused::attention_heads(in[0], in[1], in[2], mask, stored);
+          return through_weights ? r.weights : r.output;
+        },
+        {random_input({2, 3, 4}), random_input({2, 4, 4}), random_input({2, 4, 4})}));
+  }
 }
 
 TEST_CASE("fused::attention_heads streaming: a fully blocked row gives zeros and finite zero gradients") {
