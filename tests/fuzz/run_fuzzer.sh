@@ -60,18 +60,18 @@ compile() {  # compile SOURCE OBJECT
   nice -n 10 "$cxx" "${flags[@]}" -c "$1" -o "$2"
 }
 # The safetensors reader needs attograd::shape_str from tensor.cpp (and what that starts).
-for source in core/safetensors.cpp core/tensor.cpp core/kernels/allocator.cpp; do
+for source in core/safetensors.cpp core/tensor.cpp; do
   compile "$root/$source" "$work/$(basename "$source" .cpp).o"
 done
 compile "$here/safetensors_fuzzer.cpp" "$work/safetensors_fuzzer.o"
-"$cxx" "${flags[@]}" "$work/safetensors_fuzzer.o" "$work/safetensors.o" "$work/tensor.o" "$work/allocator.o" \
+"$cxx" "${flags[@]}" "$work/safetensors_fuzzer.o" "$work/safetensors.o" "$work/tensor.o" \
   -lfmt -o "$work/safetensors_fuzzer"
 # The optimizer-state and training-state loaders: the engine, Adam, the schedules and the file code,
 # and the thread pool (with the BLAS door that sizes it) that large updates are split over.
 state_sources=(core/autograd.cpp core/profiler.cpp core/random.cpp core/state_dict.cpp core/kernels/loops.cpp
                optim/optimizer.cpp optim/adam.cpp optim/adam_update.cpp optim/lr_scheduler.cpp
                optim/training_state.cpp core/kernels/fast_math.cpp core/kernels/parallel.cpp core/kernels/blas.cpp)
-state_objects=("$work/safetensors.o" "$work/tensor.o" "$work/allocator.o")
+state_objects=("$work/safetensors.o" "$work/tensor.o")
 for source in "${state_sources[@]}"; do
   object="$work/$(echo "$source" | tr / _ | sed 's/\.cpp$/.o/')"
   compile "$root/$source" "$object"
