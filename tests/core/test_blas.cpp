@@ -78,6 +78,14 @@ TEST_CASE("sgemm computes alpha op(A) op(B) + beta C for every transpose combina
     for (const Case& c : cases(m, n, k)) check_case(c, blas::sgemm);
 }
 
+TEST_CASE("sgemm with one row or one column of C (a matrix-vector product) agrees, strides and beta = 0 included") {
+  // m = 1 or n = 1 runs as sgemv (blas.cpp), reading op(A)'s row or op(B)'s column with the stride
+  // its storage gives; C's row padding and, for n = 1, the elements between its rows stay untouched.
+  for (const auto& [m, n, k] : std::vector<std::array<std::size_t, 3>>{
+           {1, 17, 5}, {1, 300, 129}, {17, 1, 5}, {300, 1, 129}, {1, 1, 7}, {1, 5, 0}, {4, 1, 0}})
+    for (const Case& c : cases(m, n, k)) check_case(c, blas::sgemm);
+}
+
 TEST_CASE("sgemm cut into slices over the thread pool gives the same product, by rows and by columns") {
   // Both are above the size where a product is split (m·n·k >= 2^20, blas.cpp), with
   // the split side not a multiple of the 16-row blocks. On a one-core machine they run whole.
