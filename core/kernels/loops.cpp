@@ -195,6 +195,19 @@ void add_into_view(Array& dst, std::size_t offset, const Strides& strides, const
   });
 }
 
+void copy_into_view(Array& dst, std::size_t offset, const Strides& strides, const Array& src) {
+  float* pd = dst.data();
+  const float* ps = src.data();
+  for_each_run(src.shape(), strides, offset, [&](std::size_t at, std::size_t length, std::size_t stride) {
+    if (stride == 1) {
+      std::copy(ps, ps + length, pd + at);
+    } else {
+      for (std::size_t j = 0; j < length; ++j) pd[at + j * stride] = ps[j];
+    }
+    ps += length;
+  });
+}
+
 ATTOGRAD_VECTOR_CLONES void softmax_row(const float* x, float* y, std::size_t n, bool log_space) {
   const float m = fast::max_inline(x, n);
   for (std::size_t j = 0; j < n; ++j) y[j] = fast::exp(x[j] - m);

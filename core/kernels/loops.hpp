@@ -55,6 +55,8 @@ Array read_view(const Array& src, std::size_t offset, const Strides& strides, co
 
 // The reverse: adds the contiguous `src` into `dst` seen through (offset, strides).
 void add_into_view(Array& dst, std::size_t offset, const Strides& strides, const Array& src);
+// The same, writing instead of adding (cat fills each block of its output once).
+void copy_into_view(Array& dst, std::size_t offset, const Strides& strides, const Array& src);
 
 // Softmax over one contiguous row of n: y = exp(x - max) / Σ exp(x - max), or with log_space the
 // log-probabilities x - max - log Σ exp(x - max). y may be x, except with log_space.

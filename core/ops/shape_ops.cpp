@@ -210,11 +210,11 @@ Tensor cat(const std::vector<Tensor>& tensors, int dim, Where caller) {
   }
   const Strides out_strides = contiguous_strides(shape);
   std::vector<std::size_t> offsets;  // where each input starts in the output
-  Array out = xt::zeros<float>(shape);
+  Array out(shape);                  // uninitialised: the blocks below cover every element once
   std::size_t at = 0;
   for (const Tensor& t : tensors) {
     offsets.push_back(at * out_strides[d]);
-    add_into_view(out, offsets.back(), out_strides, t.value());
+    copy_into_view(out, offsets.back(), out_strides, t.value());
     at += t.shape()[d];
   }
   return make_result("cat", std::move(out), tensors,
