@@ -17,10 +17,13 @@ namespace attograd {
 using Inputs = std::vector<Tensor>;
 
 namespace {
-// y = f(x) through one of fast_math.hpp's vectorised array functions.
+// y = f(x) through one of fast_math.hpp's vectorised array functions, split over the threads for
+// large arrays as map1 is (for_each_range).
 Array map_fast(const Array& x, void (*f)(const float*, float*, std::size_t)) {
   Array y = Array::from_shape(x.shape());
-  f(x.data(), y.data(), x.size());
+  const float* px = x.data();
+  float* py = y.data();
+  for_each_range(x.size(), [&](std::size_t begin, std::size_t end) { f(px + begin, py + begin, end - begin); });
   return y;
 }
 }  // namespace
@@ -205,7 +208,11 @@ Tensor gelu(const Tensor& x, bool tanh_approximation, Where caller) {
     return make_result("gelu", map_fast(x.value(), fast::gelu), {x},
                        [](const Array& g, const Array&, const Inputs& in) {
                          Array dx = Array::from_shape(g.shape());  // g and x have the output's shape
-                         fast::gelu_backward(g.data(), in[0].value().data(), dx.data(), g.size());
+                         const float *pg = g.data(), *px = in[0].value().data();
+                         float* pdx = dx.data();
+                         for_each_range(g.size(), [&](std::size_t begin, std::size_t end) {
+                           fast::gelu_backward(pg + begin, px + begin, pdx + begin, end - begin);
+                         });
                          accumulate_grad(in[0], std::move(dx));
                        });
   }

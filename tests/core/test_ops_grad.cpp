@@ -80,6 +80,31 @@ TEST_CASE("unary values at the edges") {
   CHECK(gelu(from_vector({1.0f})).item() == Approx(0.8413447f));
 }
 
+TEST_CASE("unary maps split over the threads (2^18 elements and more) give every element its own value") {
+  // exp, tanh, sigmoid and gelu run fast_math's array forms on ranges of the array (map_fast,
+  // for_each_range): an odd length, so the ranges' edges fall mid-vector. Each element, and gelu's
+  // gradient, is compared with the scalar form at that element.
+  const std::size_t n = (std::size_t{1} << 18) + 37;
+  Tensor x = random_input({n}, -6.0f, 6.0f);
+  const Tensor g = random_input({n});
+  Tensor y = gelu(x);
+  sum(mul(y, g)).backward();  // d/dx Σ g·gelu(x) = g · gelu'(x)
+  const Array e = exp(x).value(), t = tanh(x).value(), s = sigmoid(x).value();
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = x.value()(i);
+    const fast::NormalTail tail = fast::normal_tail(v);
+    const float slope = (v >= 0.0f ? 1.0f - tail.tail : tail.tail) + v * tail.density;
+    // The scalar forms here may round differently (FMA contraction), not by more than an ulp or two.
+    const auto near = [](float got, float want) {
+      return std::fabs(got - want) <= 1e-6f * std::max(1.0f, std::fabs(want));
+    };
+    wrong += !near(e(i), fast::exp(v)) || !near(t(i), fast::tanh(v)) || !near(s(i), fast::sigmoid(v)) ||
+             !near(y.value()(i), fast::gelu(v)) || !near(x.grad()(i), g.value()(i) * slope);
+  }
+  CHECK(wrong == 0);
+}
+
 TEST_CASE("gradcheck: reductions with dims and keepdim") {
   Tensor x = random_input({2, 3, 4});
   for (bool keep : {false, true}) {
