@@ -152,14 +152,15 @@ def torch_workload(name, iters, warmup, threads=0, as_installed=False):
                 h = h[0]
                 keys = self.W_k(memory)
                 embedded = self.tgt_embed(tgt_in)
-                logits = []
+                features = []
                 for t in range(tgt_in.shape[1]):
                     scores = self.v(torch.tanh(self.W_q(h).unsqueeze(1) + keys)).squeeze(-1)  # (B, S)
                     weights = torch.softmax(scores, -1)
                     context = torch.bmm(weights.unsqueeze(1), memory).squeeze(1)  # (B, H)
                     h = self.decoder(torch.cat([embedded[:, t], context], 1), h)
-                    logits.append(self.out(torch.cat([h, context], 1)))
-                return F.cross_entropy(torch.stack(logits, 1).reshape(-1, V), tgt_out.reshape(-1))
+                    features.append(torch.cat([h, context], 1))  # (B, 2H)
+                logits = self.out(torch.stack(features, 1))  # (B, T, V): once, after the loop, as attograd-bench
+                return F.cross_entropy(logits.reshape(-1, V), tgt_out.reshape(-1))
 
         model = Seq2Seq()
         adam = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -157,7 +157,8 @@ void bench_transformer(const Settings& s) {
 
 // seq2seq: GRU encoder (E 64 → H 128, batch first) and a GRUCell decoder fed [embedding,
 // context] with Bahdanau additive attention (v·tanh(W_q h + W_k m), W_k with the bias; keys
-// projected once for all steps), output Linear(H + H, V) over [h, context]; V = 64, batch 32,
+// projected once for all steps), output Linear(H + H, V) over [h, context] (once, after the loop,
+// over every step's [h, context]: attograd-bench does the same); V = 64, batch 32,
 // 16 source and 16 target steps, teacher forced, cross-entropy, Adam (lr 1e-3).
 struct Seq2SeqImpl : torch::nn::Module {
   static constexpr int64_t V = 64, E = 64, H = 128;
@@ -184,15 +185,16 @@ struct Seq2SeqImpl : torch::nn::Module {
     torch::Tensor h = h_n[0];                                        // (B, H)
     const torch::Tensor keys = W_k->forward(memory);                 // (B, S, H)
     const torch::Tensor embedded = tgt_embed->forward(tgt_in);       // (B, T, E)
-    std::vector<torch::Tensor> logits;
+    std::vector<torch::Tensor> features;
     for (int64_t t = 0; t < tgt_in.size(1); ++t) {
       const torch::Tensor scores = v->forward(torch::tanh(W_q->forward(h).unsqueeze(1) + keys)).squeeze(-1);  // (B, S)
       const torch::Tensor weights = torch::softmax(scores, -1);
       const torch::Tensor context = torch::bmm(weights.unsqueeze(1), memory).squeeze(1);  // (B, H)
       h = decoder->forward(torch::cat({embedded.select(1, t), context}, 1), h);
-      logits.push_back(out->forward(torch::cat({h, context}, 1)));  // (B, V)
+      features.push_back(torch::cat({h, context}, 1));  // (B, 2H)
     }
-    return F::cross_entropy(torch::stack(logits, 1).reshape({-1, V}), tgt_out.reshape({-1}));
+    const torch::Tensor logits = out->forward(torch::stack(features, 1));  // (B, T, V): once, after the loop
+    return F::cross_entropy(logits.reshape({-1, V}), tgt_out.reshape({-1}));
   }
 };
 TORCH_MODULE(Seq2Seq);

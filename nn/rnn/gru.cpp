@@ -65,25 +65,41 @@ void GRUCell::reset_parameters() {
   init::uniform_fan_in_(bias_hh, H);
 }
 
+namespace {
+// GRUCell's step from gates_x (B, 3H) or (3H); `given` names what the caller passed, for the message.
+Tensor cell_step(const GRUCell& cell, const Tensor& gates_x, const Tensor& hx, const std::string& given) {
+  const std::size_t H = cell.options().hidden_size;
+  const bool batched = gates_x.dim() == 2;
+  const Tensor g = batched ? gates_x : unsqueeze(gates_x, 0);  // (B, 3H)
+  const std::size_t B = g.shape()[0];
+  Tensor h = zeros({B, H});  // (B, H)
+  if (hx.defined()) {
+    const Shape expected = batched ? Shape{B, H} : Shape{H};
+    if (hx.shape() != expected)
+      throw std::invalid_argument(fmt::format("GRUCell: hx has shape {} but expected {} for {}", shape_str(hx.shape()),
+                                              shape_str(expected), given));
+    h = batched ? hx : unsqueeze(hx, 0);
+  }
+  const Tensor h_next = gru_step(g, h, cell.weight_hh, cell.bias_hh);  // (B, H)
+  return batched ? h_next : squeeze(h_next, 0);
+}
+}  // namespace
+
 Tensor GRUCell::forward(const Tensor& input, const Tensor& hx) const {
   if ((input.dim() != 1 && input.dim() != 2) || input.shape().back() != options_.input_size)
     throw std::invalid_argument(fmt::format("GRUCell: expected input of shape (B, {}) or ({},), got {}",
                                             options_.input_size, options_.input_size, shape_str(input.shape())));
-  const bool batched = input.dim() == 2;
-  const Tensor x = batched ? input : unsqueeze(input, 0);  // (B, I)
-  const std::size_t B = x.shape()[0];
-  Tensor h = zeros({B, options_.hidden_size});  // (B, H)
-  if (hx.defined()) {
-    const Shape expected = batched ? Shape{B, options_.hidden_size} : Shape{options_.hidden_size};
-    if (hx.shape() != expected)
-      throw std::invalid_argument(fmt::format("GRUCell: hx has shape {} but expected {} for input of shape {}",
-                                              shape_str(hx.shape()), shape_str(expected), shape_str(input.shape())));
-    h = batched ? hx : unsqueeze(hx, 0);
-  }
-  Tensor gates_x = linear(x, weight_ih);  // (B, 3H)
-  if (bias_ih.defined()) gates_x = gates_x + bias_ih;
-  const Tensor h_next = gru_step(gates_x, h, weight_hh, bias_hh);  // (B, H)
-  return batched ? h_next : squeeze(h_next, 0);
+  const Tensor gates_x = linear(input, weight_ih, bias_ih);  // input W_ihᵀ + b_ih: (B, 3H) or (3H)
+  return cell_step(*this, gates_x, hx, fmt::format("input of shape {}", shape_str(input.shape())));
+}
+
+Tensor GRUCell::forward_gates(const Tensor& gates_x, const Tensor& hx) const {
+  const std::size_t G = 3 * options_.hidden_size;
+  if ((gates_x.dim() != 1 && gates_x.dim() != 2) || gates_x.shape().back() != G)
+    throw std::invalid_argument(
+        fmt::format("GRUCell: expected gates_x of shape (B, {}) or ({},) (3 gates of hidden_size {}), got {}", G, G,
+                    options_.hidden_size, shape_str(gates_x.shape())));
+  return cell_step(*this, gates_x, hx, fmt::format("gates_x of shape {}", shape_str(gates_x.shape())));
 }
 
 std::string GRUCell::describe() const {

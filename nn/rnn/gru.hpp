@@ -36,6 +36,11 @@ class GRUCell : public Module {
   // input (B, I) and hx (B, H) -> h' (B, H); also unbatched (I) and (H). hx undefined = zeros.
   Tensor forward(const Tensor& input, const Tensor& hx = {}) const;
   Tensor operator()(const Tensor& input, const Tensor& hx = {}) const { return forward(input, hx); }
+  // The same step from the input's gate pre-activations gates_x = input W_ihᵀ + b_ih (B, 3H),
+  // computed by the caller: forward(input, hx) is forward_gates(linear(input, weight_ih, bias_ih), hx).
+  // A decoder under teacher forcing knows every step's input before the loop, so it can project
+  // them all in one product (as GRU does for its layers) and hand each step its row.
+  Tensor forward_gates(const Tensor& gates_x, const Tensor& hx = {}) const;
   std::string describe() const override;
   const GRUCellOptions& options() const { return options_; }
 

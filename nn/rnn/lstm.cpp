@@ -67,27 +67,44 @@ void LSTMCell::reset_parameters() {
   init::uniform_fan_in_(bias_hh, H);
 }
 
+namespace {
+// LSTMCell's step from gates_x (B, 4H) or (4H); `given` names what the caller passed, for the message.
+LSTMState cell_step(const LSTMCell& cell, const Tensor& gates_x, const Tensor& h, const Tensor& c,
+                    const std::string& given) {
+  const std::size_t H = cell.options().hidden_size;
+  const bool batched = gates_x.dim() == 2;
+  const Tensor g = batched ? gates_x : unsqueeze(gates_x, 0);  // (B, 4H)
+  const std::size_t B = g.shape()[0];
+  const Shape expected = batched ? Shape{B, H} : Shape{H};
+  auto state = [&](const Tensor& s, const char* name) {  // (B, H)
+    if (!s.defined()) return zeros({B, H});
+    if (s.shape() != expected)
+      throw std::invalid_argument(fmt::format("LSTMCell: {} has shape {} but expected {} for {}", name,
+                                              shape_str(s.shape()), shape_str(expected), given));
+    return batched ? s : unsqueeze(s, 0);
+  };
+  const Tensor h_prev = state(h, "h"), c_prev = state(c, "c");
+  LSTMState next = lstm_step(g, h_prev, c_prev, cell.weight_hh, cell.bias_hh);
+  if (!batched) next = {squeeze(next.h, 0), squeeze(next.c, 0)};
+  return next;
+}
+}  // namespace
+
 LSTMState LSTMCell::forward(const Tensor& input, const Tensor& h, const Tensor& c) const {
   if ((input.dim() != 1 && input.dim() != 2) || input.shape().back() != options_.input_size)
     throw std::invalid_argument(fmt::format("LSTMCell: expected input of shape (B, {}) or ({},), got {}",
                                             options_.input_size, options_.input_size, shape_str(input.shape())));
-  const bool batched = input.dim() == 2;
-  const Tensor x = batched ? input : unsqueeze(input, 0);  // (B, I)
-  const std::size_t B = x.shape()[0];
-  const Shape expected = batched ? Shape{B, options_.hidden_size} : Shape{options_.hidden_size};
-  auto state = [&](const Tensor& given, const char* name) {  // (B, H)
-    if (!given.defined()) return zeros({B, options_.hidden_size});
-    if (given.shape() != expected)
-      throw std::invalid_argument(fmt::format("LSTMCell: {} has shape {} but expected {} for input of shape {}", name,
-                                              shape_str(given.shape()), shape_str(expected), shape_str(input.shape())));
-    return batched ? given : unsqueeze(given, 0);
-  };
-  const Tensor h_prev = state(h, "h"), c_prev = state(c, "c");
-  Tensor gates_x = linear(x, weight_ih);  // (B, 4H)
-  if (bias_ih.defined()) gates_x = gates_x + bias_ih;
-  LSTMState next = lstm_step(gates_x, h_prev, c_prev, weight_hh, bias_hh);
-  if (!batched) next = {squeeze(next.h, 0), squeeze(next.c, 0)};
-  return next;
+  const Tensor gates_x = linear(input, weight_ih, bias_ih);  // input W_ihᵀ + b_ih: (B, 4H) or (4H)
+  return cell_step(*this, gates_x, h, c, fmt::format("input of shape {}", shape_str(input.shape())));
+}
+
+LSTMState LSTMCell::forward_gates(const Tensor& gates_x, const Tensor& h, const Tensor& c) const {
+  const std::size_t G = 4 * options_.hidden_size;
+  if ((gates_x.dim() != 1 && gates_x.dim() != 2) || gates_x.shape().back() != G)
+    throw std::invalid_argument(
+        fmt::format("LSTMCell: expected gates_x of shape (B, {}) or ({},) (4 gates of hidden_size {}), got {}", G, G,
+                    options_.hidden_size, shape_str(gates_x.shape())));
+  return cell_step(*this, gates_x, h, c, fmt::format("gates_x of shape {}", shape_str(gates_x.shape())));
 }
 
 std::string LSTMCell::describe() const {

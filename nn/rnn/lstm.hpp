@@ -45,6 +45,11 @@ class LSTMCell : public Module {
   LSTMState operator()(const Tensor& input, const Tensor& h = {}, const Tensor& c = {}) const {
     return forward(input, h, c);
   }
+  // The same step from the input's gate pre-activations gates_x = input W_ihᵀ + b_ih (B, 4H),
+  // computed by the caller: forward(input, h, c) is forward_gates(linear(input, weight_ih, bias_ih), h, c).
+  // A decoder under teacher forcing knows every step's input before the loop, so it can project
+  // them all in one product (as LSTM does for its layers) and hand each step its row.
+  LSTMState forward_gates(const Tensor& gates_x, const Tensor& h = {}, const Tensor& c = {}) const;
   std::string describe() const override;
   const LSTMCellOptions& options() const { return options_; }
 

@@ -355,4 +355,36 @@ TEST_CASE("GRUCell and LSTMCell: errors name the cell and show the shapes") {
                       Contains("LSTMCell: c has shape (2, 6) but expected (2, 5)"));
   REQUIRE_THROWS_WITH(nn::GRUCell(4, 0), Contains("GRUCell: hidden_size must be positive"));
   REQUIRE_THROWS_WITH(nn::LSTMCell(4, 0), Contains("LSTMCell: hidden_size must be positive"));
+
+  REQUIRE_THROWS_WITH(
+      gru.forward_gates(ones({2, 14})),
+      Contains("GRUCell: expected gates_x of shape (B, 15) or (15,) (3 gates of hidden_size 5), got (2, 14)"));
+  REQUIRE_THROWS_WITH(gru.forward_gates(ones({2, 15}), ones({3, 5})),
+                      Contains("GRUCell: hx has shape (3, 5) but expected (2, 5) for gates_x of shape (2, 15)"));
+  REQUIRE_THROWS_WITH(
+      lstm.forward_gates(ones({1, 2, 20})),
+      Contains("LSTMCell: expected gates_x of shape (B, 20) or (20,) (4 gates of hidden_size 5), got (1, 2, 20)"));
+  REQUIRE_THROWS_WITH(lstm.forward_gates(ones({20}), {}, ones({2, 5})),
+                      Contains("LSTMCell: c has shape (2, 5) but expected (5,) for gates_x of shape (20,)"));
+}
+
+TEST_CASE(
+    "GRUCell and LSTMCell forward_gates: a step from gates the caller projected, as forward's, gradients included") {
+  // A decoder under teacher forcing projects every step's known input at once and hands each step
+  // its row of gates; the step must be forward's exactly, and its gradients must reach the weights.
+  manual_seed(17);
+  nn::GRUCell gru(3, 4);
+  nn::LSTMCell lstm(3, 4);
+  const Tensor x = random_input({2, 3}), h = random_input({2, 4}), c = random_input({2, 4});
+  CHECK(identical(gru.forward_gates(linear(x, gru.weight_ih, gru.bias_ih), h).value(), gru(x, h).value()));
+  CHECK(identical(gru.forward_gates(linear(squeeze(narrow(x, 0, 0, 1), 0), gru.weight_ih, gru.bias_ih)).value(),
+                  gru(squeeze(narrow(x, 0, 0, 1), 0)).value()));  // unbatched, zero state
+  const nn::LSTMState a = lstm.forward_gates(linear(x, lstm.weight_ih, lstm.bias_ih), h, c), b = lstm(x, h, c);
+  CHECK((identical(a.h.value(), b.h.value()) && identical(a.c.value(), b.c.value())));
+  // Through the gates, the state and every weight: gates_x = x W_ihᵀ + b_ih as its own input.
+  const Tensor gates_gru = random_input({2, 12}), gates_lstm = random_input({2, 16});
+  CHECK(check_gradients([&](const Ts& in) { return gru.forward_gates(in[0], in[1]); },
+                        {gates_gru, h, gru.weight_hh, gru.bias_hh}));
+  CHECK(check_gradients([&](const Ts& in) { return lstm.forward_gates(in[0], in[1], in[2]).c; },
+                        {gates_lstm, h, c, lstm.weight_hh}));
 }
