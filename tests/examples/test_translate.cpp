@@ -103,6 +103,35 @@ TEST_CASE("every translate model overfits one batch") {
   }
 }
 
+TEST_CASE("the teacher-forced loss is step-by-step decoding fed the targets, for every recurrent model") {
+  // loss() runs the output layer once over every step's features and takes the cross-entropy of the
+  // real tokens only; decoding runs one step at a time through the StepModel interface. Fed the same
+  // tokens, both must give the same log-probabilities (a decoder that drifted from training would not).
+  const Setup s = setup("reverse", 40, 2);
+  const Batch b = batch_of(s.data.train, 0, 6, s);
+  const std::size_t B = b.target.shape()[0], T = b.target.shape()[1];
+  for (const std::string& kind : translate::model_kinds()) {
+    if (kind == "transformer") continue;
+    INFO("model " << kind);
+    manual_seed(7);
+    const auto model = translate::make_model(config(kind, s));
+    const float loss = model->loss(b, 1.0f).item();
+    const auto decoder = model->decoder(b.source, b.source_lengths);
+    decoder->start(B);
+    Index previous = Index::from_shape({B});
+    std::fill(previous.begin(), previous.end(), Vocabulary::bos);
+    double total = 0.0;
+    std::size_t tokens = 0;
+    for (std::size_t t = 0; t < T; ++t) {
+      const Tensor log_probs = decoder->step(previous).log_probs;  // (B, V)
+      for (std::size_t i = 0; i < B; ++i)
+        if (b.target(i, t) != Vocabulary::pad) total -= log_probs.value()(i, b.target(i, t)), ++tokens;
+      previous = seq::time_step(b.target, t);
+    }
+    CHECK(loss == Approx(total / static_cast<double>(tokens)).epsilon(1e-5));
+  }
+}
+
 TEST_CASE("teacher forcing below 1 feeds the model's own predictions, and a free-running model still learns") {
   const Setup s = setup("reverse", 8, 2);
   manual_seed(5);
