@@ -168,10 +168,9 @@ void bench_mha(const Settings& s) {
              }));
 }
 
-// GRU encoder + GRUCell decoder with Bahdanau attention, teacher forced (see issue text): the
-// embedding part of the decoder's input gates and the output layer run once for all steps
-// (libtorch_bench.cpp and compare_torch.py run the output layer once too; their GRUCell cannot
-// take gates computed outside it).
+// GRU encoder + GRUCell decoder with Bahdanau attention, teacher forced (see issue text); the
+// output layer runs once after the loop over every step's [h; c], as in libtorch_bench.cpp and
+// compare_torch.py.
 struct Seq2Seq : nn::Module {
   static constexpr std::size_t V = 64, E = 64, H = 128;
   std::shared_ptr<nn::Embedding> src_embed = register_module("src_embed", std::make_shared<nn::Embedding>(V, E));
@@ -189,19 +188,13 @@ struct Seq2Seq : nn::Module {
     Tensor h = squeeze(encoded.h_n, 0);                   // (B, H)
     const Tensor embedded = tgt_embed->forward(tgt_in);   // (B, T, E)
     const Tensor keys = attention->project_keys(memory);  // (B, S, H), once for all steps
-    // Teacher forcing: every step's input token is known before the loop, so the embedding's share
-    // of the decoder's input gates, e W_ih[:, :E]ᵀ + b_ih, is one product for all steps; each step
-    // adds only the context's share, c W_ih[:, E:]ᵀ (the decoder's input is [e; c]).
-    const auto E_ = static_cast<std::int64_t>(E), H_ = static_cast<std::int64_t>(H);
-    const Tensor w_embedded = narrow(decoder->weight_ih, 1, 0, E_);                // (3H, E)
-    const Tensor w_context = narrow(decoder->weight_ih, 1, E_, H_);                // (3H, H)
-    const Tensor embedded_gates = linear(embedded, w_embedded, decoder->bias_ih);  // (B, T, 3H)
     std::vector<Tensor> features;
     for (std::size_t t = 0; t < tgt_in.shape()[1]; ++t) {
       const Tensor context = attention->forward_projected(h, keys, memory).output;  // (B, H)
-      const Tensor gates = select(embedded_gates, 1, static_cast<std::int64_t>(t)) + linear(context, w_context);
-      h = decoder->forward_gates(gates, h);      // (B, H)
-      features.push_back(cat({h, context}, 1));  // (B, 2H)
+      const Tensor input =
+          cat({squeeze(narrow(embedded, 1, static_cast<std::int64_t>(t), 1), 1), context}, 1);  // (B, E + H)
+      h = decoder->forward(input, h);                                                           // (B, H)
+      features.push_back(cat({h, context}, 1));                                                 // (B, 2H)
     }
     const Tensor all = out->forward(stack(features, 1));  // (B, T, V): the output layer once, after the loop
     Index targets = tgt_out;

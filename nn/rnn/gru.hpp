@@ -38,8 +38,9 @@ class GRUCell : public Module {
   Tensor operator()(const Tensor& input, const Tensor& hx = {}) const { return forward(input, hx); }
   // The same step from the input's gate pre-activations gates_x = input W_ihᵀ + b_ih (B, 3H),
   // computed by the caller: forward(input, hx) is forward_gates(linear(input, weight_ih, bias_ih), hx).
-  // A decoder under teacher forcing knows every step's input before the loop, so it can project
-  // them all in one product (as GRU does for its layers) and hand each step its row.
+  // For gates made outside the cell: a decoder under teacher forcing could project every step's
+  // known input in one product and hand each step its row. Measured at this project's sizes
+  // (docs/performance.md, "What did not help"), that did not pay, so no example does it.
   Tensor forward_gates(const Tensor& gates_x, const Tensor& hx = {}) const;
   std::string describe() const override;
   const GRUCellOptions& options() const { return options_; }

@@ -47,8 +47,9 @@ class LSTMCell : public Module {
   }
   // The same step from the input's gate pre-activations gates_x = input W_ihᵀ + b_ih (B, 4H),
   // computed by the caller: forward(input, h, c) is forward_gates(linear(input, weight_ih, bias_ih), h, c).
-  // A decoder under teacher forcing knows every step's input before the loop, so it can project
-  // them all in one product (as LSTM does for its layers) and hand each step its row.
+  // For gates made outside the cell: a decoder under teacher forcing could project every step's
+  // known input in one product and hand each step its row. Measured at this project's sizes
+  // (docs/performance.md, "What did not help"), that did not pay, so no example does it.
   LSTMState forward_gates(const Tensor& gates_x, const Tensor& h = {}, const Tensor& c = {}) const;
   std::string describe() const override;
   const LSTMCellOptions& options() const { return options_; }
