@@ -28,8 +28,9 @@ bool matrix_vector(bool transpose_a, bool transpose_b, std::size_t m, std::size_
                    std::size_t ldc) {
   if (k == 0 || (m != 1 && n != 1)) return false;
   const auto i = [](std::size_t x) { return static_cast<blasint>(x); };
-  if (m ==
-      1) {  // c (1, n) = a (1, k) op(B) (k, n): y = op(B)ᵀ x, x a's row (its stride lda if A is stored as a column)
+  // m == 1: c (1, n) = a (1, k) op(B) (k, n), i.e. y = op(B)ᵀ x with x a's row (elements lda apart
+  // when A is stored as a column).
+  if (m == 1) {
     if (beta == 0.0f) std::fill(c, c + n, 0.0f);
     const blasint x_step = transpose_a ? i(lda) : 1;
     if (transpose_b)  // B stored (n, k)

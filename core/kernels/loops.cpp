@@ -182,30 +182,30 @@ Array read_view(const Array& src, std::size_t offset, const Strides& strides, co
   return out;
 }
 
-void add_into_view(Array& dst, std::size_t offset, const Strides& strides, const Array& src) {
+namespace {
+// dst seen through (offset, strides) op= the contiguous src: += (add_into_view) or = (copy_into_view).
+template <bool add>
+void into_view(Array& dst, std::size_t offset, const Strides& strides, const Array& src) {
   float* pd = dst.data();
   const float* ps = src.data();
   for_each_run(src.shape(), strides, offset, [&](std::size_t at, std::size_t length, std::size_t stride) {
-    if (stride == 1) {
-      for (std::size_t j = 0; j < length; ++j) pd[at + j] += ps[j];
+    if (stride == 1) {  // the common case, kept apart so that the loop vectorises
+      float* row = pd + at;
+      for (std::size_t j = 0; j < length; ++j) row[j] = add ? row[j] + ps[j] : ps[j];
     } else {
-      for (std::size_t j = 0; j < length; ++j) pd[at + j * stride] += ps[j];
+      for (std::size_t j = 0; j < length; ++j) pd[at + j * stride] = add ? pd[at + j * stride] + ps[j] : ps[j];
     }
     ps += length;
   });
 }
+}  // namespace
+
+void add_into_view(Array& dst, std::size_t offset, const Strides& strides, const Array& src) {
+  into_view<true>(dst, offset, strides, src);
+}
 
 void copy_into_view(Array& dst, std::size_t offset, const Strides& strides, const Array& src) {
-  float* pd = dst.data();
-  const float* ps = src.data();
-  for_each_run(src.shape(), strides, offset, [&](std::size_t at, std::size_t length, std::size_t stride) {
-    if (stride == 1) {
-      std::copy(ps, ps + length, pd + at);
-    } else {
-      for (std::size_t j = 0; j < length; ++j) pd[at + j * stride] = ps[j];
-    }
-    ps += length;
-  });
+  into_view<false>(dst, offset, strides, src);
 }
 
 ATTOGRAD_VECTOR_CLONES void softmax_row(const float* x, float* y, std::size_t n, bool log_space) {
