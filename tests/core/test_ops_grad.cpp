@@ -391,4 +391,8 @@ TEST_CASE("fused softmax, log_softmax and layer_norm agree with their composite 
       {{3, 4, 5}});
   agree([](const Ts& in) { return layer_norm(in[0], {5}, Tensor(), in[1]); },
         [](const Ts& in) { return layer_norm_composite(in[0], {5}, Tensor(), in[1]); }, {{2, 5}, {5}});
+  // Rows enough to be shared out over the threads (an odd count: unequal parts), whose weight
+  // and bias gradients are summed part by part.
+  agree([](const Ts& in) { return layer_norm(in[0], {128}, in[1], in[2]); },
+        [](const Ts& in) { return layer_norm_composite(in[0], {128}, in[1], in[2]); }, {{601, 128}, {128}, {128}});
 }
