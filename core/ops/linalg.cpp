@@ -166,27 +166,33 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Where c
     const auto output_of = [product](const Shape& of) {
       return product ? Array::from_shape(of) : Array(xt::zeros<float>(of));
     };
-    if (in[0].requires_grad()) {
-      Array dx = output_of(xv.shape());
-      if (product)
-        blas::sgemm(false, false, rows, n_in, n_out, 1.0f, g.data(), n_out, wv.data(), n_in, 0.0f, dx.data(), n_in);
-      accumulate_grad(in[0], std::move(dx));
-    }
-    if (in[1].requires_grad()) {
-      Array dw = output_of(wv.shape());
-      if (product)
-        blas::sgemm(true, false, n_out, n_in, rows, 1.0f, g.data(), n_out, xv.data(), n_in, 0.0f, dw.data(), n_in);
-      accumulate_grad(in[1], std::move(dw));
-    }
-    if (in.size() == 3 && in[2].requires_grad()) {  // db = Σ_rows g, the columns shared out over the threads
-      Array db = xt::zeros<float>({n_out});
-      parallel_for(n_out, parallel_parts(n_out, 16.0 * static_cast<double>(rows * n_out)),
-                   [&](std::size_t, std::size_t from, std::size_t to) {
-                     for (std::size_t r = 0; r < rows; ++r)
-                       for (std::size_t o = from; o < to; ++o) db.data()[o] += g.data()[r * n_out + o];
-                   });
-      accumulate_grad(in[2], std::move(db));
-    }
+    const bool need_dx = in[0].requires_grad(), need_dw = in[1].requires_grad();
+    const bool need_db = in.size() == 3 && in[2].requires_grad();
+    Array dx = need_dx ? output_of(xv.shape()) : Array();
+    Array dw = need_dw ? output_of(wv.shape()) : Array();
+    Array db = need_db ? Array(xt::zeros<float>({n_out})) : Array();
+    // Part p of `parts` computes its share of dx's rows, of dW's rows and of db's columns, so the
+    // pool is handed the backward once rather than once for each product (the products inside a
+    // part run single-threaded). One part below the size where sgemm itself would split.
+    const double macs = static_cast<double>(rows * n_in * n_out) * (need_dx + need_dw);
+    const std::size_t parts = product && macs >= static_cast<double>(std::size_t{1} << 20) ? blas::threads_here() : 1;
+    parallel_for(parts, parts, [&](std::size_t part, std::size_t, std::size_t) {
+      const auto cut = [part, parts](std::size_t n) { return std::pair{n * part / parts, n * (part + 1) / parts}; };
+      const auto [r0, r1] = cut(rows);    // rows of dx (and of x and g)
+      const auto [o0, o1] = cut(n_out);   // rows of dW, entries of db
+      if (need_dx && product && r1 > r0)  // dx = g W
+        blas::sgemm(false, false, r1 - r0, n_in, n_out, 1.0f, g.data() + r0 * n_out, n_out, wv.data(), n_in, 0.0f,
+                    dx.data() + r0 * n_in, n_in);
+      if (need_dw && product && o1 > o0)  // dW = gᵀ x
+        blas::sgemm(true, false, o1 - o0, n_in, rows, 1.0f, g.data() + o0, n_out, xv.data(), n_in, 0.0f,
+                    dw.data() + o0 * n_in, n_in);
+      if (need_db)  // db = Σ_rows g
+        for (std::size_t r = 0; r < rows; ++r)
+          for (std::size_t o = o0; o < o1; ++o) db.data()[o] += g.data()[r * n_out + o];
+    });
+    if (need_dx) accumulate_grad(in[0], std::move(dx));
+    if (need_dw) accumulate_grad(in[1], std::move(dw));
+    if (need_db) accumulate_grad(in[2], std::move(db));
   });
 }
 
