@@ -342,6 +342,23 @@ TEST_CASE("gradcheck: linear and matmul_transposed") {
     }
 }
 
+TEST_CASE("linear's backward shared over the threads agrees with matmul's, whichever inputs need gradients") {
+  // (301, 64) by (67, 64)ᵀ: over 2^20 multiply-adds, so the backward's dx rows, dW rows and db
+  // entries are cut into parts (odd sizes: unequal parts).
+  const Tensor x0 = random_input({301, 64}), w0 = random_input({67, 64}), b0 = random_input({67}),
+               up = random_input({301, 67});
+  for (int needs = 1; needs < 8; ++needs) {
+    const bool gx = needs & 1, gw = needs & 2, gb = needs & 4;
+    INFO("x " << gx << ", w " << gw << ", b " << gb);
+    Ts a{x0.detach().requires_grad_(gx), w0.detach().requires_grad_(gw), b0.detach().requires_grad_(gb)};
+    Ts c{x0.detach().requires_grad_(gx), w0.detach().requires_grad_(gw), b0.detach().requires_grad_(gb)};
+    sum(linear(a[0], a[1], a[2]) * up).backward();
+    sum((matmul(c[0], transpose(c[1], 0, 1)) + c[2]) * up).backward();
+    for (std::size_t i = 0; i < 3; ++i)
+      if (a[i].requires_grad()) CHECK(allclose(a[i].grad(), c[i].grad(), 1e-4f, 1e-4f));
+  }
+}
+
 TEST_CASE("linear and matmul_transposed agree with matmul and transpose") {
   Tensor x = random_input({2, 3, 4}), w = random_input({5, 4}), b = random_input({5});
   CHECK(allclose(linear(x, w, b).value(), (matmul(x, transpose(w, 0, 1)) + b).value(), 1e-5f, 1e-6f));
