@@ -33,9 +33,6 @@ blas::MatrixView<Float> head(Float* x, const Operand& o, const HeadsSizes& z, st
 // Below this many multiply-adds per head product, splitting each GEMM over the threads costs
 // more than it saves (as in batched matmul): the heads themselves are shared out instead.
 constexpr std::size_t small_head_product = 64 * 64 * 64;
-// A head's fixed cost in FLOP-equivalents: about 2 µs of GEMM calls and softmax rows at the
-// ~64 GFLOP/s one core reaches (attograd-bench transformer's 16×16×32 heads took 4.7 µs each).
-constexpr double per_head_cost = 131072.0;
 
 // f(b, h) for every head of every batch. Small heads (or always_share) are shared out over the
 // threads, each running its GEMMs single-threaded (parallel_for); large ones run in turn, each
@@ -51,8 +48,8 @@ void for_each_head(const HeadsSizes& z, F&& f, bool always_share = false) {
     return;
   }
   // Each head costs a few microseconds beyond its multiply-adds (its GEMM calls, its softmax
-  // rows), which for small heads is most of it: counted here as per_head_cost FLOPs each.
-  const double work = static_cast<double>(n) * (2.0 * static_cast<double>(z.T * z.S * z.D) + per_head_cost);
+  // rows), which for small heads is most of it (blas::call_cost_flops).
+  const double work = static_cast<double>(n) * (2.0 * static_cast<double>(z.T * z.S * z.D) + blas::call_cost_flops);
   parallel_for(n, parallel_parts(n, work), run);
 }
 

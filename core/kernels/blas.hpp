@@ -42,6 +42,13 @@ void gemm(Matrix c, ConstMatrix a, ConstMatrix b, float alpha = 1.0f, float beta
 // roofline counts a step's GEMM FLOPs as the difference across one step (bench/main.cpp).
 double gemm_flops_total();
 
+// What one small product costs beyond its multiply-adds (the BLAS call, its packing, a head's
+// softmax rows beside it), in FLOPs at the ~64 GFLOP/s one core reaches: about 2 µs. Loops of
+// many small products (attention heads, batched matmul) add it per product when deciding whether
+// to share the products out over the threads (parallel_parts): the Transformer workload's 128
+// heads of 16×16×32 took 4.7 µs each on one thread, most of it not multiply-adds.
+constexpr double call_cost_flops = 131072.0;
+
 // The number of threads attograd runs on: the number OpenBLAS would have used
 // (OPENBLAS_NUM_THREADS, else the cores). The first call sets OpenBLAS itself to one thread
 // (configure_process makes that call: core/process.hpp).

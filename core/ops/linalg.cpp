@@ -1,7 +1,9 @@
 // matmul and its batched BLAS driver.
 #include <attograd/core/ops/linalg.hpp>
 
+#include <array>
 #include <stdexcept>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -63,10 +65,21 @@ Array matmul_arrays(const Array& a, bool transpose_a, const Array& b, bool trans
   Strides a_strides = broadcast_strides(a_batch, batch), b_strides = broadcast_strides(b_batch, batch);
   for (auto& s : a_strides) s *= ra * ca;  // in matrices -> in floats
   for (auto& s : b_strides) s *= rb * cb;
-  std::size_t i = 0;  // one product per batch; blas::sgemm splits the large ones over the threads
-  for_each_offset<2>(batch, {a_strides, b_strides}, {0, 0}, [&](const std::array<std::size_t, 2>& at) {
-    blas::sgemm(transpose_a, transpose_b, m, n, k, 1.0f, a.data() + at[0], ca, b.data() + at[1], cb, 0.0f,
-                out.data() + (i++) * m * n, n);
+  // One product per batch, at these offsets into A and B.
+  std::vector<std::array<std::size_t, 2>> offsets;
+  offsets.reserve(batches);
+  for_each_offset<2>(batch, {a_strides, b_strides}, {0, 0},
+                     [&](const std::array<std::size_t, 2>& at) { offsets.push_back(at); });
+  // Many small products (a decoder step's (1, S) weights by its (S, 2H) values, for each of B
+  // sequences) are shared out over the threads by batch, each run whole, as the attention heads
+  // are (blas::call_cost_flops). Products of 2^20 multiply-adds and more run in turn, each split
+  // by blas::sgemm itself.
+  const bool small = m * n * k < (std::size_t{1} << 20);
+  const double work = static_cast<double>(batches) * (2.0 * static_cast<double>(m * n * k) + blas::call_cost_flops);
+  parallel_for(batches, small ? parallel_parts(batches, work) : 1, [&](std::size_t, std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i)
+      blas::sgemm(transpose_a, transpose_b, m, n, k, 1.0f, a.data() + offsets[i][0], ca, b.data() + offsets[i][1], cb,
+                  0.0f, out.data() + i * m * n, n);
   });
   return out;
 }

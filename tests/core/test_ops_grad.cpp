@@ -1,6 +1,8 @@
 // Central-difference gradient checks and value checks for every core op.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include <attograd/core/core.hpp>
 
 #include "../support/composite_paths.hpp"
@@ -161,6 +163,27 @@ TEST_CASE("matmul values and shapes") {
   // Transposes are flags, and agree with the materialised transpose.
   Array at = transpose(a, 0, 1).value();
   CHECK((matmul_arrays(at, true, b.value(), false) == matmul(a, b).value()));
+}
+
+TEST_CASE("batched matmul shared out over the threads by batch matches a plain loop, broadcast batches included") {
+  // (7, 9, 3, 5) @ (9, 5, 4): 63 small products, enough to be shared out over the threads (in
+  // unequal parts); B is broadcast over the first batch dim, so each product's offsets differ.
+  const Tensor a = random_input({7, 9, 3, 5}), b = random_input({9, 5, 4});
+  const Array c = matmul(a, b).value();
+  REQUIRE(c.shape() == Shape{7, 9, 3, 4});
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < 7; ++i)
+    for (std::size_t j = 0; j < 9; ++j)
+      for (std::size_t r = 0; r < 3; ++r)
+        for (std::size_t col = 0; col < 4; ++col) {
+          double sum = 0.0;
+          for (std::size_t k = 0; k < 5; ++k) sum += a.value()(i, j, r, k) * b.value()(j, k, col);
+          wrong += std::abs(c(i, j, r, col) - sum) > 1e-5 * (1.0 + std::abs(sum));
+        }
+  CHECK(wrong == 0);
+  // The backward's products are batched the same way.
+  CHECK(check_gradients([](const Ts& in) { return matmul(in[0], in[1]); },
+                        {random_input({7, 9, 3, 5}), random_input({9, 5, 4})}));
 }
 
 TEST_CASE("gradcheck: shape ops") {
