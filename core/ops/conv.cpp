@@ -250,12 +250,19 @@ Tensor convolution(const char* op, const ConvPlan& p, const Tensor& input, const
   if (bias.defined()) inputs.push_back(bias);
   return make_result(op, std::move(y), std::move(inputs), [p](const Array& grad, const Array&, const Inputs& in) {
     const bool need_x = in[0].requires_grad(), need_w = in[1].requires_grad();
-    Array dx = need_x ? Array(xt::zeros<float>(in[0].shape())) : Array();          // (N, C, H, W)
+    const bool need_b = in.size() == 3 && in[2].requires_grad();
+    Array dx = need_x ? Array::from_shape(in[0].shape()) : Array();                // (N, C, H, W)
     std::vector<Array> dw(need_w ? p.parts : 0, xt::zeros<float>(in[1].shape()));  // (O, C/G, KH, KW) per part
+    std::vector<double> db(need_b ? p.parts * p.o : 0, 0.0);                       // (O) per part
     const float* xv = in[0].value().data();
     const float* wv = in[1].value().data();
-    const std::size_t samples = p.empty || !(need_x || need_w) ? 0 : p.n;
-    parallel_for(samples, p.parts, [&](std::size_t part, std::size_t begin, std::size_t end) {
+    // Every part zeroes its own samples of dx and sums its own samples into its dW and db.
+    parallel_for(p.n, p.parts, [&](std::size_t part, std::size_t begin, std::size_t end) {
+      if (need_x) std::fill(dx.data() + begin * p.c * p.plane, dx.data() + end * p.c * p.plane, 0.0f);
+      for (std::size_t n = begin; need_b && n < end; ++n)  // db[o] += Σ_positions G[n, o]
+        for (std::size_t o = 0; o < p.o; ++o)
+          db[part * p.o + o] += sum_floats(grad.data() + (n * p.o + o) * p.positions, p.positions);
+      if (p.empty || !(need_x || need_w)) return;
       std::vector<float> work(p.direct ? 0 : p.rows * p.positions);  // cols for dW, then dcols for dx
       for (std::size_t n = begin; n < end; ++n)
         for (std::size_t g = 0; g < p.groups; ++g) {
@@ -279,12 +286,11 @@ Tensor convolution(const char* op, const ConvPlan& p, const Tensor& input, const
       for (std::size_t part = 1; part < dw.size(); ++part) dw[0] += dw[part];
       accumulate_grad(in[1], std::move(dw[0]));
     }
-    if (in.size() == 3 && in[2].requires_grad()) {
-      Array db = xt::zeros<float>({p.o});  // (O)
-      for (std::size_t n = 0; n < p.n; ++n)
-        for (std::size_t o = 0; o < p.o; ++o)
-          db.data()[o] += static_cast<float>(sum_floats(grad.data() + (n * p.o + o) * p.positions, p.positions));
-      accumulate_grad(in[2], std::move(db));
+    if (need_b) {
+      Array bias_grad = xt::zeros<float>({p.o});  // (O): the parts' sums, in part order
+      for (std::size_t part = 0; part < p.parts; ++part)
+        for (std::size_t o = 0; o < p.o; ++o) bias_grad.data()[o] += static_cast<float>(db[part * p.o + o]);
+      accumulate_grad(in[2], std::move(bias_grad));
     }
   });
 }

@@ -133,12 +133,15 @@ TEST_CASE("conv2d: a batch split across threads agrees with its samples one by o
   CHECK(attograd::allclose(x.grad(), dx, 1e-5f, 1e-5f));
   CHECK(attograd::allclose(w.grad(), dw, 1e-5f, 1e-4f));
   CHECK(attograd::allclose(b.grad(), db, 1e-5f, 1e-4f));
-  // The split depends only on the sizes: the same call gives the same bits.
-  w.zero_grad();
+  // The split depends only on the sizes: the same call gives the same bits (its dx now in memory
+  // that held other arrays, so a part that did not zero its samples of dx first would show).
+  x.zero_grad(), w.zero_grad(), b.zero_grad();
   const Tensor again = conv2d(x, w, b, 1, 1);
   again.backward(seed);
   CHECK((again.value() == y.value()));
   CHECK((w.grad() == dw));
+  CHECK((x.grad() == dx));
+  CHECK((b.grad() == db));
 }
 
 TEST_CASE("conv1d is conv2d over a height of 1", "[conv]") {
