@@ -280,6 +280,19 @@ TEST_CASE("max_pool2d: every loop picks the first maximum of each window, as a b
   }
 }
 
+TEST_CASE("max_pool2d: planes split across threads route the gradient as one plane at a time does", "[conv]") {
+  // (8, 16, 66, 66) pooled 2×2: 139 392 outputs, over 2^22 in parallel_parts' units (8 per window
+  // element), so the forward and the backward split the planes (when there is more than one
+  // thread); one sample alone is not split.
+  Tensor x = random_input({8, 16, 66, 66});
+  const Array seed = random_input({8, 16, 33, 33}).value();
+  max_pool2d(x, 2).backward(seed);
+  const Array whole = x.grad();
+  x.zero_grad();
+  for (int n = 0; n < 8; ++n) max_pool2d(narrow(x, 0, n, 1), 2).backward(narrow(Tensor(seed), 0, n, 1).value());
+  CHECK((x.grad() == whole));
+}
+
 TEST_CASE("avg_pool2d and adaptive_avg_pool2d values", "[conv]") {
   const Tensor x = ones({1, 1, 3, 3});
   // At a corner, the 3×3 window with padding 1 holds 4 real elements of the 9.
