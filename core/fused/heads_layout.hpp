@@ -31,7 +31,8 @@ blas::MatrixView<Float> head(Float* x, const Operand& o, const HeadsSizes& z, st
 }
 
 // Below this many multiply-adds per head product, splitting each GEMM over the threads costs
-// more than it saves (as in batched matmul): the heads themselves are shared out instead.
+// more than it saves (measured for the heads; batched matmul draws the line at sgemm's own,
+// blas::split_from): the heads themselves are shared out instead.
 constexpr std::size_t small_head_product = 64 * 64 * 64;
 
 // f(b, h) for every head of every batch. Small heads (or always_share) are shared out over the

@@ -85,7 +85,7 @@ void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std
   // A product runs whole on the calling thread inside a parallel_for part (threads_here() is 1
   // there: the pool is busy with the parts) and below 2^20 multiply-adds, where splitting did not
   // pay when it was measured (docs/performance.md, "One thread where two lose").
-  if (threads == 1 || m * n * k < (std::size_t{1} << 20)) {
+  if (threads == 1 || m * n * k < split_from) {
     raw_sgemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }

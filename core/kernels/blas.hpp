@@ -42,6 +42,11 @@ void gemm(Matrix c, ConstMatrix a, ConstMatrix b, float alpha = 1.0f, float beta
 // roofline counts a step's GEMM FLOPs as the difference across one step (bench/main.cpp).
 double gemm_flops_total();
 
+// sgemm splits a product over the threads from this many multiply-adds (m·n·k) on; below it the
+// product runs whole on the calling thread. Loops that share whole products out over the threads
+// themselves (linear's backward, batched matmul) use the same line.
+constexpr std::size_t split_from = std::size_t{1} << 20;
+
 // What one small product costs beyond its multiply-adds (the BLAS call, its packing, a head's
 // softmax rows beside it), in FLOPs at the ~64 GFLOP/s one core reaches: about 2 µs. Loops of
 // many small products (attention heads, batched matmul) add it per product when deciding whether

@@ -479,18 +479,16 @@ Tensor max_pool(const PoolPlan& p, const Tensor& input) {
     max_pool_planes(p, x, true, y.data(), argmax.get(), 0, p.planes);
   // Backward: a plane's outputs all point into the same plane of the input, so the parts that
   // split the forward's planes zero and fill disjoint parts of dx.
-  const std::size_t per_plane_in = p.win.h * p.win.w, per_plane_out = p.win.oh * p.win.ow;
-  return make_result(
-      "max_pool2d", std::move(y), {input},
-      [argmax, p, parts, per_plane_in, per_plane_out](const Array& grad, const Array&, const Inputs& in) {
-        Array dx = Array::from_shape(in[0].shape());
-        parallel_for(p.planes, parts, [&](std::size_t, std::size_t first, std::size_t last) {
-          std::fill(dx.data() + first * per_plane_in, dx.data() + last * per_plane_in, 0.0f);
-          for (std::size_t k = first * per_plane_out; k < last * per_plane_out; ++k)
-            dx.data()[argmax[k]] += grad.data()[k];
-        });
-        accumulate_grad(in[0], std::move(dx));
-      });
+  return make_result("max_pool2d", std::move(y), {input},
+                     [argmax, p, parts](const Array& grad, const Array&, const Inputs& in) {
+                       Array dx = Array::from_shape(in[0].shape());
+                       parallel_for(p.planes, parts, [&](std::size_t, std::size_t first, std::size_t last) {
+                         std::fill(dx.data() + first * p.win.plane(), dx.data() + last * p.win.plane(), 0.0f);
+                         for (std::size_t k = first * p.win.positions(); k < last * p.win.positions(); ++k)
+                           dx.data()[argmax[k]] += grad.data()[k];
+                       });
+                       accumulate_grad(in[0], std::move(dx));
+                     });
 }
 
 // y = Σ_window x / divisor     dx[window] += g / divisor

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -74,7 +75,7 @@ Array matmul_arrays(const Array& a, bool transpose_a, const Array& b, bool trans
   // sequences) are shared out over the threads by batch, each run whole, as the attention heads
   // are (blas::call_cost_flops). Products of 2^20 multiply-adds and more run in turn, each split
   // by blas::sgemm itself.
-  const bool small = m * n * k < (std::size_t{1} << 20);
+  const bool small = m * n * k < blas::split_from;
   const double work = static_cast<double>(batches) * (2.0 * static_cast<double>(m * n * k) + blas::call_cost_flops);
   parallel_for(batches, small ? parallel_parts(batches, work) : 1, [&](std::size_t, std::size_t from, std::size_t to) {
     for (std::size_t i = from; i < to; ++i)
@@ -187,16 +188,17 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Where c
     // Part p of `parts` computes its share of dx's rows, of dW's rows and of db's columns, so the
     // pool is handed the backward once rather than once for each product (the products inside a
     // part run single-threaded). One part below the size where sgemm itself would split.
-    const double macs = static_cast<double>(rows * n_in * n_out) * (need_dx + need_dw);
-    const std::size_t parts = product && macs >= static_cast<double>(std::size_t{1} << 20) ? blas::threads_here() : 1;
-    parallel_for(parts, parts, [&](std::size_t part, std::size_t, std::size_t) {
+    const std::size_t macs = rows * n_in * n_out * (std::size_t{need_dx} + std::size_t{need_dw});
+    const std::size_t parts = product && macs >= blas::split_from ? blas::threads_here() : 1;
+    parallel_for(parts, parts, [&](std::size_t part, std::size_t, std::size_t) {  // one piece per part
+      // [n·p/parts, n·(p+1)/parts) of each of the three ranges, as parallel_for cuts its own.
       const auto cut = [part, parts](std::size_t n) { return std::pair{n * part / parts, n * (part + 1) / parts}; };
-      const auto [r0, r1] = cut(rows);    // rows of dx (and of x and g)
-      const auto [o0, o1] = cut(n_out);   // rows of dW, entries of db
-      if (need_dx && product && r1 > r0)  // dx = g W
+      const auto [r0, r1] = cut(rows);   // rows of dx (and of x and g)
+      const auto [o0, o1] = cut(n_out);  // rows of dW, entries of db
+      if (need_dx && product)            // dx = g W
         blas::sgemm(false, false, r1 - r0, n_in, n_out, 1.0f, g.data() + r0 * n_out, n_out, wv.data(), n_in, 0.0f,
                     dx.data() + r0 * n_in, n_in);
-      if (need_dw && product && o1 > o0)  // dW = gᵀ x
+      if (need_dw && product)  // dW = gᵀ x
         blas::sgemm(true, false, o1 - o0, n_in, rows, 1.0f, g.data() + o0, n_out, xv.data(), n_in, 0.0f,
                     dw.data() + o0 * n_in, n_in);
       if (need_db)  // db = Σ_rows g
