@@ -10,6 +10,48 @@
 
 namespace attograd::optim {
 
+namespace {
+
+// Both reductions below keep 8 independent lanes, so the loop vectorises instead of waiting
+// on one running sum (one add's latency per element: ~1 ms for a 800k-parameter model).
+
+// Σ |g|^p in double; p = 2 (the usual norm) without pow.
+double sum_of_powers(const float* g, std::size_t n, double p) {
+  double lanes[8] = {};
+  std::size_t i = 0;
+  if (p == 2.0) {
+    for (; i + 8 <= n; i += 8)
+      for (std::size_t l = 0; l < 8; ++l) lanes[l] += static_cast<double>(g[i + l]) * static_cast<double>(g[i + l]);
+  }
+  double s = 0.0;
+  for (; i < n; ++i) s += std::pow(std::fabs(static_cast<double>(g[i])), p);
+  for (double l : lanes) s += l;
+  return s;
+}
+
+// max |g|, NaN if any element is NaN (as PyTorch's infinity norm).
+double max_abs(const float* g, std::size_t n) {
+  float lanes[8] = {};
+  bool nan = false;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (std::size_t l = 0; l < 8; ++l) {
+      const float a = std::fabs(g[i + l]);
+      lanes[l] = a > lanes[l] ? a : lanes[l];
+      nan |= a != a;
+    }
+  float m = 0.0f;
+  for (; i < n; ++i) {
+    const float a = std::fabs(g[i]);
+    m = a > m ? a : m;
+    nan |= a != a;
+  }
+  for (float l : lanes) m = std::max(m, l);
+  return nan ? std::numeric_limits<double>::quiet_NaN() : m;
+}
+
+}  // namespace
+
 double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, double norm_type, bool error_if_nonfinite) {
   if (!(max_norm >= 0))
     throw std::invalid_argument(fmt::format("clip_grad_norm_: max_norm must be >= 0, got {}", max_norm));
@@ -26,13 +68,11 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   double total = 0.0;
   for (const Tensor& p : with_grad) {
     const Array& grad = p.grad();
-    const float* g = grad.data();
-    for (std::size_t i = 0; i < grad.size(); ++i) {
-      const double a = std::fabs(static_cast<double>(g[i]));
-      if (inf_norm)
-        total = (std::isnan(a) || std::isnan(total)) ? std::numeric_limits<double>::quiet_NaN() : std::max(total, a);
-      else
-        total += norm_type == 2.0 ? a * a : std::pow(a, norm_type);
+    if (inf_norm) {
+      const double m = max_abs(grad.data(), grad.size());
+      total = (std::isnan(m) || std::isnan(total)) ? std::numeric_limits<double>::quiet_NaN() : std::max(total, m);
+    } else {
+      total += sum_of_powers(grad.data(), grad.size(), norm_type);
     }
   }
   if (!inf_norm) total = norm_type == 2.0 ? std::sqrt(total) : std::pow(total, 1.0 / norm_type);

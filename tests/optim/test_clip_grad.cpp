@@ -61,6 +61,34 @@ TEST_CASE("clip_grad_norm_ with other norms: 1, 3 and infinity") {
   CHECK(grad_of(b) == std::vector<float>{-4 * c});
 }
 
+TEST_CASE("clip_grad_norm_ over long gradients: every element counts, in the lanes and in the tail") {
+  // 1 003 elements (not a multiple of the reductions' 8 lanes), against a plain loop in double.
+  std::vector<float> g(1003);
+  for (std::size_t i = 0; i < g.size(); ++i) g[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
+  g[1001] = -3.5f;  // the largest |g|, in the tail
+  auto norm = [&](double p) {
+    double s = 0.0;
+    for (float v : g) s += std::pow(std::fabs(static_cast<double>(v)), p);
+    return std::pow(s, 1.0 / p);
+  };
+  for (double p : {2.0, 1.0, 3.0}) {
+    Tensor a = with_grad(g, {17, 59});
+    CHECK(clip_grad_norm_({a}, 1e9, p) == Approx(norm(p)).epsilon(1e-12));
+  }
+  Tensor a = with_grad(g, {1003});
+  CHECK(clip_grad_norm_({a}, 1e9, std::numeric_limits<double>::infinity()) == 3.5);
+  g[1001] = 0.0f, g[13] = 2.75f;  // now in a lane
+  Tensor b = with_grad(g, {1003});
+  CHECK(clip_grad_norm_({b}, 1e9, std::numeric_limits<double>::infinity()) == 2.75);
+  for (std::size_t at : {std::size_t{5}, std::size_t{1002}}) {  // a NaN in a lane, then in the tail
+    std::vector<float> h = g;
+    h[at] = kNaN;
+    Tensor c = with_grad(h, {1003});
+    CHECK(std::isnan(clip_grad_norm_({c}, 1e9, std::numeric_limits<double>::infinity())));
+    CHECK(std::isnan(clip_grad_norm_({c}, 1e9, 2.0)));
+  }
+}
+
 TEST_CASE("clip_grad_norm_ with a non-finite total norm") {
   SECTION("error_if_nonfinite throws and leaves the gradients alone") {
     Tensor a = with_grad({1, kInf}, {2});
