@@ -66,6 +66,20 @@ void im2col(const float* x, std::size_t channels, const Window& g, float* cols) 
         float* row = cols + ((c * g.kh + i) * g.kw + j) * g.positions();
         std::fill(row, row + rows.lo * g.ow, 0.0f);
         std::fill(row + rows.hi * g.ow, row + g.positions(), 0.0f);
+        if (g.sh == 1 && g.sw == 1 && g.ow == g.w && rows.lo < rows.hi && across.lo < across.hi) {
+          // Stride 1 and as wide as the input (a "same" convolution): output position oi·OW + oj
+          // reads x at that offset plus a constant, so output rows [lo, hi) are one contiguous
+          // copy of x (it reads only inside the plane); the columns that read the padding are
+          // zeroed after it.
+          const std::size_t first = rows.lo * g.ow + across.lo, last = (rows.hi - 1) * g.ow + across.hi;
+          const float* in = x + (c * g.h + rows.lo + i * g.dh - g.ph) * g.w + (across.lo + j * g.dw - g.pw);
+          std::copy(in, in + (last - first), row + first);
+          for (std::size_t oi = rows.lo; oi < rows.hi; ++oi) {
+            std::fill(row + oi * g.ow, row + oi * g.ow + across.lo, 0.0f);
+            std::fill(row + oi * g.ow + across.hi, row + (oi + 1) * g.ow, 0.0f);
+          }
+          continue;
+        }
         for (std::size_t oi = rows.lo; oi < rows.hi; ++oi) {
           float* out = row + oi * g.ow;
           std::fill(out, out + across.lo, 0.0f);
@@ -233,15 +247,16 @@ Tensor convolution(const char* op, const ConvPlan& p, const Tensor& input, const
   const float* w = weight.value().data();
   const float* b = bias.defined() ? bias.value().data() : nullptr;
   parallel_for(p.n, p.parts, [&](std::size_t, std::size_t begin, std::size_t end) {
-    std::vector<float> cols(p.direct ? 0 : p.rows * p.positions);
+    // Left uninitialised (not a zeroed vector): im2col writes every entry.
+    const auto cols = std::make_unique_for_overwrite<float[]>(p.direct ? 0 : p.rows * p.positions);
     for (std::size_t n = begin; n < end; ++n) {
       for (std::size_t o = 0; o < p.o; ++o)  // the bias first; the products add onto it
         std::fill_n(y.data() + (n * p.o + o) * p.positions, p.positions, b ? b[o] : 0.0f);
       for (std::size_t g = 0; g < p.groups && !p.empty; ++g) {
         const float* x_ng = x + (n * p.c + g * p.cg) * p.plane;
-        if (!p.direct) im2col(x_ng, p.cg, p.win, cols.data());
+        if (!p.direct) im2col(x_ng, p.cg, p.win, cols.get());
         blas::sgemm(false, false, p.og, p.positions, p.rows, 1.0f, w + g * p.og * p.rows, p.rows,
-                    p.direct ? x_ng : cols.data(), p.positions, 1.0f, y.data() + (n * p.o + g * p.og) * p.positions,
+                    p.direct ? x_ng : cols.get(), p.positions, 1.0f, y.data() + (n * p.o + g * p.og) * p.positions,
                     p.positions);
       }
     }
@@ -263,21 +278,22 @@ Tensor convolution(const char* op, const ConvPlan& p, const Tensor& input, const
         for (std::size_t o = 0; o < p.o; ++o)
           db[part * p.o + o] += sum_floats(grad.data() + (n * p.o + o) * p.positions, p.positions);
       if (p.empty || !(need_x || need_w)) return;
-      std::vector<float> work(p.direct ? 0 : p.rows * p.positions);  // cols for dW, then dcols for dx
+      // cols for dW, then dcols for dx; uninitialised, as each is written whole before it is read
+      const auto work = std::make_unique_for_overwrite<float[]>(p.direct ? 0 : p.rows * p.positions);
       for (std::size_t n = begin; n < end; ++n)
         for (std::size_t g = 0; g < p.groups; ++g) {
           const float* g_ng = grad.data() + (n * p.o + g * p.og) * p.positions;  // (O/G, OH·OW)
           const float* x_ng = xv + (n * p.c + g * p.cg) * p.plane;
           if (need_w) {  // dW[g] (O/G, C/G·KH·KW) += G[n, g] @ cols(x[n, g])ᵀ
-            if (!p.direct) im2col(x_ng, p.cg, p.win, work.data());
-            blas::sgemm(false, true, p.og, p.rows, p.positions, 1.0f, g_ng, p.positions, p.direct ? x_ng : work.data(),
+            if (!p.direct) im2col(x_ng, p.cg, p.win, work.get());
+            blas::sgemm(false, true, p.og, p.rows, p.positions, 1.0f, g_ng, p.positions, p.direct ? x_ng : work.get(),
                         p.positions, 1.0f, dw[part].data() + g * p.og * p.rows, p.rows);
           }
           if (need_x) {  // dcols (C/G·KH·KW, OH·OW) = W[g]ᵀ @ G[n, g], then added back onto dx[n, g]
             float* dx_ng = dx.data() + (n * p.c + g * p.cg) * p.plane;
             blas::sgemm(true, false, p.rows, p.positions, p.og, 1.0f, wv + g * p.og * p.rows, p.rows, g_ng, p.positions,
-                        0.0f, p.direct ? dx_ng : work.data(), p.positions);
-            if (!p.direct) col2im(work.data(), p.cg, p.win, dx_ng);
+                        0.0f, p.direct ? dx_ng : work.get(), p.positions);
+            if (!p.direct) col2im(work.get(), p.cg, p.win, dx_ng);
           }
         }
     });

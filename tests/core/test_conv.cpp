@@ -84,6 +84,12 @@ TEST_CASE("conv2d equals its definition in every configuration", "[conv]") {
       {{2, 4, 4, 5}, {6, 2, 1, 1}, {.groups = 2}},
       {{1, 3, 5, 5}, {2, 3, 1, 1}, {.stride = 2, .padding = 1}},
       {{1, 1, 3, 3}, {2, 1, 3, 3}, {.padding = 2, .dilation = 2}},  // mostly padding
+      // As wide as the input with stride 1 (im2col's one-copy path), with unequal sizes,
+      // paddings and dilations, and H not "same":
+      {{2, 3, 6, 7}, {4, 3, 3, 5}, {.padding = {1, 2}}},
+      {{1, 2, 5, 4}, {3, 2, 3, 3}, {.padding = {2, 1}, .dilation = {2, 1}}},
+      {{1, 2, 4, 6}, {2, 2, 2, 3}, {.padding = {0, 1}}},
+      {{1, 2, 3, 1}, {2, 2, 3, 3}, {.padding = 1}},  // W = 1: the side columns read only padding
   };
   for (const auto& [xs, ws, a] : cases) {
     INFO("input " << shape_str(xs) << ", weight " << shape_str(ws) << ", groups " << a.groups);
