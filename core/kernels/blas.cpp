@@ -53,6 +53,16 @@ void raw_sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n,
                const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
                std::size_t ldc) {
   if (matrix_vector(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+  // For beta = 0, OpenBLAS first zeroes C with its own loop (sgemm_beta, 6 % of the mha workload's
+  // samples); memset and then adding the product onto the zeros (beta = 1) gives the same bits and
+  // is faster: 5.3 -> 4.3 us for a 64×64×32 head's scores, 105 -> 97 us for 256×128×128.
+  if (beta == 0.0f) {
+    if (ldc == n)
+      std::fill(c, c + m * n, 0.0f);
+    else
+      for (std::size_t r = 0; r < m; ++r) std::fill(c + r * ldc, c + r * ldc + n, 0.0f);
+    beta = 1.0f;
+  }
   cblas_sgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans, transpose_b ? CblasTrans : CblasNoTrans,
               static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
               static_cast<blasint>(lda == 0 ? 1 : lda), b, static_cast<blasint>(ldb == 0 ? 1 : ldb), beta, c,

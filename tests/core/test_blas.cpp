@@ -17,6 +17,7 @@ struct Case {
   bool ta, tb;
   std::size_t m, n, k;
   float alpha, beta;
+  std::size_t c_padding = 1;  // C's row stride is n + c_padding
 };
 
 // Row-major storage of op(X) (rows × cols) as X itself is stored: transposed or not, with a
@@ -40,10 +41,11 @@ template <class Gemm>
 void check_case(const Case& t, Gemm gemm) {
   Generator gen(7);
   const Stored a = random_stored(t.m, t.k, t.ta, gen), b = random_stored(t.k, t.n, t.tb, gen);
-  const std::size_t ldc = t.n + 1;
+  const std::size_t ldc = t.n + t.c_padding;
   std::vector<float> c(t.m * ldc);
   for (float& x : c) x = static_cast<float>(gen.uniform());
-  if (t.beta == 0.0f) c[0] = std::numeric_limits<float>::quiet_NaN();  // must not be read
+  if (t.beta == 0.0f && t.m * t.n > 0)  // must not be read: the first and the last element of C
+    c[0] = c[(t.m - 1) * ldc + t.n - 1] = std::numeric_limits<float>::quiet_NaN();
   const std::vector<float> c_before = c;
   gemm(t.ta, t.tb, t.m, t.n, t.k, t.alpha, a.data.data(), a.ld, b.data.data(), b.ld, t.beta, c.data(), ldc);
   for (std::size_t i = 0; i < t.m; ++i) {
@@ -76,6 +78,15 @@ TEST_CASE("sgemm computes alpha op(A) op(B) + beta C for every transpose combina
   for (const auto& [m, n, k] :
        std::vector<std::array<std::size_t, 3>>{{1, 1, 1}, {3, 17, 5}, {16, 32, 16}, {5, 2, 0}, {17, 33, 65}})
     for (const Case& c : cases(m, n, k)) check_case(c, blas::sgemm);
+}
+
+TEST_CASE("sgemm with beta = 0 overwrites C whether its rows are packed or padded") {
+  // blas.cpp zeroes C itself and adds the product onto it (faster than OpenBLAS's own zeroing):
+  // in one go when C's rows are packed (ldc = n), row by row past the padding when not.
+  for (const std::size_t padding : {0, 1, 7})
+    for (const auto& [m, n, k] : std::vector<std::array<std::size_t, 3>>{{3, 17, 5}, {16, 32, 16}, {5, 2, 0}})
+      for (const bool ta : {false, true})
+        for (const bool tb : {false, true}) check_case({ta, tb, m, n, k, 1.0f, 0.0f, padding}, blas::sgemm);
 }
 
 TEST_CASE("sgemm with one row or one column of C (a matrix-vector product) agrees, strides and beta = 0 included") {
