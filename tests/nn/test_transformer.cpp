@@ -319,8 +319,10 @@ TEST_CASE("Decoder-only (GPT) use: a pre-norm TransformerEncoder with a cache eq
   const Tensor next = random_input({1, 1, 8});
   const Tensor expected = gpt.forward_step(next, one);                // (1, 1, E)
   const Tensor both = gpt.forward_step(cat({next, next}, 0), twice);  // (2, 1, E)
-  CHECK(allclose(select(both, 0, 0).value(), select(expected, 0, 0).value(), 1e-6f, 1e-7f));
-  CHECK(allclose(select(both, 0, 1).value(), select(expected, 0, 0).value(), 1e-6f, 1e-7f));
+  // A batch of 2 and a batch of 1 take different BLAS paths (sgemm, sgemv), which round
+  // differently (~1e-6 relative); the two copies in one batch are the same computation.
+  CHECK(allclose(select(both, 0, 0).value(), select(expected, 0, 0).value(), 1e-5f, 1e-6f));
+  CHECK(select(both, 0, 1).value() == select(both, 0, 0).value());
   REQUIRE_THROWS_WITH(gpt.forward_step(random_input({3, 1, 8}), cache),
                       Catch::Contains("the cache was filled for a batch of 2 but this step has a batch of 3"));
   nn::SelfAttentionCache wrong;
