@@ -158,11 +158,12 @@ HeadsOutput stored_heads(const std::vector<Tensor>& inputs, const Layout& at, co
                     // Every column of every input is one of Q, K, V and is written exactly once below.
                     std::vector<Array> grads;
                     for (const Tensor& t : in) grads.push_back(Array::from_shape(t.shape()));
-                    std::vector<float> scratch(z.B * z.H * z.T * z.S);  // dP, then dS, of each head
+                    // dP, then dS, of each head; uninitialised (the dP product overwrites it)
+                    const auto scratch = std::make_unique_for_overwrite<float[]>(z.B * z.H * z.T * z.S);
                     for_each_head(z, [&](std::size_t b, std::size_t h) {
                       const std::size_t offset = (b * z.H + h) * z.T * z.S;
                       const blas::ConstMatrix p_h = scores_of(probs->data() + offset, z);
-                      const blas::Matrix ds_h = scores_of(scratch.data() + offset, z);  // dP_h, then dS_h
+                      const blas::Matrix ds_h = scores_of(scratch.get() + offset, z);  // dP_h, then dS_h
                       const blas::ConstMatrix d_out_h = head(g.data(), merged, z, z.T, b, h);
                       const blas::ConstMatrix v_h = head(in[at.v.input].value().data(), at.v, z, z.S, b, h);
                       gemm(head(grads[at.v.input].data(), at.v, z, z.S, b, h), p_h.T(), d_out_h);  // dV_h = P_hᵀ dO_h
@@ -189,10 +190,11 @@ HeadsOutput stored_heads(const std::vector<Tensor>& inputs, const Layout& at, co
                   [z, at, scale, probs, average](const Array& g, const Array&, const std::vector<Tensor>& in) {
                     std::vector<Array> grads;  // zeros: V's columns get no gradient from the weights
                     for (const Tensor& t : in) grads.push_back(xt::zeros<float>(t.shape()));
-                    std::vector<float> scratch(z.B * z.H * z.T * z.S);  // dS of each head
+                    // dS of each head; uninitialised (each head's is written whole first)
+                    const auto scratch = std::make_unique_for_overwrite<float[]>(z.B * z.H * z.T * z.S);
                     const float inv_h = 1.0f / static_cast<float>(z.H);
                     for_each_head(z, [&](std::size_t b, std::size_t h) {
-                      float* ds = scratch.data() + (b * z.H + h) * z.T * z.S;
+                      float* ds = scratch.get() + (b * z.H + h) * z.T * z.S;
                       const float* p = probs->data() + (b * z.H + h) * z.T * z.S;
                       const float* dw = g.data() + (average ? b : b * z.H + h) * z.T * z.S;
                       for (std::size_t j = 0; j < z.T * z.S; ++j) ds[j] = average ? dw[j] * inv_h : dw[j];
