@@ -164,6 +164,11 @@ void accumulate_grad(const Tensor& input, Array grad) {
   });
 }
 
+Array* grad_to_add_into(const Tensor& input) {
+  Node& n = *input.node();
+  return n.requires_grad && n.has_grad && !anomaly_enabled ? &n.grad : nullptr;
+}
+
 void accumulate_grad_view(const Tensor& input, const Array& grad, std::size_t offset,
                           const std::vector<std::size_t>& strides) {
   Node& n = *input.node();

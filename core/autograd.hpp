@@ -21,6 +21,12 @@ Tensor make_result(const char* op, Array value, std::vector<Tensor> inputs, Back
 // In anomaly mode it throws if `grad` holds NaN or Inf, naming the op that produced it.
 void accumulate_grad(const Tensor& input, Array grad);
 
+// For a backward that can add its share straight into an input's gradient (a product with
+// beta = 1, as linear's does for a weight used at every step of an RNN): that gradient when
+// `input` already has one, else nullptr (make the share and call accumulate_grad). Also nullptr
+// in anomaly mode, which checks each share on its own.
+Array* grad_to_add_into(const Tensor& input);
+
 // The same for the backward of a view: adds `grad` into the part of `input`'s gradient that
 // the view (offset, strides, grad's shape) selected, in place, so no full-size zero array is
 // made per view. Offset and strides count elements of input's contiguous value.

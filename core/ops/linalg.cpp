@@ -182,9 +182,23 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Where c
     };
     const bool need_dx = in[0].requires_grad(), need_dw = in[1].requires_grad();
     const bool need_db = in.size() == 3 && in[2].requires_grad();
-    Array dx = need_dx ? output_of(xv.shape()) : Array();
-    Array dw = need_dw ? output_of(wv.shape()) : Array();
-    Array db = need_db ? Array(xt::zeros<float>({n_out})) : Array();
+    // An input that already has a gradient (a weight used at every step of an RNN) takes its
+    // share straight from the product (beta = 1), not made apart and added in a second pass.
+    // Not when two inputs are one tensor: their parts would add into the same array at once.
+    const bool distinct = in[0].node() != in[1].node() &&
+                          (in.size() < 3 || (in[2].node() != in[0].node() && in[2].node() != in[1].node()));
+    const auto into = [distinct](bool needed, const Tensor& t) {
+      return needed && distinct ? grad_to_add_into(t) : nullptr;
+    };
+    Array* const dx_into = into(need_dx, in[0]);
+    Array* const dw_into = into(need_dw, in[1]);
+    Array* const db_into = need_db ? into(true, in[2]) : nullptr;
+    Array dx = need_dx && !dx_into ? output_of(xv.shape()) : Array();
+    Array dw = need_dw && !dw_into ? output_of(wv.shape()) : Array();
+    Array db = need_db && !db_into ? Array(xt::zeros<float>({n_out})) : Array();
+    float* const dx_data = dx_into ? dx_into->data() : dx.data();
+    float* const dw_data = dw_into ? dw_into->data() : dw.data();
+    float* const db_data = db_into ? db_into->data() : db.data();
     // Part p of `parts` computes its share of dx's rows, of dW's rows and of db's columns, so the
     // pool is handed the backward once rather than once for each product (the products inside a
     // part run single-threaded). One part below the size where sgemm itself would split.
@@ -195,19 +209,19 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Where c
       const auto cut = [part, parts](std::size_t n) { return std::pair{n * part / parts, n * (part + 1) / parts}; };
       const auto [r0, r1] = cut(rows);   // rows of dx (and of x and g)
       const auto [o0, o1] = cut(n_out);  // rows of dW, entries of db
-      if (need_dx && product)            // dx = g W
-        blas::sgemm(false, false, r1 - r0, n_in, n_out, 1.0f, g.data() + r0 * n_out, n_out, wv.data(), n_in, 0.0f,
-                    dx.data() + r0 * n_in, n_in);
-      if (need_dw && product)  // dW = gᵀ x
-        blas::sgemm(true, false, o1 - o0, n_in, rows, 1.0f, g.data() + o0, n_out, xv.data(), n_in, 0.0f,
-                    dw.data() + o0 * n_in, n_in);
-      if (need_db)  // db = Σ_rows g
+      if (need_dx && product)            // dx (+)= g W
+        blas::sgemm(false, false, r1 - r0, n_in, n_out, 1.0f, g.data() + r0 * n_out, n_out, wv.data(), n_in,
+                    dx_into ? 1.0f : 0.0f, dx_data + r0 * n_in, n_in);
+      if (need_dw && product)  // dW (+)= gᵀ x
+        blas::sgemm(true, false, o1 - o0, n_in, rows, 1.0f, g.data() + o0, n_out, xv.data(), n_in,
+                    dw_into ? 1.0f : 0.0f, dw_data + o0 * n_in, n_in);
+      if (need_db)  // db += Σ_rows g
         for (std::size_t r = 0; r < rows; ++r)
-          for (std::size_t o = o0; o < o1; ++o) db.data()[o] += g.data()[r * n_out + o];
+          for (std::size_t o = o0; o < o1; ++o) db_data[o] += g.data()[r * n_out + o];
     });
-    if (need_dx) accumulate_grad(in[0], std::move(dx));
-    if (need_dw) accumulate_grad(in[1], std::move(dw));
-    if (need_db) accumulate_grad(in[2], std::move(db));
+    if (need_dx && !dx_into) accumulate_grad(in[0], std::move(dx));
+    if (need_dw && !dw_into) accumulate_grad(in[1], std::move(dw));
+    if (need_db && !db_into) accumulate_grad(in[2], std::move(db));
   });
 }
 

@@ -1,6 +1,7 @@
 // Central-difference gradient checks and value checks for every core op.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
 
 #include <attograd/core/core.hpp>
@@ -380,6 +381,45 @@ TEST_CASE("linear's backward shared over the threads agrees with matmul's, which
     for (std::size_t i = 0; i < 3; ++i)
       if (a[i].requires_grad()) CHECK(allclose(a[i].grad(), c[i].grad(), 1e-4f, 1e-4f));
   }
+}
+
+TEST_CASE("linear adds into a gradient its inputs already have, as a separate sum would") {
+  // A weight, bias and input each used three times (an RNN's weights at every step): from the
+  // second use on, linear's backward adds its share straight into the existing gradient. Small
+  // (one part) and over 2^20 multiply-adds (dx, dW, db cut into parts); anomaly mode takes the
+  // other path (each share made apart, checked, then added), and must agree.
+  for (const auto& [rows, n_in, n_out] : {std::array<std::size_t, 3>{5, 4, 3}, {301, 64, 67}}) {
+    const Tensor x0 = random_input({rows, n_in}), w0 = random_input({n_out, n_in}), b0 = random_input({n_out});
+    const Tensor up = random_input({rows, n_out});
+    const auto run = [&](bool use_linear) {
+      Ts p{x0.detach().requires_grad_(), w0.detach().requires_grad_(), b0.detach().requires_grad_()};
+      const auto layer = [&](const Tensor& x) {
+        return use_linear ? linear(x, p[1], p[2]) : matmul(x, transpose(p[1], 0, 1)) + p[2];
+      };
+      Tensor total = sum(layer(p[0]) * up) + sum(layer(p[0] * 0.5f) * up) + sum(layer(tanh(p[0])) * up);
+      total.backward(/*retain_graph=*/true);
+      total.backward();  // a second backward adds onto gradients from the first
+      return p;
+    };
+    const Ts reference = run(false), direct = run(true);
+    set_anomaly_enabled(true);
+    const Ts checked = run(true);
+    set_anomaly_enabled(false);
+    for (std::size_t i = 0; i < 3; ++i) {
+      INFO("rows " << rows << ", input " << i);
+      CHECK(allclose(direct[i].grad(), reference[i].grad(), 1e-4f, 1e-4f));
+      CHECK(allclose(checked[i].grad(), reference[i].grad(), 1e-4f, 1e-4f));
+    }
+  }
+  // One tensor as both input and weight: its two shares must not be added in at the same time.
+  CHECK(check_gradients([](const Ts& in) { return linear(in[0], in[0]) + linear(in[0], in[0]); },
+                        {random_input({4, 4})}));
+  const Tensor big = random_input({128, 128});
+  Tensor a = big.detach().requires_grad_(), c = big.detach().requires_grad_();
+  sum(linear(a, a) + linear(a, a)).backward();
+  const Tensor d = c.detach().requires_grad_(), e = c.detach().requires_grad_();
+  sum(matmul(d, transpose(e, 0, 1)) * 2.0f).backward();
+  CHECK(attograd::allclose(a.grad(), Array(d.grad() + e.grad()), 1e-4f, 1e-4f));
 }
 
 TEST_CASE("linear and matmul_transposed agree with matmul and transpose") {
