@@ -164,6 +164,24 @@ void accumulate_grad(const Tensor& input, Array grad) {
   });
 }
 
+void accumulate_grad_from(const Tensor& input, const Array& grad) {
+  Node& n = *input.node();
+  if (!n.requires_grad) return;
+  if (grad.shape() != n.value.shape()) {
+    accumulate_grad(input, sum_to(grad, n.value.shape()));
+    return;
+  }
+  if (!n.has_grad || anomaly_enabled) {
+    accumulate_grad(input, copy_of(grad));
+    return;
+  }
+  float* acc = n.grad.data();
+  const float* g = grad.data();
+  for_each_range(grad.size(), [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) acc[i] += g[i];
+  });
+}
+
 Array* grad_to_add_into(const Tensor& input) {
   Node& n = *input.node();
   return n.requires_grad && n.has_grad && !anomaly_enabled ? &n.grad : nullptr;

@@ -21,6 +21,12 @@ Tensor make_result(const char* op, Array value, std::vector<Tensor> inputs, Back
 // In anomaly mode it throws if `grad` holds NaN or Inf, naming the op that produced it.
 void accumulate_grad(const Tensor& input, Array grad);
 
+// accumulate_grad for a gradient the backward only reads, such as its own g (add's and reshape's
+// backward pass it on unchanged): added in place when `input` already has a gradient, else
+// copied in (copy_of, not memcpy: see core/kernels/loops.hpp). Summed over broadcast dims first
+// when `grad` has more elements than `input` (sum_to).
+void accumulate_grad_from(const Tensor& input, const Array& grad);
+
 // For a backward that can add its share straight into an input's gradient (a product with
 // beta = 1, as linear's does for a weight used at every step of an RNN): that gradient when
 // `input` already has one, else nullptr (make the share and call accumulate_grad). Also nullptr

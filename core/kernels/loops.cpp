@@ -95,6 +95,23 @@ Strides broadcast_strides(const Shape& from, const Shape& to) {
   return out;
 }
 
+namespace {
+// dst[i] = src[i], kept a loop: GCC would otherwise turn it into the memcpy call that copy_of avoids.
+[[gnu::optimize("no-tree-loop-distribute-patterns")]] void copy_floats(const float* __restrict src,
+                                                                       float* __restrict dst, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+}
+}  // namespace
+
+Array copy_of(const Array& a) {
+  Array out = Array::from_shape(a.shape());
+  const float* src = a.data();
+  float* dst = out.data();
+  for_each_range(a.size(),
+                 [&](std::size_t begin, std::size_t end) { copy_floats(src + begin, dst + begin, end - begin); });
+  return out;
+}
+
 Array sum_to(Array grad, const Shape& shape) {
   if (grad.shape() == shape) return grad;
   // Reading `shape` as broadcast to grad's shape gives, for each grad element, the output

@@ -33,8 +33,8 @@ Tensor add(const Tensor& a, const Tensor& b, Where caller) {
   const CallSite call_site(caller);
   return make_result("add", map2("add", a.value(), b.value(), [](float x, float y) { return x + y; }), {a, b},
                      [](const Array& g, const Array&, const Inputs& in) {
-                       accumulate_grad(in[0], sum_to(g, in[0].shape()));
-                       accumulate_grad(in[1], sum_to(g, in[1].shape()));
+                       accumulate_grad_from(in[0], g);
+                       accumulate_grad_from(in[1], g);
                      });
 }
 
@@ -43,7 +43,7 @@ Tensor sub(const Tensor& a, const Tensor& b, Where caller) {
   const CallSite call_site(caller);
   return make_result("sub", map2("sub", a.value(), b.value(), [](float x, float y) { return x - y; }), {a, b},
                      [](const Array& g, const Array&, const Inputs& in) {
-                       accumulate_grad(in[0], sum_to(g, in[0].shape()));
+                       accumulate_grad_from(in[0], g);
                        if (in[1].requires_grad())
                          accumulate_grad(in[1], sum_to(map1(g, [](float x) { return -x; }), in[1].shape()));
                      });
@@ -83,7 +83,7 @@ Tensor div(const Tensor& a, const Tensor& b, Where caller) {
 Tensor add(const Tensor& a, float s, Where caller) {
   const CallSite call_site(caller);
   return make_result("add_scalar", map1(a.value(), [s](float x) { return x + s; }), {a},
-                     [](const Array& g, const Array&, const Inputs& in) { accumulate_grad(in[0], g); });
+                     [](const Array& g, const Array&, const Inputs& in) { accumulate_grad_from(in[0], g); });
 }
 
 // c = a * s        dc/da = s

@@ -57,10 +57,10 @@ Shape resolve_sizes(const char* op, const Shape& from, const SizeList& sizes) {
 }
 
 Tensor reshape_to(const char* op, const Tensor& x, const Shape& shape) {
-  Array out = x.value();
+  Array out = copy_of(x.value());
   out.reshape(shape);
   return make_result(op, std::move(out), {x}, [](const Array& g, const Array&, const Inputs& in) {
-    Array dx = g;
+    Array dx = copy_of(g);
     dx.reshape(in[0].shape());
     accumulate_grad(in[0], std::move(dx));
   });

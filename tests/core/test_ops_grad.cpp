@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
 
 #include <attograd/core/core.hpp>
 
@@ -420,6 +421,40 @@ TEST_CASE("linear adds into a gradient its inputs already have, as a separate su
   const Tensor d = c.detach().requires_grad_(), e = c.detach().requires_grad_();
   sum(matmul(d, transpose(e, 0, 1)) * 2.0f).backward();
   CHECK(attograd::allclose(a.grad(), Array(d.grad() + e.grad()), 1e-4f, 1e-4f));
+}
+
+TEST_CASE("a gradient passed on unchanged is copied in, added in place, or summed over broadcast dims") {
+  // copy_of: the same values in new storage, small and split over the threads (>= 2^16 floats).
+  for (const Shape& shape : {Shape{3, 4}, Shape{300, 301}}) {
+    const Array a = random_input(shape).value();
+    const Array c = copy_of(a);
+    CHECK(c.shape() == a.shape());
+    CHECK(c == a);
+    CHECK(c.data() != a.data());
+  }
+  // add's backward hands g on with accumulate_grad_from: x's first share is copied in, the
+  // second added in place; b's share is summed over the broadcast rows.
+  for (const std::size_t n : {5, 70000}) {
+    const Tensor x = random_input({n}), c = random_input({n}), u = random_input({n}), v = random_input({n});
+    const Tensor b = random_input({1});
+    sum((x + c) * u + (x + b) * v).backward();
+    CHECK(attograd::allclose(x.grad(), Array(u.value() + v.value()), 1e-6f, 1e-6f));
+    CHECK(b.grad()(0) == Approx(xt::sum(v.value())()).epsilon(1e-4));
+    // A second backward adds onto the first (in place for x, u and v alike).
+    const Array first = x.grad();
+    sum((x + c) * u).backward();
+    CHECK(attograd::allclose(x.grad(), Array(first + u.value()), 1e-6f, 1e-6f));
+  }
+  // In anomaly mode every share is copied and checked on its own: the same gradient.
+  Tensor x = random_input({70000});
+  const Tensor u = random_input({70000});
+  sum((x + 1.0f) * u + (x + 2.0f) * u).backward();
+  const Array plain = x.grad();
+  x.zero_grad();
+  set_anomaly_enabled(true);
+  sum((x + 1.0f) * u + (x + 2.0f) * u).backward();
+  set_anomaly_enabled(false);
+  CHECK(x.grad() == plain);
 }
 
 TEST_CASE("linear and matmul_transposed agree with matmul and transpose") {
