@@ -96,9 +96,16 @@ Strides broadcast_strides(const Shape& from, const Shape& to) {
 }
 
 namespace {
-// dst[i] = src[i], kept a loop: GCC would otherwise turn it into the memcpy call that copy_of avoids.
-[[gnu::optimize("no-tree-loop-distribute-patterns")]] void copy_floats(const float* __restrict src,
-                                                                       float* __restrict dst, std::size_t n) {
+// dst[i] = src[i], kept a loop: compilers would otherwise turn it into the memcpy call that
+// copy_of avoids (GCC's loop distribution, clang's loop idioms).
+#if defined(__clang__)
+#define ATTOGRAD_KEEP_LOOP __attribute__((no_builtin("memcpy")))
+#elif defined(__GNUC__)
+#define ATTOGRAD_KEEP_LOOP [[gnu::optimize("no-tree-loop-distribute-patterns")]]
+#else
+#define ATTOGRAD_KEEP_LOOP
+#endif
+ATTOGRAD_KEEP_LOOP void copy_floats(const float* __restrict src, float* __restrict dst, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
 }
 }  // namespace
