@@ -143,6 +143,17 @@ void check_finite(const Array& grad, const Tensor& input) {
 }
 }  // namespace
 
+namespace {
+// acc += g, elementwise (same shape), over the threads for large gradients.
+void add_in_place(Array& acc, const Array& g) {
+  float* pa = acc.data();
+  const float* pg = g.data();
+  for_each_range(g.size(), [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) pa[i] += pg[i];
+  });
+}
+}  // namespace
+
 void accumulate_grad(const Tensor& input, Array grad) {
   Node& n = *input.node();
   if (!n.requires_grad) return;
@@ -157,34 +168,22 @@ void accumulate_grad(const Tensor& input, Array grad) {
     n.has_grad = true;
     return;
   }
-  float* acc = n.grad.data();
-  const float* g = grad.data();
-  for_each_range(grad.size(), [&](std::size_t from, std::size_t to) {
-    for (std::size_t i = from; i < to; ++i) acc[i] += g[i];
-  });
-}
-
-void accumulate_grad_from(const Tensor& input, const Array& grad) {
-  Node& n = *input.node();
-  if (!n.requires_grad) return;
-  if (grad.shape() != n.value.shape()) {
-    accumulate_grad(input, sum_to(grad, n.value.shape()));
-    return;
-  }
-  if (!n.has_grad || anomaly_enabled) {
-    accumulate_grad(input, copy_of(grad));
-    return;
-  }
-  float* acc = n.grad.data();
-  const float* g = grad.data();
-  for_each_range(grad.size(), [&](std::size_t from, std::size_t to) {
-    for (std::size_t i = from; i < to; ++i) acc[i] += g[i];
-  });
+  add_in_place(n.grad, grad);
 }
 
 Array* grad_to_add_into(const Tensor& input) {
   Node& n = *input.node();
   return n.requires_grad && n.has_grad && !anomaly_enabled ? &n.grad : nullptr;
+}
+
+void accumulate_grad_from(const Tensor& input, const Array& grad) {
+  if (!input.node()->requires_grad) return;
+  if (grad.shape() != input.shape())
+    accumulate_grad(input, sum_to(grad, input.shape()));
+  else if (Array* into = grad_to_add_into(input))
+    add_in_place(*into, grad);
+  else
+    accumulate_grad(input, copy_of(grad));  // the first share, or anomaly mode's check
 }
 
 void accumulate_grad_view(const Tensor& input, const Array& grad, std::size_t offset,
