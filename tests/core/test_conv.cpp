@@ -193,7 +193,7 @@ TEST_CASE("gradcheck: conv2d with stride, padding, dilation, groups, bias or not
     CHECK(check_gradients(f({.stride = {1, 2}, .padding = {0, 1}}), inputs({1, 2, 5, 4}, {3, 2, 3, 2})));
     CHECK(check_gradients(f({}), inputs({2, 3, 3, 4}, {2, 3, 1, 1})));  // 1×1: no im2col
     CHECK(check_gradients(f({.padding = 1}), inputs({2, 4, 4}, {3, 2, 3, 3})));
-    // im2col's and col2im's one-copy path (stride 1, as wide as the input), unequal sizes:
+    // im2col's one-copy path (stride 1, as wide as the input), unequal sizes:
     CHECK(check_gradients(f({.padding = {1, 2}}), inputs({1, 2, 4, 5}, {2, 2, 3, 5})));
     CHECK(check_gradients(f({.padding = {2, 1}, .dilation = {2, 1}}), inputs({1, 2, 5, 4}, {2, 2, 3, 3})));
     CHECK(check_gradients(f({.padding = 1}), inputs({1, 2, 3, 1}, {2, 2, 3, 3})));
