@@ -1,6 +1,7 @@
 // OpenBLAS behind attograd::blas (see blas.hpp): the library's one file that includes <cblas.h>.
 #include <attograd/core/kernels/blas.hpp>
 #include <attograd/core/kernels/parallel.hpp>
+#include <attograd/core/kernels/small_gemm.hpp>
 #include <attograd/core/profiler.hpp>
 
 #include <cblas.h>
@@ -53,6 +54,10 @@ void raw_sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n,
                const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
                std::size_t ldc) {
   if (matrix_vector(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+  if (m * n * k <= small_product && k <= small_max_depth) {  // small_gemm.hpp: OpenBLAS's fixed cost would dominate
+    small_sgemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
   // For beta = 0, OpenBLAS first zeroes C with its own loop (sgemm_beta, 6 % of the mha workload's
   // samples); memset and then adding the product onto the zeros (beta = 1) gives the same bits and
   // is faster: 5.3 -> 4.3 us for a 64×64×32 head's scores, 105 -> 97 us for 256×128×128.

@@ -4,9 +4,11 @@
 #include <limits>
 #include <vector>
 
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
 #include <attograd/core/kernels/blas.hpp>
+#include <attograd/core/kernels/small_gemm.hpp>
 #include <attograd/core/random.hpp>
 
 using namespace attograd;
@@ -103,6 +105,35 @@ TEST_CASE("sgemm cut into slices over the thread pool gives the same product, by
   INFO("threads: " << blas::threads_here());
   for (const auto& [m, n, k] : std::vector<std::array<std::size_t, 3>>{{150, 70, 101}, {70, 150, 101}})
     for (const Case& c : cases(m, n, k)) check_case(c, blas::sgemm);
+}
+
+TEST_CASE("small products (small_gemm.cpp) agree at every edge of its 4 × 16 blocks, on both sides of the line") {
+  // Rows not a multiple of 4 (blocks of one row), columns not a multiple of 16 (a zero-padded
+  // panel, a cut last block), every transpose, alpha and beta, through small_sgemm directly.
+  for (const std::size_t m : {2, 3, 4, 5, 9})
+    for (const std::size_t n : {2, 15, 16, 17, 33})
+      for (const std::size_t k : {1, 16})
+        for (const Case& c : cases(m, n, k)) check_case(c, blas::small_sgemm);
+  for (const Case& c : cases(3, 17, 0)) check_case(c, blas::small_sgemm);
+  // sgemm sends m·n·k up to small_product with k up to small_max_depth here, the rest to OpenBLAS.
+  const std::size_t line_k = blas::small_product / (64 * 64), depth = blas::small_max_depth;
+  for (const auto& [m, n, k] : std::vector<std::array<std::size_t, 3>>{
+           {64, 64, line_k}, {64, 64, line_k + 1}, {2, 2, depth}, {2, 2, depth + 1}, {65, 17, 33}, {6, 40, 250}})
+    for (const Case& c : cases(m, n, k)) check_case(c, blas::sgemm);
+}
+
+TEST_CASE("small_sgemm with alpha = 0 does not read A or B, and refuses an inner dimension over its panel") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> a(6, nan), b(6, nan), c{1, 2, 3, 4};
+  blas::small_sgemm(false, false, 2, 2, 3, 0.0f, a.data(), 3, b.data(), 2, 0.5f, c.data(), 2);
+  CHECK(c == std::vector<float>{0.5f, 1.0f, 1.5f, 2.0f});
+  blas::small_sgemm(false, false, 2, 2, 3, 0.0f, a.data(), 3, b.data(), 2, 0.0f, c.data(), 2);
+  CHECK(c == std::vector<float>{0, 0, 0, 0});
+  const std::size_t k = blas::small_max_depth + 1;
+  std::vector<float> long_a(2 * k), long_b(k * 2);
+  CHECK_THROWS_WITH(
+      blas::small_sgemm(false, false, 2, 2, k, 1.0f, long_a.data(), k, long_b.data(), 2, 0.0f, c.data(), 2),
+      fmt::format("small_sgemm: inner dimension k = {} is over small_max_depth = {}", k, k - 1));
 }
 
 namespace {
