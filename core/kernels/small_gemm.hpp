@@ -24,4 +24,12 @@ void small_sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t 
                  const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
                  std::size_t ldc);
 
+// The loops small_sgemm has, one per instruction set; it runs the widest this CPU has. The tests
+// run each one the CPU can through small_sgemm_using (which throws for one it cannot).
+enum class SmallKernel { avx512, avx2, baseline };
+bool small_kernel_runs_here(SmallKernel kernel);
+void small_sgemm_using(SmallKernel kernel, bool transpose_a, bool transpose_b, std::size_t m, std::size_t n,
+                       std::size_t k, float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb,
+                       float beta, float* c, std::size_t ldc);
+
 }  // namespace attograd::blas

@@ -108,13 +108,21 @@ TEST_CASE("sgemm cut into slices over the thread pool gives the same product, by
 }
 
 TEST_CASE("small products (small_gemm.cpp) agree at every edge of its 4 × 16 blocks, on both sides of the line") {
-  // Rows not a multiple of 4 (blocks of one row), columns not a multiple of 16 (a zero-padded
-  // panel, a cut last block), every transpose, alpha and beta, through small_sgemm directly.
-  for (const std::size_t m : {2, 3, 4, 5, 9})
-    for (const std::size_t n : {2, 15, 16, 17, 33})
-      for (const std::size_t k : {1, 16})
-        for (const Case& c : cases(m, n, k)) check_case(c, blas::small_sgemm);
-  for (const Case& c : cases(3, 17, 0)) check_case(c, blas::small_sgemm);
+  // Rows not a multiple of 8 or 4 (blocks of one row), columns not a multiple of 16 (a
+  // zero-padded panel, a cut last block), every transpose, alpha and beta, through each of
+  // small_sgemm's loops this CPU can run (AVX-512, AVX2, baseline).
+  for (const blas::SmallKernel kernel :
+       {blas::SmallKernel::avx512, blas::SmallKernel::avx2, blas::SmallKernel::baseline}) {
+    if (!blas::small_kernel_runs_here(kernel)) continue;
+    INFO("kernel " << static_cast<int>(kernel));
+    const auto small = [kernel](auto... args) { blas::small_sgemm_using(kernel, args...); };
+    for (const std::size_t m : {2, 3, 4, 5, 8, 9, 17})
+      for (const std::size_t n : {2, 15, 16, 17, 33})
+        for (const std::size_t k : {1, 16})
+          for (const Case& c : cases(m, n, k)) check_case(c, small);
+    for (const Case& c : cases(3, 17, 0)) check_case(c, small);
+  }
+  CHECK(blas::small_kernel_runs_here(blas::SmallKernel::baseline));
   // sgemm sends m·n·k up to small_product with k up to small_max_depth here, the rest to OpenBLAS.
   const std::size_t line_k = blas::small_product / (64 * 64), depth = blas::small_max_depth;
   for (const auto& [m, n, k] : std::vector<std::array<std::size_t, 3>>{
@@ -123,6 +131,11 @@ TEST_CASE("small products (small_gemm.cpp) agree at every edge of its 4 × 16 bl
 }
 
 TEST_CASE("small_sgemm with alpha = 0 does not read A or B, and refuses an inner dimension over its panel") {
+  for (const blas::SmallKernel kernel : {blas::SmallKernel::avx512, blas::SmallKernel::avx2})
+    if (!blas::small_kernel_runs_here(kernel))
+      CHECK_THROWS_WITH(
+          blas::small_sgemm_using(kernel, false, false, 1, 1, 1, 1.0f, nullptr, 1, nullptr, 1, 0.0f, nullptr, 1),
+          "small_sgemm: this CPU cannot run the loops asked for");
   const float nan = std::numeric_limits<float>::quiet_NaN();
   std::vector<float> a(6, nan), b(6, nan), c{1, 2, 3, 4};
   blas::small_sgemm(false, false, 2, 2, 3, 0.0f, a.data(), 3, b.data(), 2, 0.5f, c.data(), 2);
