@@ -70,7 +70,8 @@ compile "$here/safetensors_fuzzer.cpp" "$work/safetensors_fuzzer.o"
 # and the thread pool (with the BLAS door that sizes it) that large updates are split over.
 state_sources=(core/autograd.cpp core/profiler.cpp core/random.cpp core/state_dict.cpp core/kernels/loops.cpp
                optim/optimizer.cpp optim/adam.cpp optim/adam_update.cpp optim/lr_scheduler.cpp
-               optim/training_state.cpp core/kernels/fast_math.cpp core/kernels/parallel.cpp core/kernels/blas.cpp)
+               optim/training_state.cpp core/kernels/fast_math.cpp core/kernels/parallel.cpp core/kernels/blas.cpp
+               core/kernels/small_gemm.cpp)
 state_objects=("$work/safetensors.o" "$work/tensor.o")
 for source in "${state_sources[@]}"; do
   object="$work/$(echo "$source" | tr / _ | sed 's/\.cpp$/.o/')"
