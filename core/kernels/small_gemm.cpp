@@ -28,10 +28,16 @@ typedef float Floats8 __attribute__((vector_size(32)));
 typedef float Floats16 __attribute__((vector_size(64)));
 constexpr std::size_t block_cols = 16;
 
+// sgemm's arguments, as small_sgemm was called.
 struct Product {
+  bool transpose_a, transpose_b;
+  std::size_t m, n, k;
+  float alpha;
   const float* a;
-  std::size_t lda, k;
-  float alpha, beta;
+  std::size_t lda;
+  const float* b;
+  std::size_t ldb;
+  float beta;
   float* c;
   std::size_t ldc;
 };
@@ -73,32 +79,30 @@ template <class Vec, bool TransposeA, std::size_t R>
 
 // The whole product, in blocks of R rows by 16 columns held in vectors Vec.
 template <class Vec, std::size_t R>
-[[gnu::always_inline]] inline void run(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k,
-                                       float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb,
-                                       float beta, float* c, std::size_t ldc) {
-  const Product x{a, lda, k, alpha, beta, c, ldc};
+[[gnu::always_inline]] inline void run(const Product& x) {
   alignas(64) float rows[small_max_depth * block_cols];  // the panel: op(B)(p, j + col) at rows[p · 16 + col]
-  for (std::size_t j = 0; j < n; j += block_cols) {
-    const std::size_t width = std::min(block_cols, n - j);
+  for (std::size_t j = 0; j < x.n; j += block_cols) {
+    const std::size_t width = std::min(block_cols, x.n - j);
     if (width < block_cols)  // the columns past n are summed but never stored; zeroed so no garbage is read
-      std::fill(rows, rows + k * block_cols, 0.0f);
-    if (transpose_b) {  // B stored (n, k): column j + col of op(B) is row j + col of B
+      std::fill(rows, rows + x.k * block_cols, 0.0f);
+    if (x.transpose_b) {  // B stored (n, k): column j + col of op(B) is row j + col of B
       for (std::size_t col = 0; col < width; ++col)
-        for (std::size_t p = 0; p < k; ++p) rows[p * block_cols + col] = b[(j + col) * ldb + p];
+        for (std::size_t p = 0; p < x.k; ++p) rows[p * block_cols + col] = x.b[(j + col) * x.ldb + p];
     } else if (width == block_cols) {  // B stored (k, n); a fixed-size copy is two vector moves (a
       // variable one became `rep movsq`, 41 % of the time)
-      for (std::size_t p = 0; p < k; ++p) __builtin_memcpy(rows + p * block_cols, b + p * ldb + j, sizeof(float) * 16);
+      for (std::size_t p = 0; p < x.k; ++p)
+        __builtin_memcpy(rows + p * block_cols, x.b + p * x.ldb + j, sizeof(float) * 16);
     } else {
-      for (std::size_t p = 0; p < k; ++p)
-        for (std::size_t col = 0; col < width; ++col) rows[p * block_cols + col] = b[p * ldb + j + col];
+      for (std::size_t p = 0; p < x.k; ++p)
+        for (std::size_t col = 0; col < width; ++col) rows[p * block_cols + col] = x.b[p * x.ldb + j + col];
     }
     std::size_t i = 0;
-    if (transpose_a) {
-      for (; i + R <= m; i += R) block<Vec, true, R>(x, rows, i, j, width);
-      for (; i < m; ++i) block<Vec, true, 1>(x, rows, i, j, width);
+    if (x.transpose_a) {
+      for (; i + R <= x.m; i += R) block<Vec, true, R>(x, rows, i, j, width);
+      for (; i < x.m; ++i) block<Vec, true, 1>(x, rows, i, j, width);
     } else {
-      for (; i + R <= m; i += R) block<Vec, false, R>(x, rows, i, j, width);
-      for (; i < m; ++i) block<Vec, false, 1>(x, rows, i, j, width);
+      for (; i + R <= x.m; i += R) block<Vec, false, R>(x, rows, i, j, width);
+      for (; i < x.m; ++i) block<Vec, false, 1>(x, rows, i, j, width);
     }
   }
 }
@@ -106,21 +110,10 @@ template <class Vec, std::size_t R>
 // The loops compiled for each instruction set (GCC's target attribute), picked once by the CPU.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define ATTOGRAD_PER_TARGET 1
-[[gnu::target("arch=x86-64-v4")]] void run_avx512(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k,
-                                                  float alpha, const float* a, std::size_t lda, const float* b,
-                                                  std::size_t ldb, float beta, float* c, std::size_t ldc) {
-  run<Floats16, 8>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-[[gnu::target("arch=x86-64-v3")]] void run_avx2(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k,
-                                                float alpha, const float* a, std::size_t lda, const float* b,
-                                                std::size_t ldb, float beta, float* c, std::size_t ldc) {
-  run<Floats8, 4>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
+[[gnu::target("arch=x86-64-v4")]] void run_avx512(const Product& x) { run<Floats16, 8>(x); }
+[[gnu::target("arch=x86-64-v3")]] void run_avx2(const Product& x) { run<Floats8, 4>(x); }
 #endif
-void run_baseline(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-                  std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
-  run<Floats8, 4>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
+void run_baseline(const Product& x) { run<Floats8, 4>(x); }
 
 }  // namespace
 
@@ -146,13 +139,12 @@ void small_sgemm_using(SmallKernel kernel, bool transpose_a, bool transpose_b, s
       for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
     return;
   }
+  const Product x{transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc};
 #ifdef ATTOGRAD_PER_TARGET
-  if (kernel == SmallKernel::avx512)
-    return run_avx512(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  if (kernel == SmallKernel::avx2)
-    return run_avx2(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (kernel == SmallKernel::avx512) return run_avx512(x);
+  if (kernel == SmallKernel::avx2) return run_avx2(x);
 #endif
-  run_baseline(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  run_baseline(x);
 }
 
 void small_sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
